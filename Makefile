@@ -1,0 +1,96 @@
+# t0 tools. `make` builds lib/libt0.a and bin/t0-*; `make test` installs what is
+# missing, builds from scratch and runs every test; see README.md.
+
+PREFIX ?= /usr/local
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Ilib
+LDLIBS = -lzstd -lcjson -lyaml -lopenblas -lm -pthread
+
+# SAN=1 builds everything under AddressSanitizer and UBSan in a build tree of its own.
+ifeq ($(SAN),1)
+BUILD = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LIBT0 = $(BUILD)/libt0.a
+BIN = $(BUILD)/bin
+else
+BUILD = build/rel
+SANFLAGS =
+LIBT0 = lib/libt0.a
+BIN = bin
+endif
+CFLAGS = $(CFLAGS_BASE) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS += $(SANFLAGS)
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+TOOL_SRC = $(sort $(wildcard tools/t0-*.c))
+TOOLS = $(TOOL_SRC:tools/%.c=$(BIN)/%)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNITS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BATS = $(sort $(wildcard tests/*.bats))
+
+.PHONY: all deps test check unit bats install clean fuzz bench fixtures train-mixture
+all: $(LIBT0) $(TOOLS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBT0): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/%: tools/%.c $(LIBT0) $(wildcard tools/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
+
+# Debian packages the build, the tests and the pipelines need.
+DEB_PACKAGES = build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev libyaml-dev \
+               zstd parallel bats jq python3
+deps:
+	@sh tests/deps.sh $(DEB_PACKAGES)
+
+# The tests: dependencies, a build from scratch, C unit tests, then every Bats file.
+test: deps
+	rm -rf $(BUILD) $(BIN) $(LIBT0)
+	$(MAKE) --no-print-directory check
+
+check: all $(UNITS)
+	@sh tests/run-unit.sh $(UNITS)
+	T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) bats $(BATS)
+
+unit: $(UNITS)
+	@sh tests/run-unit.sh $(UNITS)
+
+bats: all
+	T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) bats $(BATS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+
+clean:
+	rm -rf build bin lib/libt0.a
+
+# Coverage-guided fuzzing with clang's libFuzzer; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 120
+FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZERS = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -pthread -Ilib -fsanitize=fuzzer,address,undefined
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+fuzz: $(FUZZERS)
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+bench: all
+	@sh bench/run.sh $(abspath $(BIN))
+
+train-mixture: all
+	@$(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(abspath $(BIN))

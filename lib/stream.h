@@ -1,0 +1,156 @@
+/* stream.h: record streams, the one format every t0 tool reads and writes.
+ *
+ * BYTE LAYOUT (documented here and nowhere else)
+ *
+ * A stream is one or more zstd frames (RFC 8878), each with a content checksum.
+ * Frames concatenate: `cat a.t0 b.t0 > c.t0` is the stream of a's records then b's.
+ * The decompressed bytes are a sequence of records; a record never spans the end
+ * of the last frame. An empty file is not a stream (a writer with no records still
+ * writes one empty frame).
+ *
+ * All integers are little-endian, fixed width. A record is
+ *
+ *     u8[2]  magic       "T0"
+ *     u8     kind        1 example, 2 tokens, 3 batch, 4 score
+ *     u8     version     layout version of that kind (1 for every kind today)
+ *     u32    size        bytes of the payload that follows (at most T0_RECORD_MAX)
+ *     u8[size] payload
+ *
+ * Payload building blocks:
+ *     str    = u32 n, u8[n]  UTF-8, no NUL byte
+ *     ids    = u32 n, i32[n] token ids
+ *     meta   = str task, str template, u64 id
+ *
+ * Payloads, version 1:
+ *     example: meta, str input, str target, u32 c, str choices[c], i32 label
+ *     tokens:  meta, ids input_ids, ids target_ids, u32 c, ids choice_ids[c], i32 label
+ *     batch:   u32 rows, u32 enc_len, u32 dec_len, then eight i32 arrays in this order:
+ *              encoder_input_tokens, encoder_segment_ids, encoder_positions  [rows][enc_len]
+ *              decoder_target_tokens, decoder_input_tokens, decoder_segment_ids,
+ *              decoder_positions, decoder_loss_weights                        [rows][dec_len]
+ *     score:   meta, u32 c, f64 scores[c], i32 pred, i32 label
+ *
+ * label is the index of the right choice, or -1. The payload must be consumed
+ * exactly: trailing bytes are an error, as is any length that runs past the payload.
+ */
+#ifndef T0_STREAM_H
+#define T0_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define T0_RECORD_MAX (1u << 30) /* bounded memory: a record payload is at most 1 GiB */
+
+typedef enum {
+    T0_KIND_NONE = 0,
+    T0_KIND_EXAMPLE = 1,
+    T0_KIND_TOKENS = 2,
+    T0_KIND_BATCH = 3,
+    T0_KIND_SCORE = 4,
+} t0_kind;
+
+enum { T0_KIND_COUNT = 5, T0_RECORD_VERSION = 1 };
+
+/* The eight packed features of a batch, in stream order. */
+enum {
+    T0_ENC_INPUT_TOKENS,
+    T0_ENC_SEGMENT_IDS,
+    T0_ENC_POSITIONS,
+    T0_DEC_TARGET_TOKENS,
+    T0_DEC_INPUT_TOKENS,
+    T0_DEC_SEGMENT_IDS,
+    T0_DEC_POSITIONS,
+    T0_DEC_LOSS_WEIGHTS,
+    T0_BATCH_FEATURES
+};
+
+typedef struct {
+    int32_t *v;
+    uint32_t n;
+} t0_ids;
+
+/* One record of any kind; only the fields of its kind are meaningful.
+ * Strings are NUL-terminated. Records returned by a reader point into the
+ * reader's memory and stay valid until the next t0_reader_next or close. */
+typedef struct {
+    t0_kind kind;
+    /* example, tokens, score */
+    const char *task;
+    const char *template_name;
+    uint64_t id;
+    int32_t label;
+    /* example */
+    const char *input;
+    const char *target;
+    const char **choices;
+    uint32_t n_choices; /* also the count of choice_ids and scores */
+    /* tokens */
+    t0_ids input_ids;
+    t0_ids target_ids;
+    t0_ids *choice_ids;
+    /* score */
+    double *scores;
+    int32_t pred;
+    /* batch: feature[f] is [rows][enc_len] for the encoder features, [rows][dec_len] else */
+    uint32_t rows, enc_len, dec_len;
+    int32_t *feature[T0_BATCH_FEATURES];
+} t0_record;
+
+const char *t0_kind_name(t0_kind kind);              /* "example", ..., or "unknown" */
+t0_kind t0_kind_from_name(const char *name);         /* T0_KIND_NONE when unknown */
+const char *t0_batch_feature_name(int feature);      /* seqio's feature names */
+uint32_t t0_batch_feature_len(const t0_record *rec, int feature); /* enc_len or dec_len */
+
+/* ---- reading ---- */
+
+typedef struct t0_reader t0_reader;
+
+/* Opens path, or standard input for "-". NULL on failure (err says why). */
+t0_reader *t0_reader_open(const char *path, t0_error *err);
+/* Reads from an open FILE (not closed by the reader); name is used in messages. */
+t0_reader *t0_reader_open_file(FILE *f, const char *name, t0_error *err);
+/* 1: a record was read into rec; 0: clean end of stream; -1: error.
+ * Error messages name the file and the record number (1-based). */
+int t0_reader_next(t0_reader *r, t0_record *rec, t0_error *err);
+/* Number of records returned so far. */
+uint64_t t0_reader_count(const t0_reader *r);
+const char *t0_reader_name(const t0_reader *r);
+void t0_reader_close(t0_reader *r);
+
+/* Checks rec is of kind want; else fails with "record N: expected W, got G (run MAKER first)"
+ * where MAKER is the tool that makes W. Returns 0 or -1. */
+int t0_reader_expect(const t0_reader *r, const t0_record *rec, t0_kind want, t0_error *err);
+
+/* ---- writing ---- */
+
+typedef struct t0_writer t0_writer;
+
+/* Opens path for writing, or standard output for "-" (refused when it is a terminal).
+ * A file is written under a temporary name beside it and renamed by t0_writer_close,
+ * so a failed run leaves nothing and never clobbers an existing file. */
+t0_writer *t0_writer_open(const char *path, t0_error *err);
+/* Writes to an open FILE (not closed by the writer); name is used in messages. */
+t0_writer *t0_writer_open_file(FILE *f, const char *name, t0_error *err);
+/* zstd level (default 3). Call before the first write. */
+void t0_writer_set_level(t0_writer *w, int level);
+int t0_writer_write(t0_writer *w, const t0_record *rec, t0_error *err);
+/* Pushes what is buffered down to the file descriptor (the frame stays open). */
+int t0_writer_flush(t0_writer *w, t0_error *err);
+/* Ends the frame, flushes, closes and renames into place. Reports any error (a full disk too).
+ * On error the temporary file is removed. Frees w either way. */
+int t0_writer_close(t0_writer *w, t0_error *err);
+/* Discards: removes the temporary file, writes nothing more. Frees w. */
+void t0_writer_abort(t0_writer *w);
+
+/* ---- payload encoding, exposed for tests and fuzzers ---- */
+
+/* Validates and encodes rec (header included) into a malloc'd buffer. */
+int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_error *err);
+
+/* Checks a string is UTF-8 without NUL bytes. 0 or -1 (err names the byte offset). */
+int t0_check_text(const char *s, size_t n, const char *what, t0_error *err);
+
+#endif
