@@ -92,5 +92,12 @@ fuzz: $(FUZZERS)
 bench: all
 	@sh bench/run.sh $(abspath $(BIN))
 
+# Reference fixtures (needs network for PyPI): each tests/reference/fixtures-*.sh makes its own venv under build/.
+fixtures:
+	@for f in tests/reference/fixtures-*.sh; do echo "== $$f"; sh $$f || exit 1; done
+
+# Fragments that add packages and targets for one concern (DEB_PACKAGES += ...).
+-include $(sort $(wildcard mk/*.mk))
+
 train-mixture: all
 	@$(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(abspath $(BIN))
