@@ -282,7 +282,7 @@ int t0_spm_finish(t0_spm *m, const char *eos_piece, const char *pad_piece,
 const char *t0_spm_id_to_piece(const t0_spm *m, int32_t id, size_t *len)
 {
     static const char *names[T0_SPM_SENTINELS];
-    static char storage[T0_SPM_SENTINELS][16];
+    static char storage[T0_SPM_SENTINELS][24];
     if (id < 0 || id >= m->vocab_size)
         return NULL;
     if (id < m->n_pieces) {
