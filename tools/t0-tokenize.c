@@ -378,10 +378,14 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     t0_record rec;
     while (rc == 0 && (rc = t0_reader_next(r, &rec, err)) > 0) {
         rc = t0_reader_expect(r, &rec, T0_KIND_EXAMPLE, err);
-        if (rc == 0)
-            rc = copy_example(&b.examples[b.n++], &rec, err);
+        if (rc)
+            break;
+        rc = copy_example(&b.examples[b.n], &rec, err);
+        if (rc)
+            break;
+        b.n++;
         bytes += strlen(rec.input) + strlen(rec.target);
-        if (rc == 0 && (b.n == BATCH_ITEMS || bytes >= BATCH_BYTES)) {
+        if (b.n == BATCH_ITEMS || bytes >= BATCH_BYTES) {
             rc = flush_records(&b, wr, err);
             bytes = 0;
         }
