@@ -85,7 +85,7 @@ int t0_spm_decode(const t0_spm *m, const int32_t *ids, size_t n, t0_spm_work *w,
                 goto oom;
         }
     }
-    if (flush_bytes(m, ids + byte_start, n - byte_start, w) < 0)
+    if (n > byte_start && flush_bytes(m, ids + byte_start, n - byte_start, w) < 0)
         goto oom;
     return 0;
 oom:

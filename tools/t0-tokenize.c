@@ -305,7 +305,8 @@ static int keep_ids(const t0_spm_work *w, t0_ids *dst, t0_error *err)
     int32_t *v = malloc((w->n_ids ? w->n_ids : 1) * sizeof *v);
     if (!v)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
-    memcpy(v, w->ids, w->n_ids * sizeof *v);
+    if (w->n_ids)
+        memcpy(v, w->ids, w->n_ids * sizeof *v);
     *dst = (t0_ids){v, (uint32_t)w->n_ids};
     return 0;
 }
