@@ -76,16 +76,17 @@ static int reserve_lattice(const t0_spm *m, t0_spm_work *w, size_t n)
             return -1;
         w->cap_best = cap;
     }
-    if (m->max_piece_len > w->cap_match) {
-        int32_t *id = realloc(w->match_id, m->max_piece_len * sizeof *id);
+    size_t need = m->max_piece_len ? m->max_piece_len : 1; /* at most one match a byte */
+    if (need > w->cap_match) {
+        int32_t *id = realloc(w->match_id, need * sizeof *id);
         if (id)
             w->match_id = id;
-        uint32_t *len = realloc(w->match_len, m->max_piece_len * sizeof *len);
+        uint32_t *len = realloc(w->match_len, need * sizeof *len);
         if (len)
             w->match_len = len;
         if (!id || !len)
             return -1;
-        w->cap_match = m->max_piece_len;
+        w->cap_match = need;
     }
     return 0;
 }

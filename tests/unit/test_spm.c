@@ -335,6 +335,13 @@ static void test_bad_vocab(void)
     CHECK(make_model(nounk, 1, 0) == NULL);
     const piece_def two[] = {{"<unk>", 0, T0_SPM_UNKNOWN}, {"<u2>", 0, T0_SPM_UNKNOWN}};
     CHECK(make_model(two, 2, 0) == NULL);
+    /* no piece to match at all: everything is one unknown */
+    const piece_def bare[] = {{"<unk>", 0, T0_SPM_UNKNOWN}, {"</s>", 0, T0_SPM_CONTROL}};
+    t0_spm *m = make_model(bare, 2, 0);
+    CHECK(m != NULL);
+    if (m)
+        CHECK(ENC(m, "hello world", 0));
+    t0_spm_free(m);
 }
 
 static void test_tokenizer_json(void)
