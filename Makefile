@@ -30,7 +30,7 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BATS = $(sort $(wildcard tests/*.bats))
 
-.PHONY: all deps test check unit bats install clean fuzz bench fixtures train-mixture
+.PHONY: all deps test check unit bats install clean fuzz fuzz-deps bench fixtures train-mixture
 all: $(LIBT0) $(TOOLS)
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
@@ -86,11 +86,22 @@ FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -pthread -Ilib -fsanitize=fuzzer,add
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
-fuzz: $(FUZZERS)
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+fuzz-deps:
+	@sh tests/deps.sh $(FUZZ_PACKAGES)
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZERS)
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
-bench: all
-	@sh bench/run.sh $(abspath $(BIN))
+# Benchmarks: bench/*.c are built into $(BUILD)/bench/; each bench/bench-*.sh gets
+# the bin directory and that directory.
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCHES = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
+bench: all $(BENCHES)
+	@sh bench/run.sh $(abspath $(BIN)) $(abspath $(BUILD)/bench)
 
 # Reference fixtures (needs network for PyPI): each tests/reference/fixtures-*.sh makes its own venv under build/.
 fixtures:
