@@ -50,6 +50,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBT0)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
 
+# Each fuzz target also links with fuzz/replay.c, so its kept inputs run in `make check`.
+REPLAY_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
+REPLAYS = $(REPLAY_SRC:fuzz/%.c=$(BUILD)/replay/%)
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c $(LIBT0) $(LDLIBS)
+
 # Debian packages the build, the tests and the pipelines need.
 DEB_PACKAGES = build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev libyaml-dev \
                zstd parallel bats jq
@@ -61,8 +68,9 @@ test: deps
 	rm -rf $(BUILD) $(BIN) $(LIBT0)
 	$(MAKE) --no-print-directory check
 
-check: all $(UNITS)
+check: all $(UNITS) $(REPLAYS)
 	@sh tests/run-unit.sh $(UNITS)
+	@sh fuzz/replay.sh $(REPLAYS)
 	@T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) sh tests/run-bats.sh $(BATS)
 
 unit: $(UNITS)
