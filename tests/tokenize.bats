@@ -183,6 +183,13 @@ same_lines() { # name, expected, got
     [[ "$output" == *"not a list of ids"* ]]
 }
 
+@test "--progress reports on stderr; quiet by default in a pipe" {
+    run -0 bash -c "printf 'a\nb\nc\n' | '$TOK' -m '$D/t5-1k.model' --text --progress 2>&1 >/dev/null"
+    [[ "$output" == *"t0-tokenize: 3 lines, "*"/s" ]]
+    run -0 bash -c "printf 'a\n' | '$TOK' -m '$D/t5-1k.model' --text 2>&1 >/dev/null"
+    [ -z "$output" ]
+}
+
 @test "usage: --help, --version, missing model, bad options" {
     run -0 "$TOK" --help
     [[ "$output" == Usage:* ]]

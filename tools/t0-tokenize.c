@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
@@ -45,7 +47,7 @@ enum { BATCH_ITEMS = 4096, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
     const char *model, *output, *input;
-    int text, pieces, no_eos, decode, threads;
+    int text, pieces, no_eos, decode, threads, progress;
     int64_t input_len, target_len; /* 0: no limit */
 } options;
 
@@ -60,7 +62,26 @@ typedef struct {
     const t0_spm *m;
     worker *workers;
     int32_t eos; /* -1: append none */
+    uint64_t done;  /* lines or records written */
+    double started; /* seconds, monotonic */
 } context;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After each batch: "N lines, R/s" on one rewritten stderr line; final = 1 ends it. */
+static void show_progress(context *c, const char *unit, int final)
+{
+    if (!c->opt->progress)
+        return;
+    double secs = now() - c->started;
+    fprintf(stderr, "\r%s: %llu %s, %.0f/s%s", prog, (unsigned long long)c->done, unit,
+            secs > 0 ? (double)c->done / secs : 0.0, final ? "\n" : "");
+}
 
 /* ---------------- text mode: lines in, lines out ---------------- */
 
@@ -197,6 +218,8 @@ static int flush_lines(line_batch *b, FILE *out, uint64_t first_line, t0_error *
         if (o->len && fwrite(o->p, 1, o->len, out) != o->len)
             return t0_fail(err, T0_EINPUT, "write error");
     }
+    b->ctx->done += b->n;
+    show_progress(b->ctx, "lines", 0);
     b->n = b->len = 0;
     return 0;
 }
@@ -223,6 +246,8 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
         rc = t0_fail(err, T0_EINPUT, "read error");
     if (rc == 0)
         rc = flush_lines(&b, out, first, err);
+    if (rc == 0)
+        show_progress(c, "lines", 1);
     free(line);
     free(b.data);
     free(b.off);
@@ -362,6 +387,8 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
         free_tokens(&b->out[i]);
         free_example(&b->examples[i]);
     }
+    b->ctx->done += b->n;
+    show_progress(b->ctx, "records", 0);
     b->n = 0;
     return rc;
 }
@@ -393,6 +420,8 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     }
     if (rc == 0)
         rc = flush_records(&b, wr, err);
+    if (rc == 0)
+        show_progress(c, "records", 1);
     else
         for (size_t i = 0; i < b.n; i++)
             free_example(&b.examples[i]);
@@ -441,7 +470,8 @@ static int run(const options *o, t0_error *err)
     t0_spm *m = t0_spm_load(o->model, err);
     if (!m)
         return -1;
-    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id};
+    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id,
+                 .started = now()};
     int rc = 0;
     if (!o->no_eos && !o->decode && m->eos_id < 0)
         rc = t0_fail(err, T0_EINPUT, "%s: the model has no </s> piece to append (use --no-eos)",
@@ -465,7 +495,7 @@ static int run(const options *o, t0_error *err)
 int main(int argc, char **argv)
 {
     enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
-           OPT_THREADS };
+           OPT_THREADS, OPT_PROGRESS };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
         {"input-len", required_argument, 0, OPT_INPUT_LEN},
@@ -473,9 +503,10 @@ int main(int argc, char **argv)
         {"text", no_argument, 0, OPT_TEXT},       {"pieces", no_argument, 0, OPT_PIECES},
         {"no-eos", no_argument, 0, OPT_NO_EOS},   {"decode", no_argument, 0, OPT_DECODE},
         {"threads", required_argument, 0, OPT_THREADS},
+        {"progress", no_argument, 0, OPT_PROGRESS},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    options o = {.output = "-", .input = "-", .threads = 1};
+    options o = {.output = "-", .input = "-", .threads = 1, .progress = isatty(2)};
     t0_error err = {0};
     int64_t threads = 1;
     int c;
@@ -490,6 +521,7 @@ int main(int argc, char **argv)
         case OPT_PIECES: o.pieces = 1; break;
         case OPT_NO_EOS: o.no_eos = 1; break;
         case OPT_DECODE: o.decode = 1; break;
+        case OPT_PROGRESS: o.progress = 1; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': return t0_cli_version(prog);
