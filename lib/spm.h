@@ -6,7 +6,8 @@
  * fill the same t0_spm. Encoding is: normalize (precompiled charsmap, spm_norm.c), then
  * Viterbi over a trie of the pieces (spm_trie.c, spm_encode.c). On top sit T5's
  * conventions: sentinels <extra_id_0>..<extra_id_99> (ids vocab_size-1-N, appended after
- * the pieces when the model has none) recognised in text, and EOS.
+ * the pieces when the model has none) recognised in text, and EOS. Decoding (spm_decode.c)
+ * ends with the model's denormalizer, when it has one.
  *
  * A loaded model is read-only, so any number of threads may encode with it at once,
  * each with its own t0_spm_work.
@@ -40,7 +41,7 @@ typedef struct {
 typedef struct t0_spm_trie t0_spm_trie;
 
 /* The model; fields are read-only once loaded. */
-typedef struct {
+typedef struct t0_spm_model {
     t0_spm_piece *pieces;
     int32_t n_pieces;   /* pieces of the model proper (spm's GetPieceSize) */
     int32_t vocab_size; /* n_pieces plus sentinels appended after them, if any */
@@ -58,6 +59,9 @@ typedef struct {
     const char *charsmap_pool;
     uint32_t charsmap_pool_len;
     char *unk_surface;
+    /* denormalizer_spec: a normalizer run over decoded text; NULL unless it has rules.
+     * Only its normalizer fields are used. */
+    struct t0_spm_model *denormalizer;
     /* tries over the pieces matched in text, and over the user-defined ones */
     t0_spm_trie *trie;
     t0_spm_trie *user_trie; /* NULL when the model has no USER_DEFINED piece */

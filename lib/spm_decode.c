@@ -42,6 +42,15 @@ static int append_piece(t0_spm_work *w, const char *s, size_t n, int strip_bos)
     return 0;
 }
 
+/* Runs the denormalizer over w->text (through the encoder's scratch buffer). */
+static int denormalize(const t0_spm *d, t0_spm_work *w)
+{
+    if (t0_spm_normalize_scratch(d, w->text, w->len, w) < 0)
+        return -1;
+    w->len = 0;
+    return t0_spm_append_text(w, w->norm, w->norm_len);
+}
+
 int t0_spm_decode(const t0_spm *m, const int32_t *ids, size_t n, t0_spm_work *w,
                   t0_error *err)
 {
@@ -86,6 +95,8 @@ int t0_spm_decode(const t0_spm *m, const int32_t *ids, size_t n, t0_spm_work *w,
         }
     }
     if (n > byte_start && flush_bytes(m, ids + byte_start, n - byte_start, w) < 0)
+        goto oom;
+    if (m->denormalizer && denormalize(m->denormalizer, w) < 0)
         goto oom;
     return 0;
 oom:

@@ -34,6 +34,7 @@ void t0_spm_free(t0_spm *m)
     free(m->arena);
     free(m->charsmap_blob);
     free(m->unk_surface);
+    t0_spm_free(m->denormalizer);
     free(m);
 }
 

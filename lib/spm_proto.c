@@ -183,6 +183,22 @@ static int read_normalizer(t0_spm *m, const uint8_t *buf, size_t n, t0_error *er
     return t0_spm_set_charsmap(m, blob, blob_len, err);
 }
 
+/* spm builds a denormalizer only when the spec has rules; without the trainer spec, so
+ * no suffix mode and no user-defined pieces. */
+static int read_denormalizer(t0_spm *m, const uint8_t *buf, size_t n, t0_error *err)
+{
+    t0_spm_free(m->denormalizer);
+    if (!(m->denormalizer = t0_spm_new(err)))
+        return -1;
+    if (read_normalizer(m->denormalizer, buf, n, err) < 0)
+        return -1;
+    if (!m->denormalizer->charsmap_units) {
+        t0_spm_free(m->denormalizer);
+        m->denormalizer = NULL;
+    }
+    return 0;
+}
+
 static int read_model(t0_spm *m, trainer_fields *t, const uint8_t *buf, size_t n,
                       t0_error *err)
 {
@@ -197,6 +213,8 @@ static int read_model(t0_spm *m, trainer_fields *t, const uint8_t *buf, size_t n
             r = read_trainer(m, t, f.bytes, f.len, err);
         else if (f.number == 3 && want(&f, 2))
             r = read_normalizer(m, f.bytes, f.len, err);
+        else if (f.number == 5 && want(&f, 2))
+            r = read_denormalizer(m, f.bytes, f.len, err);
         else if (f.number <= 5 && !want(&f, 2))
             r = t0_fail(err, T0_EINPUT, "not a SentencePiece model (field %u has wire type %d)",
                         f.number, f.type);

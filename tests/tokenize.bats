@@ -4,7 +4,7 @@
 bats_require_minimum_version 1.5.0
 
 FIX="$BATS_TEST_DIRNAME/fixtures/spm"
-MODELS="t5-8k t5-1k identity-1k bytes-1k user-1k raw-1k custom-1k"
+MODELS="t5-8k t5-1k identity-1k bytes-1k user-1k raw-1k custom-1k denorm-1k"
 
 setup_file() {
     export D="$BATS_FILE_TMPDIR"
@@ -181,6 +181,11 @@ same_lines() { # name, expected, got
     [[ "$output" == "t0-tokenize: "*"invalid id 1100"* ]]
     run -1 bash -c "echo '5 x' | '$TOK' -m '$D/t5-1k.model' --decode"
     [[ "$output" == *"not a list of ids"* ]]
+    # an output file is written whole or not at all
+    run -1 bash -c "printf '5 6\n5 -1\n' | '$TOK' -m '$D/t5-1k.model' --decode -o '$D/half.txt'"
+    [[ "$output" == *"invalid id -1"* ]]
+    [ ! -e "$D/half.txt" ]
+    [ -z "$(ls "$D" | grep half)" ]
 }
 
 @test "--progress reports on stderr; quiet by default in a pipe" {

@@ -10,7 +10,8 @@
 #   NAME.randids.zst      random id lines (every kind of piece) to decode
 #   NAME.pieces.zst       spm_encode --output_format=piece (t5-8k, bytes-1k, user-1k)
 #   NAME.json.zst         a tokenizer.json written from NAME.model by spm_to_tokenizer_json.py
-#                         (not for raw-1k: tokenizer.json cannot say "keep extra whitespace")
+#                         (not for raw-1k: tokenizer.json cannot say "keep extra whitespace";
+#                         not for denorm-1k: it has no place for a denormalizer)
 set -eu
 cd "$(dirname "$0")/../.."
 out=tests/fixtures/spm
@@ -38,6 +39,8 @@ E9	65 301
 31 32 33	4F 4E 45 20 54 57 4F
 7E	2D
 EOF
+# Rules for the denormalizer, which spm_decode runs over decoded text.
+printf '61\t41\n2581\t5F\n20\t20 20\n65 73\t45 53\n' > "$work/denorm.tsv"
 
 t5ids="--pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1"
 train() { # name, spm_train options...
@@ -58,10 +61,12 @@ train raw-1k --vocab_size=1000 --character_coverage=0.9995 --normalization_rule_
     --add_dummy_prefix=false --remove_extra_whitespaces=false --treat_whitespace_as_suffix=true
 train custom-1k --vocab_size=1000 --character_coverage=0.9995 \
     --normalization_rule_tsv="$work/custom.tsv" $t5ids
+train denorm-1k --vocab_size=1000 --character_coverage=0.9995 --normalization_rule_name=identity \
+    --denormalization_rule_tsv="$work/denorm.tsv"
 
 zstd -q -19 -f "$work/test.txt" -o "$out/corpus.txt.zst"
 rm -f "$out"/*.pieces.zst "$out"/*.json.zst
-for name in t5-8k t5-1k identity-1k bytes-1k user-1k raw-1k custom-1k; do
+for name in t5-8k t5-1k identity-1k bytes-1k user-1k raw-1k custom-1k denorm-1k; do
     m=$work/$name.model
     kinds="ids randids decode"
     spm_encode --model="$m" --output_format=id <"$work/test.txt" >"$work/$name.ids"
@@ -71,7 +76,7 @@ for name in t5-8k t5-1k identity-1k bytes-1k user-1k raw-1k custom-1k; do
         spm_encode --model="$m" --output_format=piece <"$work/test.txt" >"$work/$name.pieces"
         kinds="$kinds pieces";;
     esac
-    if [ $name != raw-1k ]; then
+    if [ $name != raw-1k ] && [ $name != denorm-1k ]; then
         layout=new; [ "$name" = t5-1k ] && layout=old
         python3 tests/reference/spm_to_tokenizer_json.py --layout $layout "$m" >"$work/$name.json"
         kinds="$kinds json"
