@@ -1,0 +1,98 @@
+/* safetensors.h: reading and writing Hugging Face safetensors files.
+ *
+ * Format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header
+ * length N, then N bytes of JSON: {"name": {"dtype": "F32", "shape": [..],
+ * "data_offsets": [begin, end]}, ..., "__metadata__": {"k": "v"}}, then the data
+ * block; offsets are relative to the data block, little-endian, row-major.
+ *
+ * st_open memory-maps read-only one file, or every shard named by a directory's
+ * model.safetensors.index.json (weight_map). It validates the header: length within
+ * the file, JSON well formed, each tensor's byte size equal to dtype size * shape
+ * product, offsets inside the data block and not overlapping. F32 data in an F32
+ * file is used in place (st_tensor.data points into the mapping).
+ *
+ * Embedding aliases: a T5 checkpoint may carry the shared embedding under
+ * "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight" instead of
+ * "shared.weight". Load it with st_find_any / st_read_f32_any and T5_SHARED_NAMES:
+ *     st_read_f32_any(m, T5_SHARED_NAMES, 2, shape, dst, err);
+ * Likewise an untied model without "lm_head.weight" is an error, not a fallback.
+ */
+#ifndef T0_SAFETENSORS_H
+#define T0_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum { ST_F32, ST_F16, ST_BF16, ST_OTHER } st_dtype;
+
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;
+    int64_t shape[8];
+    const void *data; /* inside the mapping; little-endian */
+    size_t nbytes;
+} st_tensor;
+
+/* one model.safetensors, or the shards listed by model.safetensors.index.json, memory-mapped */
+typedef struct st_model st_model;
+
+/* path: a directory (model.safetensors or model.safetensors.index.json in it) or a
+ * .safetensors file. NULL and err set on failure (messages name the file and tensor). */
+st_model *st_open(const char *path, t0_error *err);
+
+/* The same over a buffer in memory (not copied: it must outlive the model); `what`
+ * names it in messages. Used by tests and the fuzzer. */
+st_model *st_open_buffer(const void *buf, size_t len, const char *what, t0_error *err);
+
+const st_tensor *st_find(const st_model *m, const char *name); /* NULL when absent */
+
+/* The first of a NULL-terminated list of names that is present, or NULL. */
+const st_tensor *st_find_any(const st_model *m, const char *const *names);
+
+/* The names the shared embedding may be stored under, in order of preference. */
+extern const char *const T5_SHARED_NAMES[];
+
+int st_count(const st_model *m);
+const st_tensor *st_at(const st_model *m, int i); /* in header order, shard by shard */
+
+/* The dtype's name as in the header ("F32", ...); for ST_OTHER the original string. */
+const char *st_dtype_name(const st_tensor *t);
+
+/* The __metadata__ value for key, or NULL (first file / shard only). */
+const char *st_metadata(const st_model *m, const char *key);
+
+/* Copies tensor `name` into dst as float32, converting BF16/F16; checks the shape equals
+ * (ndim, shape) and names the tensor in every error:
+ * "model.safetensors: tensor encoder.block.0.layer.0.SelfAttention.q.weight: shape [64, 32], expected [64, 64]"
+ * / "missing tensor ..." / "dtype I64 not supported". */
+int st_read_f32(const st_model *m, const char *name, int ndim, const int64_t *shape, float *dst, t0_error *err);
+
+/* st_read_f32 of the first present name in a NULL-terminated list (e.g. T5_SHARED_NAMES);
+ * the missing-tensor message names the first. */
+int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
+                    t0_error *err);
+
+void st_close(st_model *m);
+
+/* Writes a safetensors file (temp + rename). Tensors given as float32; stored as F32 or
+ * BF16 (round to nearest even) or F16. metadata: optional {"format":"pt"} style key/values. */
+typedef struct {
+    const char *name;
+    int ndim;
+    int64_t shape[8];
+    const float *data;
+} st_write_tensor;
+
+int st_write(const char *path, const st_write_tensor *t, int n, st_dtype out_dtype,
+             const char *const *meta_kv /* NULL-terminated k,v,k,v */, t0_error *err);
+
+/* Conversions used by the reader and writer. */
+float st_bf16_to_f32(uint16_t h);
+uint16_t st_f32_to_bf16(float f); /* round to nearest even; NaN stays NaN */
+float st_f16_to_f32(uint16_t h);
+uint16_t st_f32_to_f16(float f); /* round to nearest even */
+
+#endif
