@@ -10,11 +10,14 @@
 #ifndef T0_T5_CONFIG_H
 #define T0_T5_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
 
-typedef enum { T5_ACT_RELU, T5_ACT_GELU_NEW } t5_activation;
+/* The feed-forward activation. T5_ACT_GELU (exact, erf) is what transformers gives for a
+ * plain "gelu" feed_forward_proj or dense_act_fn; "gated-gelu" means gelu_new (tanh). */
+typedef enum { T5_ACT_RELU, T5_ACT_GELU_NEW, T5_ACT_GELU } t5_activation;
 
 typedef struct {
     int vocab_size, d_model, d_kv, d_ff, num_heads, num_layers, num_decoder_layers;
