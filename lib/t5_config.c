@@ -35,6 +35,7 @@ void t5_config_defaults(t5_config *c)
         .pad_token_id = 0,
         .eos_token_id = 1,
         .decoder_start_token_id = 0,
+        .scale_decoder_outputs = 1,
     };
 }
 
@@ -182,6 +183,9 @@ static int read_fields(const cJSON *root, t5_config *c, const char *what, t0_err
         get_float(root, "initializer_factor", &c->initializer_factor, what, err) ||
         get_bool(root, "tie_word_embeddings", &c->tie_word_embeddings, what, err))
         return -1;
+    c->scale_decoder_outputs = c->tie_word_embeddings;
+    if (get_bool(root, "scale_decoder_outputs", &c->scale_decoder_outputs, what, err))
+        return -1;
     return read_activation(root, c, what, err);
 }
 
@@ -279,6 +283,7 @@ static void v1_1(t5_config *c, int d_model, int d_ff, int heads, int layers)
     c->gated = 1;
     c->act = T5_ACT_GELU_NEW;
     c->tie_word_embeddings = 0;
+    c->scale_decoder_outputs = 0;
 }
 
 int t5_config_preset(const char *name, t5_config *c, t0_error *err)
@@ -342,6 +347,7 @@ static int write_config_json(FILE *f, const t5_config *c)
                    "  \"pad_token_id\": %d,\n"
                    "  \"relative_attention_max_distance\": %d,\n"
                    "  \"relative_attention_num_buckets\": %d,\n"
+                   "  \"scale_decoder_outputs\": %s,\n"
                    "  \"tie_word_embeddings\": %s,\n"
                    "  \"torch_dtype\": \"float32\",\n"
                    "  \"use_cache\": true,\n"
@@ -351,7 +357,8 @@ static int write_config_json(FILE *f, const t5_config *c)
                    c->eos_token_id, t5_config_ff_proj(c), factor, c->gated ? "true" : "false", eps,
                    c->num_decoder_layers, c->num_heads, c->num_layers, c->pad_token_id,
                    c->relative_attention_max_distance, c->relative_attention_num_buckets,
-                   c->tie_word_embeddings ? "true" : "false", c->vocab_size) < 0
+                   c->scale_decoder_outputs ? "true" : "false", c->tie_word_embeddings ? "true" : "false",
+                   c->vocab_size) < 0
                ? -1
                : 0;
 }

@@ -29,6 +29,12 @@ typedef struct {
     float dropout_rate;       /* default 0.1 */
     float initializer_factor; /* default 1.0 */
     int pad_token_id, eos_token_id, decoder_start_token_id; /* 0, 1, 0 */
+    /* Multiply the decoder output by d_model^-0.5 before lm_head. transformers 4.x does it iff
+     * tie_word_embeddings; transformers 5.x forces tie_word_embeddings true in T5Config and keeps
+     * the old meaning in this key, so a 5.x config may say tied (no lm_head.weight in the file)
+     * and scale_decoder_outputs false. The forward pass must use THIS field, not tie_word_embeddings.
+     * Default when the key is absent: tie_word_embeddings. */
+    int scale_decoder_outputs;
 } t5_config;
 
 /* Reads config.json. Absent keys take T5Config's defaults; num_decoder_layers defaults to
