@@ -627,8 +627,8 @@ static void convert_to_f32(const st_tensor *t, float *dst)
     }
 }
 
-static int read_tensor(const st_model *m, const st_tensor *t, int ndim, const int64_t *shape, float *dst,
-                       t0_error *err)
+/* The shape and dtype checks of st_read_f32, with its messages. */
+static int check_tensor(const st_model *m, const st_tensor *t, int ndim, const int64_t *shape, t0_error *err)
 {
     const char *file = m->shards[((const st_entry *)t)->shard].path;
     if (t->dtype == ST_OTHER)
@@ -643,25 +643,33 @@ static int read_tensor(const st_model *m, const st_tensor *t, int ndim, const in
         format_shape(want, sizeof want, ndim, shape);
         return t0_fail(err, T0_EINPUT, "%s: tensor %s: shape %s, expected %s", file, t->name, got, want);
     }
+    return 0;
+}
+
+const st_tensor *st_expect(const st_model *m, const char *const *names, int ndim, const int64_t *shape, t0_error *err)
+{
+    const st_tensor *t = st_find_any(m, names);
+    if (!t) {
+        t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, names[0]);
+        return NULL;
+    }
+    return check_tensor(m, t, ndim, shape, err) ? NULL : t;
+}
+
+int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
+                    t0_error *err)
+{
+    const st_tensor *t = st_expect(m, names, ndim, shape, err);
+    if (!t)
+        return -1;
     convert_to_f32(t, dst);
     return 0;
 }
 
 int st_read_f32(const st_model *m, const char *name, int ndim, const int64_t *shape, float *dst, t0_error *err)
 {
-    const st_tensor *t = st_find(m, name);
-    if (!t)
-        return t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, name);
-    return read_tensor(m, t, ndim, shape, dst, err);
-}
-
-int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
-                    t0_error *err)
-{
-    const st_tensor *t = st_find_any(m, names);
-    if (!t)
-        return t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, names[0]);
-    return read_tensor(m, t, ndim, shape, dst, err);
+    const char *const names[] = {name, NULL};
+    return st_read_f32_any(m, names, ndim, shape, dst, err);
 }
 
 /* ---- writing ---- */

@@ -75,6 +75,12 @@ int st_read_f32(const st_model *m, const char *name, int ndim, const int64_t *sh
 int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
                     t0_error *err);
 
+/* The checks of st_read_f32_any without copying: the first present of names, with shape
+ * (ndim, shape) and a float dtype, or NULL and the same messages. To validate a whole model
+ * before allocating anything. */
+const st_tensor *st_expect(const st_model *m, const char *const *names, int ndim, const int64_t *shape,
+                           t0_error *err);
+
 void st_close(st_model *m);
 
 /* Writes a safetensors file (temp + rename). Tensors given as float32; stored as F32 or

@@ -91,7 +91,10 @@ void t5_init_tensor(const t5_config *c, const t5_tensor_spec *spec, uint64_t see
     base = t5_splitmix64(&base);
     for (size_t b = 0; b * T5_INIT_BLOCK < n; b++) {
         size_t off = b * T5_INIT_BLOCK, len = n - off < T5_INIT_BLOCK ? n - off : T5_INIT_BLOCK;
-        fill_block(dst + off, len, base + (uint64_t)b * 0x9e3779b97f4a7c15ull, std);
+        /* Each block starts at a hashed state. (Starting at base + b*gamma would replay block
+         * 0's sequence shifted by b steps: splitmix64 advances its state by gamma.) */
+        uint64_t start = base ^ ((uint64_t)b * 0xd1b54a32d192ed03ull);
+        fill_block(dst + off, len, t5_splitmix64(&start), std);
     }
 }
 
@@ -254,4 +257,35 @@ int t5_init_model_dir(const char *dir, const t5_config *c, uint64_t seed, st_dty
         return t0_fail(err, T0_EINPUT, "%s: %s, will not overwrite", dir, e ? strerror(e) : "exists and is not empty");
     }
     return 0;
+}
+
+int t5_check_model_dir(const char *dir, t5_config *c, t5_model_summary *sum, t0_error *err)
+{
+    char path[4096];
+    memset(sum, 0, sizeof *sum);
+    if (path_in(path, sizeof path, dir, "config.json"))
+        return t0_fail(err, T0_EINPUT, "%.64s...: path too long", dir);
+    if (t5_config_load(path, c, err))
+        return -1;
+    st_model *m = st_open(dir, err);
+    if (!m)
+        return -1;
+    t5_tensor_spec *specs = NULL;
+    int n = 0, rc = t5_tensor_specs(c, &specs, &n, err);
+    for (int i = 0; !rc && i < n; i++) {
+        /* the shared embedding may be stored under an alias */
+        const char *const one[] = {specs[i].name, NULL};
+        const char *const *names = !strcmp(specs[i].name, "shared.weight") ? T5_SHARED_NAMES : one;
+        const st_tensor *t = st_expect(m, names, specs[i].ndim, specs[i].shape, err);
+        if (!t) {
+            rc = -1;
+            break;
+        }
+        sum->tensors++;
+        sum->params += (int64_t)spec_count(&specs[i]);
+        sum->dtype_counts[t->dtype]++;
+    }
+    free(specs);
+    st_close(m);
+    return rc;
 }

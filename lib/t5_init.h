@@ -12,8 +12,9 @@
  * The same distributions, not the same numbers as torch.
  *
  * Random numbers: splitmix64 (Steele, Lea, Flood 2014), normals by Box-Muller from pairs
- * of 53-bit uniforms. Each tensor's values come in blocks of T5_INIT_BLOCK; block b of tensor
- * NAME draws from the stream seeded splitmix64(seed ^ fnv1a64(NAME)) + b * 2^64/phi, so a
+ * of 53-bit uniforms (cos and sin both used). Each tensor's values come in blocks of
+ * T5_INIT_BLOCK; with base = splitmix64(seed ^ fnv1a64(NAME)), block b draws from the
+ * splitmix64 stream whose state starts at splitmix64(base ^ b * 0xd1b54a32d192ed03), so a
  * tensor's values depend only on (seed, name, config), not on the order tensors are made.
  */
 #ifndef T0_T5_INIT_H
@@ -49,5 +50,17 @@ int t5_init_write_weights(const char *path, const t5_config *c, uint64_t seed, s
  * beside it and renames it into place, so a failure leaves nothing behind. */
 int t5_init_model_dir(const char *dir, const t5_config *c, uint64_t seed, st_dtype dtype, const char *tokenizer,
                       t5_progress_fn progress, void *ctx, t0_error *err);
+
+/* What t5_check_model_dir found. */
+typedef struct {
+    int tensors;       /* parameter tensors checked */
+    int64_t params;    /* their element count */
+    int dtype_counts[3]; /* tensors stored as F32, F16, BF16 */
+} t5_model_summary;
+
+/* Checks that dir is a usable model: config.json loads (into *c), and every tensor of
+ * t5_tensor_specs is in the weights (shared.weight also under T5_SHARED_NAMES) with its
+ * shape and a float dtype. Fails with one message naming the file and tensor. */
+int t5_check_model_dir(const char *dir, t5_config *c, t5_model_summary *sum, t0_error *err);
 
 #endif

@@ -13,6 +13,7 @@ static const char *prog = "t0-init";
 
 static const char usage[] =
     "Usage: t0-init (--preset NAME | --config FILE) --seed S [OPTIONS] -o DIR\n"
+    "       t0-init --check DIR\n"
     "Make a new T5 model directory DIR (config.json, model.safetensors, tokenizer) with random\n"
     "weights drawn as Hugging Face transformers' T5PreTrainedModel._init_weights draws them.\n"
     "\n"
@@ -24,6 +25,8 @@ static const char usage[] =
     "  -d, --dtype TYPE      f32 (default) or bf16\n"
     "  -o, --output DIR      the directory to make; must not exist, or be empty\n"
     "      --progress        show progress on stderr even when it is not a terminal\n"
+    "      --check DIR       check that DIR is a usable model (config.json, every tensor with its\n"
+    "                        shape and a float dtype) and print a summary line; makes nothing\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
@@ -45,6 +48,20 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
             done == total ? "\n" : "");
 }
 
+static int check(const char *dir)
+{
+    t5_config c;
+    t5_model_summary sum;
+    t0_error err = {0};
+    if (t5_check_model_dir(dir, &c, &sum, &err))
+        return t0_cli_report(prog, &err);
+    printf("%s: ok: %d tensors, %lld parameters (F32 %d, F16 %d, BF16 %d), d_model %d, %d+%d layers, %s, %s\n", dir,
+           sum.tensors, (long long)sum.params, sum.dtype_counts[ST_F32], sum.dtype_counts[ST_F16],
+           sum.dtype_counts[ST_BF16], c.d_model, c.num_layers, c.num_decoder_layers, t5_config_ff_proj(&c),
+           c.tie_word_embeddings ? "tied" : "untied");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -52,8 +69,9 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 's'},      {"tokenizer", required_argument, 0, 't'},
         {"dtype", required_argument, 0, 'd'},     {"output", required_argument, 0, 'o'},
         {"progress", no_argument, 0, 'P'},        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},         {0, 0, 0, 0}};
-    const char *preset = NULL, *config = NULL, *tokenizer = NULL, *out = NULL;
+        {"version", no_argument, 0, 'V'},         {"check", required_argument, 0, 'C'},
+        {0, 0, 0, 0}};
+    const char *preset = NULL, *config = NULL, *tokenizer = NULL, *out = NULL, *check_dir = NULL;
     int64_t seed = -1;
     int progress = isatty(2);
     st_dtype dtype = ST_F32;
@@ -66,6 +84,7 @@ int main(int argc, char **argv)
         case 't': tokenizer = optarg; break;
         case 'o': out = optarg; break;
         case 'P': progress = 1; break;
+        case 'C': check_dir = optarg; break;
         case 's':
             if (t0_parse_int(optarg, 0, INT64_MAX, "--seed", &seed, &err))
                 return t0_cli_report(prog, &err);
@@ -85,6 +104,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return t0_cli_usage_error(prog, "unexpected argument '%s'", argv[optind]);
+    if (check_dir)
+        return preset || config || out ? t0_cli_usage_error(prog, "--check makes nothing: no --preset, --config or -o")
+                                       : check(check_dir);
     if (!preset == !config)
         return t0_cli_usage_error(prog, "give one of --preset or --config");
     if (seed < 0)
