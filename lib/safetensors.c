@@ -342,13 +342,19 @@ static int check_layout(st_model *m, t0_error *err)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     qsort_r(idx, (size_t)n, sizeof *idx, cmp_begin, m);
-    for (int i = 1; i < n; i++) {
-        const st_entry *a = &m->entries[idx[i - 1]], *b = &m->entries[idx[i]];
-        if (a->shard == b->shard && a->t.nbytes && b->t.nbytes && a->begin + a->t.nbytes > b->begin) {
+    /* sorted by begin, each non-empty tensor must start at or after the previous non-empty one's end
+     * (empty tensors occupy nothing, and must not hide an overlap by sitting between two) */
+    const st_entry *prev = NULL;
+    for (int i = 0; i < n; i++) {
+        const st_entry *b = &m->entries[idx[i]];
+        if (!b->t.nbytes)
+            continue;
+        if (prev && prev->shard == b->shard && prev->begin + prev->t.nbytes > b->begin) {
             free(idx);
-            return t0_fail(err, T0_EINPUT, "%s: tensors %s and %s overlap in the data", m->shards[a->shard].path,
-                           a->t.name, b->t.name);
+            return t0_fail(err, T0_EINPUT, "%s: tensors %s and %s overlap in the data", m->shards[b->shard].path,
+                           prev->t.name, b->t.name);
         }
+        prev = b;
     }
     qsort_r(idx, (size_t)n, sizeof *idx, cmp_name, m);
     for (int i = 1; i < n; i++) {
@@ -612,6 +618,13 @@ const char *st_metadata(const st_model *m, const char *key)
 }
 
 /* ---- reading as float32 ---- */
+
+const float *st_f32_data(const st_tensor *t)
+{
+    if (!t || t->dtype != ST_F32 || (uintptr_t)t->data % _Alignof(float))
+        return NULL;
+    return t->data;
+}
 
 static void convert_to_f32(const st_tensor *t, float *dst)
 {
