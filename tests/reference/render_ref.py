@@ -5,7 +5,7 @@ post-processing, exactly as lib/templates.h documents them.
 
     render_ref.py -t TEMPLATES.yaml [-n NAME]... [--original-task] [--seed S] [FILE.jsonl ...]
 
-prints one JSON object a line: task, template, id, input, target, choices, label
+prints one JSON object a line: kind ("example"), task, template, id, input, target, choices, label
 (the fields of an example record), in the order t0-render writes them
 (for each example, for each selected template in file order).
 
@@ -67,7 +67,7 @@ def choices_seed(render_seed):
 
 
 class Rng:
-    """The engine's PRNG (lib/jinja.h): see rng_next / rng_below there."""
+    """The engine's PRNG (lib/jinja.h "DETERMINISTIC RANDOMNESS"): splitmix64 from the seed."""
 
     def __init__(self, seed):
         self.state = seed & MASK64
@@ -88,11 +88,27 @@ class Rng:
 _RNG = [Rng(0)]
 
 
-def _choice(seq):
-    seq = list(seq) if not isinstance(seq, (list, tuple, str)) else seq
+def _draw(seq):
     if len(seq) == 0:
         raise IndexError("Cannot choose from an empty sequence")
     return seq[_RNG[0].below(len(seq))]
+
+
+# pass_context keeps jinja2 from folding `[...] | choice` at compile time: promptsource
+# compiles the template on every apply(), so each render draws anew.
+@jinja2.pass_context
+def _choice(context, seq):
+    """Python's random.choice with the engine's generator: seq[draw % len(seq)]."""
+    return _draw(seq)
+
+
+@jinja2.pass_context
+def _random(context, seq):
+    """jinja2's random filter: an empty sequence gives undefined (and takes no draw)."""
+    try:
+        return _draw(seq)
+    except IndexError:
+        return context.environment.undefined("No random item, sequence was empty.")
 
 
 def _most_frequent(items):
@@ -112,7 +128,7 @@ def make_env(undefined=jinja2.Undefined):
     env.globals.update(zip=zip)
     env.filters["highlight"] = _highlight
     env.filters["choice"] = _choice
-    env.filters["random"] = _choice
+    env.filters["random"] = _random
     env.filters["most_frequent"] = _most_frequent
     return env
 
@@ -202,7 +218,7 @@ def record(task, c, index, example, seed):
         target = "<NO LABEL>"
     choices = choices or []
     label = choices.index(target) if target in choices else -1
-    return {"task": task, "template": c.t["name"], "id": index, "input": inp,
+    return {"kind": "example", "task": task, "template": c.t["name"], "id": index, "input": inp,
             "target": target, "choices": choices, "label": label}
 
 

@@ -12,7 +12,8 @@ holding sep). It then draws random examples from that shape, renders each with t
 (render_ref.py, promptsource apply semantics) and keeps up to --per examples that render
 without error and give distinct results (a dropped example counts once).
 
-Writes OUT_DIR/<relpath of the yaml>/<template id>.jsonl (the kept examples) and
+Writes OUT_DIR/index.tsv (relpath, template id, name, number of examples; one line a template),
+OUT_DIR/<relpath of the yaml>/<template id>.jsonl (the kept examples) and
 OUT_DIR/<relpath>/<template id>.expected.jsonl (the reference records for them, seed 0), and prints
 a summary: templates covered, templates for which no example rendered.
 """
@@ -645,6 +646,8 @@ def main():
     a = ap.parse_args()
     total = covered = 0
     failed = []
+    os.makedirs(a.out_dir, exist_ok=True)
+    index = open(os.path.join(a.out_dir, "index.tsv"), "w", encoding="utf-8")
     for dirpath, _d, files in sorted(os.walk(a.templates_dir)):
         if "templates.yaml" not in files:
             continue
@@ -659,6 +662,8 @@ def main():
             total += 1
             rng = random.Random("%d/%s" % (a.seed, t["id"]))
             exs = synth(task, t, a.per, a.tries, rng)
+            assert "\t" not in t["name"] and "\n" not in t["name"]
+            index.write("%s\t%s\t%s\t%d\n" % (rel, t["id"], t["name"], len(exs)))
             if not exs:
                 failed.append("%s: %s" % (rel, t["name"]))
                 continue
@@ -672,6 +677,7 @@ def main():
                     r = render_ref.record(task, comp, i, ex, 0)  # rendered the same way in synth()
                     if r is not None:
                         f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    index.close()
     print("synth: %d/%d templates have examples that render in Python" % (covered, total))
     for x in failed:
         print("synth: no example renders: %s" % x)
