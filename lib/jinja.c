@@ -394,33 +394,35 @@ int r_contains(render *r, pyval *c, pyval *item)
 
 /* ---------------- attribute and item access ---------------- */
 
+#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
+
 static pyval *loop_attr(render *r, pyval *loopv, const char *name)
 {
     jloop *l = loopv->u.func.ptr;
     int64_t i = (int64_t)l->index, n = (int64_t)l->len;
-    if (!strcmp(name, "index"))
+    if (IS(name, "index"))
         return pv_mk_int(r->a, i + 1);
-    if (!strcmp(name, "index0"))
+    if (IS(name, "index0"))
         return pv_mk_int(r->a, i);
-    if (!strcmp(name, "revindex"))
+    if (IS(name, "revindex"))
         return pv_mk_int(r->a, n - i);
-    if (!strcmp(name, "revindex0"))
+    if (IS(name, "revindex0"))
         return pv_mk_int(r->a, n - i - 1);
-    if (!strcmp(name, "first"))
+    if (IS(name, "first"))
         return PV_BOOL_V(i == 0);
-    if (!strcmp(name, "last"))
+    if (IS(name, "last"))
         return PV_BOOL_V(i == n - 1);
-    if (!strcmp(name, "length"))
+    if (IS(name, "length"))
         return pv_mk_int(r->a, n);
-    if (!strcmp(name, "depth"))
+    if (IS(name, "depth"))
         return pv_mk_int(r->a, 1);
-    if (!strcmp(name, "depth0"))
+    if (IS(name, "depth0"))
         return pv_mk_int(r->a, 0);
-    if (!strcmp(name, "previtem"))
+    if (IS(name, "previtem"))
         return i > 0 ? l->items[i - 1] : mk_undefined(r, "there is no previous item");
-    if (!strcmp(name, "nextitem"))
+    if (IS(name, "nextitem"))
         return i + 1 < n ? l->items[i + 1] : mk_undefined(r, "there is no next item");
-    if (!strcmp(name, "cycle")) {
+    if (IS(name, "cycle")) {
         pyval *f = pv_mk(r->a, PV_FUNC);
         if (!f)
             return oom(r);

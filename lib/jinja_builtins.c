@@ -12,6 +12,9 @@
 
 /* ---------------- small helpers ---------------- */
 
+/* Name dispatch: compare the first byte before calling strcmp (filters are hot). */
+#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
+
 static pyval *mkint(render *r, int64_t i)
 {
     pyval *v = pv_mk_int(r->a, i);
@@ -1075,28 +1078,28 @@ static int dict_update_from(render *r, pyval *d, pyval *src)
 static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
 {
     pyval *v[4];
-    if (!strcmp(m, "split") || !strcmp(m, "rsplit")) {
+    if (IS(m, "split") || IS(m, "rsplit")) {
         static const char *const P[] = {"sep", "maxsplit", NULL};
         int64_t maxsplit = -1;
         if (bind(r, m, a, P, v) < 0 || (v[1] && need_int(r, v[1], m, &maxsplit) < 0))
             return NULL;
         return str_split(r, s, v[0], maxsplit, m[0] == 'r');
     }
-    if (!strcmp(m, "strip") || !strcmp(m, "lstrip") || !strcmp(m, "rstrip")) {
+    if (IS(m, "strip") || IS(m, "lstrip") || IS(m, "rstrip")) {
         static const char *const P[] = {"chars", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
         return str_strip(r, s, v[0], m[0] == 'l' ? 1 : m[0] == 'r' ? 2 : 3);
     }
-    if (!strcmp(m, "lower") || !strcmp(m, "casefold"))
+    if (IS(m, "lower") || IS(m, "casefold"))
         return a->npos || a->nkw ? rfail(r, "%s() takes no arguments", m) : str_case(r, s, 0);
-    if (!strcmp(m, "upper"))
+    if (IS(m, "upper"))
         return a->npos || a->nkw ? rfail(r, "upper() takes no arguments") : str_case(r, s, 1);
-    if (!strcmp(m, "capitalize"))
+    if (IS(m, "capitalize"))
         return str_case(r, s, 2);
-    if (!strcmp(m, "title"))
+    if (IS(m, "title"))
         return str_case(r, s, 3);
-    if (!strcmp(m, "replace")) {
+    if (IS(m, "replace")) {
         static const char *const P[] = {"old", "new", "count", NULL};
         int64_t count = -1;
         if (bind(r, m, a, P, v) < 0)
@@ -1107,8 +1110,8 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             return NULL;
         return str_replace(r, s, v[0], v[1], count);
     }
-    if (!strcmp(m, "find") || !strcmp(m, "index") || !strcmp(m, "rfind") || !strcmp(m, "rindex") ||
-        !strcmp(m, "count")) {
+    if (IS(m, "find") || IS(m, "index") || IS(m, "rfind") || IS(m, "rindex") ||
+        IS(m, "count")) {
         static const char *const P[] = {"sub", "start", "end", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1116,7 +1119,7 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             return rfail(r, "%s() takes at least 1 argument (0 given)", m);
         if (!need_str(r, v[0], m))
             return NULL;
-        if (!strcmp(m, "count")) {
+        if (IS(m, "count")) {
             if (v[1] || v[2])
                 return rfail(r, "count() with start/end is not supported");
             if (v[0]->u.str.len == 0)
@@ -1132,11 +1135,11 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
         int64_t i = str_find(r, s, v[0], v[1], v[2], m[0] == 'r');
         if (i == -2)
             return NULL;
-        if (i < 0 && (!strcmp(m, "index") || !strcmp(m, "rindex")))
+        if (i < 0 && (IS(m, "index") || IS(m, "rindex")))
             return rfail(r, "substring not found");
         return mkint(r, i);
     }
-    if (!strcmp(m, "join")) {
+    if (IS(m, "join")) {
         static const char *const P[] = {"iterable", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1144,7 +1147,7 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             return rfail(r, "join() takes exactly one argument (0 given)");
         return str_join(r, s, v[0], 0);
     }
-    if (!strcmp(m, "startswith") || !strcmp(m, "endswith")) {
+    if (IS(m, "startswith") || IS(m, "endswith")) {
         static const char *const P[] = {"prefix", NULL};
         int ok;
         if (bind(r, m, a, P, v) < 0)
@@ -1155,7 +1158,7 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             return NULL;
         return PV_BOOL_V(ok);
     }
-    if (!strcmp(m, "format"))
+    if (IS(m, "format"))
         return str_dot_format(r, s, a);
     if (!strncmp(m, "is", 2)) {
         if (s->u.str.len == 0)
@@ -1166,17 +1169,17 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             uint32_t c;
             off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
             int ok;
-            if (!strcmp(m, "isdigit") || !strcmp(m, "isdecimal") || !strcmp(m, "isnumeric"))
+            if (IS(m, "isdigit") || IS(m, "isdecimal") || IS(m, "isnumeric"))
                 ok = c >= '0' && c <= '9';
-            else if (!strcmp(m, "isalpha"))
+            else if (IS(m, "isalpha"))
                 ok = ju_isword(c) && !(c >= '0' && c <= '9') && c != '_';
-            else if (!strcmp(m, "isalnum"))
+            else if (IS(m, "isalnum"))
                 ok = ju_isword(c) && c != '_';
-            else if (!strcmp(m, "isspace"))
+            else if (IS(m, "isspace"))
                 ok = ju_isspace(c);
-            else if (!strcmp(m, "isascii"))
+            else if (IS(m, "isascii"))
                 ok = c < 0x80;
-            else if (!strcmp(m, "islower") || !strcmp(m, "isupper")) {
+            else if (IS(m, "islower") || IS(m, "isupper")) {
                 pv_buf t = {0};
                 if (m[2] == 'l')
                     ju_append_upper(&t, c);
@@ -1197,11 +1200,11 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
             if (!ok)
                 all = 0;
         }
-        if (!strcmp(m, "islower") || !strcmp(m, "isupper"))
+        if (IS(m, "islower") || IS(m, "isupper"))
             return PV_BOOL_V(all && any_cased);
         return PV_BOOL_V(all);
     }
-    if (!strcmp(m, "splitlines")) {
+    if (IS(m, "splitlines")) {
         pyval *out = r_list(r, PV_LIST, 0);
         if (!out)
             return NULL;
@@ -1225,7 +1228,7 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
         }
         return out;
     }
-    if (!strcmp(m, "removeprefix") || !strcmp(m, "removesuffix")) {
+    if (IS(m, "removeprefix") || IS(m, "removesuffix")) {
         static const char *const P[] = {"fix", NULL};
         int ok;
         if (bind(r, m, a, P, v) < 0 || !v[0] || str_affix(r, s, v[0], m[6] == 's', &ok) < 0)
@@ -1241,7 +1244,7 @@ static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
 static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
 {
     pyval *v[3];
-    if (!strcmp(m, "count") || !strcmp(m, "index")) {
+    if (IS(m, "count") || IS(m, "index")) {
         static const char *const P[] = {"value", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1260,7 +1263,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     }
     if (l->type == PV_TUPLE)
         return rfail(r, "tuple.%s() is not supported", m);
-    if (!strcmp(m, "copy")) {
+    if (IS(m, "copy")) {
         pyval *c = r_list(r, PV_LIST, l->u.list.len);
         if (!c)
             return NULL;
@@ -1270,7 +1273,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     }
     if (mutable_check(r, l, m) < 0)
         return NULL;
-    if (!strcmp(m, "append")) {
+    if (IS(m, "append")) {
         static const char *const P[] = {"object", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1278,7 +1281,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
             return rfail(r, "append() takes exactly one argument (0 given)");
         return r_push(r, l, v[0]) < 0 ? NULL : PV_NONE_V;
     }
-    if (!strcmp(m, "extend")) {
+    if (IS(m, "extend")) {
         static const char *const P[] = {"iterable", NULL};
         pyval **items;
         size_t n;
@@ -1289,7 +1292,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
                 return NULL;
         return PV_NONE_V;
     }
-    if (!strcmp(m, "pop")) {
+    if (IS(m, "pop")) {
         static const char *const P[] = {"index", NULL};
         int64_t i = -1, n = (int64_t)l->u.list.len;
         if (bind(r, m, a, P, v) < 0 || (v[0] && need_int(r, v[0], m, &i) < 0))
@@ -1305,7 +1308,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         l->u.list.len--;
         return out;
     }
-    if (!strcmp(m, "insert")) {
+    if (IS(m, "insert")) {
         static const char *const P[] = {"index", "object", NULL};
         int64_t i, n = (int64_t)l->u.list.len;
         if (bind(r, m, a, P, v) < 0 || !v[0] || !v[1] || need_int(r, v[0], m, &i) < 0)
@@ -1320,7 +1323,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         l->u.list.items[i] = v[1];
         return PV_NONE_V;
     }
-    if (!strcmp(m, "remove")) {
+    if (IS(m, "remove")) {
         static const char *const P[] = {"value", NULL};
         if (bind(r, m, a, P, v) < 0 || !v[0])
             return v[0] ? NULL : rfail(r, "remove() takes exactly one argument");
@@ -1332,7 +1335,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
             }
         return rfail(r, "list.remove(x): x not in list");
     }
-    if (!strcmp(m, "reverse")) {
+    if (IS(m, "reverse")) {
         for (size_t i = 0, j = l->u.list.len; i + 1 < j; i++, j--) {
             pyval *t = l->u.list.items[i];
             l->u.list.items[i] = l->u.list.items[j - 1];
@@ -1340,11 +1343,11 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         }
         return PV_NONE_V;
     }
-    if (!strcmp(m, "clear")) {
+    if (IS(m, "clear")) {
         l->u.list.len = 0;
         return PV_NONE_V;
     }
-    if (!strcmp(m, "sort")) {
+    if (IS(m, "sort")) {
         static const char *const P[] = {"reverse", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1360,13 +1363,13 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
 static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
 {
     pyval *v[2];
-    if (!strcmp(m, "items"))
+    if (IS(m, "items"))
         return view(r, d, LK_ITEMS);
-    if (!strcmp(m, "keys"))
+    if (IS(m, "keys"))
         return view(r, d, LK_KEYS);
-    if (!strcmp(m, "values"))
+    if (IS(m, "values"))
         return view(r, d, LK_VALUES);
-    if (!strcmp(m, "get")) {
+    if (IS(m, "get")) {
         static const char *const P[] = {"key", "default", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1375,7 +1378,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
         pyval *x = pv_dict_find(d, v[0]);
         return x ? x : v[1] ? v[1] : PV_NONE_V;
     }
-    if (!strcmp(m, "copy")) {
+    if (IS(m, "copy")) {
         pyval *c = pv_mk_dict(r->a, PV_DICT);
         if (!c || dict_update_from(r, c, d) < 0)
             return c ? NULL : rfail(r, "out of memory");
@@ -1383,7 +1386,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
     }
     if (mutable_check(r, d, m) < 0)
         return NULL;
-    if (!strcmp(m, "update")) {
+    if (IS(m, "update")) {
         if (a->npos > 1)
             return rfail(r, "update expected at most 1 argument, got %d", a->npos);
         if (a->npos && dict_update_from(r, d, a->pos[0]) < 0)
@@ -1395,7 +1398,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
         }
         return PV_NONE_V;
     }
-    if (!strcmp(m, "pop") || !strcmp(m, "setdefault")) {
+    if (IS(m, "pop") || IS(m, "setdefault")) {
         static const char *const P[] = {"key", "default", NULL};
         if (bind(r, m, a, P, v) < 0)
             return NULL;
@@ -1416,7 +1419,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
         pv_dict_remove(d, v[0]);
         return x;
     }
-    if (!strcmp(m, "clear")) {
+    if (IS(m, "clear")) {
         d->u.dict.len = 0;
         return PV_NONE_V;
     }
@@ -1564,36 +1567,36 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
 {
     pyval *arg = a->npos ? a->pos[0] : a->nkw ? a->kwvals[0] : NULL;
     int t = v->type;
-    if (!strcmp(name, "defined"))
+    if (IS(name, "defined"))
         return t != PV_UNDEFINED;
-    if (!strcmp(name, "undefined"))
+    if (IS(name, "undefined"))
         return t == PV_UNDEFINED;
-    if (!strcmp(name, "none"))
+    if (IS(name, "none"))
         return t == PV_NONE;
-    if (!strcmp(name, "false"))
+    if (IS(name, "false"))
         return t == PV_BOOL && !v->u.b;
-    if (!strcmp(name, "true"))
+    if (IS(name, "true"))
         return t == PV_BOOL && v->u.b;
-    if (!strcmp(name, "boolean"))
+    if (IS(name, "boolean"))
         return t == PV_BOOL;
-    if (!strcmp(name, "string"))
+    if (IS(name, "string"))
         return t == PV_STR;
-    if (!strcmp(name, "number"))
+    if (IS(name, "number"))
         return t == PV_INT || t == PV_FLOAT || t == PV_BOOL;
-    if (!strcmp(name, "integer"))
+    if (IS(name, "integer"))
         return t == PV_INT;
-    if (!strcmp(name, "float"))
+    if (IS(name, "float"))
         return t == PV_FLOAT;
-    if (!strcmp(name, "mapping"))
+    if (IS(name, "mapping"))
         return t == PV_DICT;
-    if (!strcmp(name, "sequence"))
+    if (IS(name, "sequence"))
         return t == PV_STR || t == PV_TUPLE || t == PV_DICT || t == PV_RANGE || t == PV_UNDEFINED ||
                (t == PV_LIST && v->kind == LK_LIST);
-    if (!strcmp(name, "iterable"))
+    if (IS(name, "iterable"))
         return t == PV_STR || t == PV_TUPLE || t == PV_DICT || t == PV_RANGE || t == PV_UNDEFINED || t == PV_LIST;
-    if (!strcmp(name, "callable"))
+    if (IS(name, "callable"))
         return t == PV_FUNC && v->u.func.id != F_LOOP;
-    if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
+    if (IS(name, "lower") || IS(name, "upper")) {
         if (t != PV_STR)
             return 0;
         jargs none = {0};
@@ -1603,7 +1606,7 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         res = b_call(r, res, &none);
         return res ? res->u.b : -1;
     }
-    if (!strcmp(name, "odd") || !strcmp(name, "even") || !strcmp(name, "divisibleby")) {
+    if (IS(name, "odd") || IS(name, "even") || IS(name, "divisibleby")) {
         pyval *two = name[0] == 'd' ? arg : pv_mk_int(r->a, 2);
         if (!two) {
             rfail(r, "divisibleby() missing 1 required positional argument: 'num'");
@@ -1619,21 +1622,21 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         rfail(r, "test '%s' needs an argument", name);
         return -1;
     }
-    if (!strcmp(name, "equalto") || !strcmp(name, "eq") || !strcmp(name, "=="))
+    if (IS(name, "equalto") || IS(name, "eq") || IS(name, "=="))
         return pv_equal(v, arg);
-    if (!strcmp(name, "ne") || !strcmp(name, "!="))
+    if (IS(name, "ne") || IS(name, "!="))
         return !pv_equal(v, arg);
-    if (!strcmp(name, "sameas"))
+    if (IS(name, "sameas"))
         return v == arg || (v->type == arg->type && (t == PV_NONE || t == PV_BOOL) && pv_equal(v, arg));
-    if (!strcmp(name, "in"))
+    if (IS(name, "in"))
         return r_contains(r, arg, v);
-    if (!strcmp(name, "gt") || !strcmp(name, ">") || !strcmp(name, "greaterthan"))
+    if (IS(name, "gt") || IS(name, ">") || IS(name, "greaterthan"))
         return cmp_test(r, v, arg, 0);
-    if (!strcmp(name, "lt") || !strcmp(name, "<") || !strcmp(name, "lessthan"))
+    if (IS(name, "lt") || IS(name, "<") || IS(name, "lessthan"))
         return cmp_test(r, v, arg, 1);
-    if (!strcmp(name, "ge") || !strcmp(name, ">="))
+    if (IS(name, "ge") || IS(name, ">="))
         return cmp_test(r, v, arg, 2);
-    if (!strcmp(name, "le") || !strcmp(name, "<="))
+    if (IS(name, "le") || IS(name, "<="))
         return cmp_test(r, v, arg, 3);
     rfail(r, "No test named '%s'.", name);
     return -1;
@@ -1892,7 +1895,7 @@ static pyval *f_round(render *r, pyval *x, pyval **v)
         prec = 400;
     if (prec < -400)
         prec = -400;
-    if (!strcmp(method, "common")) {
+    if (IS(method, "common")) {
         if (x->type != PV_FLOAT) {
             if (prec >= 0)
                 return mkint(r, pv_int_value(x));
@@ -1922,7 +1925,7 @@ static pyval *f_round(render *r, pyval *x, pyval **v)
         return mkfloat(r, rq * m);
     }
     double f = pv_float_value(x), m = pow(10.0, (double)prec);
-    double y = !strcmp(method, "ceil") ? ceil(f * m) : floor(f * m);
+    double y = IS(method, "ceil") ? ceil(f * m) : floor(f * m);
     return mkfloat(r, y / m);
 }
 
@@ -2150,14 +2153,14 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     pyval *v[6] = {NULL};
     if (x->type == PV_UNDEFINED && r->strict && strcmp(name, "default") && strcmp(name, "d"))
         return rfail(r, "%s", x->u.str.s);
-    if (!strcmp(name, "default") || !strcmp(name, "d")) {
+    if (IS(name, "default") || IS(name, "d")) {
         BIND("default_value", "boolean");
         int boolean = v[1] ? pv_truthy(v[1]) : 0;
         if (x->type == PV_UNDEFINED || (boolean && !pv_truthy(x)))
             return v[0] ? v[0] : r_str(r, "", 0);
         return x;
     }
-    if (!strcmp(name, "join")) {
+    if (IS(name, "join")) {
         BIND("d", "attribute");
         pyval *sep = v[0] ? soft_str(r, v[0]) : r_str(r, "", 0);
         if (!sep)
@@ -2177,7 +2180,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         }
         return str_join(r, sep, x, 1);
     }
-    if (!strcmp(name, "replace")) {
+    if (IS(name, "replace")) {
         BIND("old", "new", "count");
         if (!v[0] || !v[1])
             return rfail(r, "replace filter needs old and new");
@@ -2187,20 +2190,20 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return NULL;
         return str_replace(r, s, o, nw, count);
     }
-    if (!strcmp(name, "length") || !strcmp(name, "count")) {
+    if (IS(name, "length") || IS(name, "count")) {
         int64_t n;
         NOARGS();
         return r_len(r, x, &n) < 0 ? NULL : mkint(r, n);
     }
-    if (!strcmp(name, "int")) {
+    if (IS(name, "int")) {
         BIND("default", "base");
         return f_int(r, x, v);
     }
-    if (!strcmp(name, "float")) {
+    if (IS(name, "float")) {
         BIND("default");
         return f_float(r, x, v);
     }
-    if (!strcmp(name, "list")) {
+    if (IS(name, "list")) {
         pyval **items;
         size_t n;
         NOARGS();
@@ -2213,36 +2216,36 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             l->u.list.items[l->u.list.len++] = items[i];
         return l;
     }
-    if (!strcmp(name, "round")) {
+    if (IS(name, "round")) {
         BIND("precision", "method");
         return f_round(r, x, v);
     }
-    if (!strcmp(name, "trim")) {
+    if (IS(name, "trim")) {
         BIND("chars");
         pyval *s = soft_str(r, x);
         return s ? str_strip(r, s, v[0], 3) : NULL;
     }
-    if (!strcmp(name, "map"))
+    if (IS(name, "map"))
         return f_map(r, x, a);
-    if (!strcmp(name, "lower") || !strcmp(name, "upper") || !strcmp(name, "capitalize")) {
+    if (IS(name, "lower") || IS(name, "upper") || IS(name, "capitalize")) {
         NOARGS();
         pyval *s = soft_str(r, x);
         return s ? str_case(r, s, name[0] == 'l' ? 0 : name[0] == 'u' ? 1 : 2) : NULL;
     }
-    if (!strcmp(name, "title")) {
+    if (IS(name, "title")) {
         NOARGS();
         pyval *s = soft_str(r, x);
         return s ? f_title(r, s) : NULL;
     }
-    if (!strcmp(name, "select") || !strcmp(name, "reject"))
+    if (IS(name, "select") || IS(name, "reject"))
         return f_select(r, x, a, 0, name[0] == 's');
-    if (!strcmp(name, "selectattr") || !strcmp(name, "rejectattr"))
+    if (IS(name, "selectattr") || IS(name, "rejectattr"))
         return f_select(r, x, a, 1, name[0] == 's');
-    if (!strcmp(name, "unique")) {
+    if (IS(name, "unique")) {
         BIND("case_sensitive", "attribute");
         return f_unique(r, x, v);
     }
-    if (!strcmp(name, "first") || !strcmp(name, "last")) {
+    if (IS(name, "first") || IS(name, "last")) {
         pyval **items;
         size_t n;
         NOARGS();
@@ -2255,11 +2258,11 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return undef(r, name[0] == 'f' ? "No first item, sequence was empty." : "No last item, sequence was empty.");
         return name[0] == 'f' ? items[0] : items[n - 1];
     }
-    if (!strcmp(name, "min") || !strcmp(name, "max")) {
+    if (IS(name, "min") || IS(name, "max")) {
         BIND("case_sensitive", "attribute");
         return f_minmax(r, x, v, name[1] == 'a');
     }
-    if (!strcmp(name, "abs")) {
+    if (IS(name, "abs")) {
         NOARGS();
         if (x->type == PV_INT && !x->big)
             return x->u.i >= 0 ? x : x->u.i == INT64_MIN ? rfail(r, "integer overflow") : mkint(r, -x->u.i);
@@ -2271,7 +2274,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return rfail(r, "%s", x->u.str.s);
         return rfail(r, "bad operand type for abs(): '%s'", pv_type_name(x));
     }
-    if (!strcmp(name, "sort")) {
+    if (IS(name, "sort")) {
         BIND("reverse", "case_sensitive", "attribute");
         pyval **items, **keys;
         size_t n;
@@ -2287,11 +2290,11 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return NULL;
         return l;
     }
-    if (!strcmp(name, "string")) {
+    if (IS(name, "string")) {
         NOARGS();
         return soft_str(r, x);
     }
-    if (!strcmp(name, "format")) {
+    if (IS(name, "format")) {
         pyval *s = soft_str(r, x);
         if (!s)
             return NULL;
@@ -2317,19 +2320,19 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             t->u.list.items[t->u.list.len++] = a->pos[i];
         return b_str_format(r, s, t);
     }
-    if (!strcmp(name, "random")) {
+    if (IS(name, "random")) {
         NOARGS();
         return draw_from(r, x, "random", 0);
     }
-    if (!strcmp(name, "choice")) {
+    if (IS(name, "choice")) {
         NOARGS();
         return draw_from(r, x, "choice", 1);
     }
-    if (!strcmp(name, "truncate")) {
+    if (IS(name, "truncate")) {
         BIND("length", "killwords", "end", "leeway");
         return f_truncate(r, x, v);
     }
-    if (!strcmp(name, "wordcount")) {
+    if (IS(name, "wordcount")) {
         NOARGS();
         pyval *s = soft_str(r, x);
         if (!s)
@@ -2347,7 +2350,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         }
         return mkint(r, words);
     }
-    if (!strcmp(name, "sum")) {
+    if (IS(name, "sum")) {
         BIND("attribute", "start");
         pyval **items;
         size_t n;
@@ -2363,11 +2366,11 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         }
         return acc;
     }
-    if (!strcmp(name, "most_frequent")) {
+    if (IS(name, "most_frequent")) {
         NOARGS();
         return f_most_frequent(r, x);
     }
-    if (!strcmp(name, "highlight")) {
+    if (IS(name, "highlight")) {
         NOARGS();
         if (x->type != PV_STR)
             return rfail(r, "can only concatenate str (not \"%s\") to str", pv_type_name(x));
@@ -2377,7 +2380,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         pv_buf_append(&b, "</span>", 7);
         return buf_to_str(r, &b);
     }
-    if (!strcmp(name, "reverse")) {
+    if (IS(name, "reverse")) {
         NOARGS();
         if (x->type == PV_STR) {
             pyval **chars;
@@ -2401,7 +2404,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
                 return NULL;
         return l;
     }
-    if (!strcmp(name, "attr")) {
+    if (IS(name, "attr")) {
         BIND("name");
         if (!v[0] || v[0]->type != PV_STR)
             return rfail(r, "attr filter needs a name");

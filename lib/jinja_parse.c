@@ -227,15 +227,21 @@ static int lex_number(parser *p, const char *s, size_t i, size_t len, size_t *en
     DIGITS();
     if (k + 1 < len && s[k] == '.' && s[k + 1] >= '0' && s[k + 1] <= '9') {
         is_float = 1;
-        buf[nb++] = s[k++];
+        if (nb < sizeof buf - 1)
+            buf[nb++] = s[k];
+        k++;
         DIGITS();
     }
     if (k < len && (s[k] == 'e' || s[k] == 'E')) {
         size_t save = k, save_nb = nb;
-        buf[nb++] = 'e';
+        if (nb < sizeof buf - 1)
+            buf[nb++] = 'e';
         k++;
-        if (k < len && (s[k] == '+' || s[k] == '-'))
-            buf[nb++] = s[k++];
+        if (k < len && (s[k] == '+' || s[k] == '-')) {
+            if (nb < sizeof buf - 1)
+                buf[nb++] = s[k];
+            k++;
+        }
         if (k < len && s[k] >= '0' && s[k] <= '9') {
             is_float = 1;
             DIGITS();
