@@ -275,6 +275,16 @@ int t0_templates_compile(t0_template_set *s, t0_error *err)
         t->prog = jinja_parse(src, strlen(src), err);
         free(src);
         if (!t->prog) {
+            /* Report the position in the template as written, not in the rewrite. */
+            t0_error orig_err = {0};
+            jinja_template *orig = jinja_parse(t->jinja, strlen(t->jinja), &orig_err);
+            if (!orig && err)
+                *err = orig_err;
+            if (orig) {
+                jinja_free(orig);
+                t0_error_prefix(err, "template '%s': jinja (after the truncate rewrite)", t->name);
+                return -1;
+            }
             t0_error_prefix(err, "template '%s': jinja", t->name);
             return -1;
         }
