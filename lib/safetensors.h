@@ -89,6 +89,13 @@ typedef struct {
 int st_write(const char *path, const st_write_tensor *t, int n, st_dtype out_dtype,
              const char *const *meta_kv /* NULL-terminated k,v,k,v */, t0_error *err);
 
+/* The streaming form: a tensor whose data is NULL is produced, when its turn comes, by
+ * fill(ctx, i, dst, err) into a buffer of its element count (i indexes t), so a model larger
+ * than memory can be written one tensor at a time. fill returns 0, or -1 with err set. */
+typedef int (*st_fill_fn)(void *ctx, int i, float *dst, t0_error *err);
+int st_write_stream(const char *path, const st_write_tensor *t, int n, st_dtype out_dtype, const char *const *meta_kv,
+                    st_fill_fn fill, void *ctx, t0_error *err);
+
 /* Conversions used by the reader and writer. */
 float st_bf16_to_f32(uint16_t h);
 uint16_t st_f32_to_bf16(float f); /* round to nearest even; NaN stays NaN */

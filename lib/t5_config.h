@@ -10,11 +10,14 @@
 #ifndef T0_T5_CONFIG_H
 #define T0_T5_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
 
-typedef enum { T5_ACT_RELU, T5_ACT_GELU_NEW } t5_activation;
+/* The feed-forward activation. T5_ACT_GELU (exact, erf) is what transformers gives for a
+ * plain "gelu" feed_forward_proj or dense_act_fn; "gated-gelu" means gelu_new (tanh). */
+typedef enum { T5_ACT_RELU, T5_ACT_GELU_NEW, T5_ACT_GELU } t5_activation;
 
 typedef struct {
     int vocab_size, d_model, d_kv, d_ff, num_heads, num_layers, num_decoder_layers;
@@ -26,6 +29,12 @@ typedef struct {
     float dropout_rate;       /* default 0.1 */
     float initializer_factor; /* default 1.0 */
     int pad_token_id, eos_token_id, decoder_start_token_id; /* 0, 1, 0 */
+    /* Multiply the decoder output by d_model^-0.5 before lm_head. transformers 4.x does it iff
+     * tie_word_embeddings; transformers 5.x forces tie_word_embeddings true in T5Config and keeps
+     * the old meaning in this key, so a 5.x config may say tied (no lm_head.weight in the file)
+     * and scale_decoder_outputs false. The forward pass must use THIS field, not tie_word_embeddings.
+     * Default when the key is absent: tie_word_embeddings. */
+    int scale_decoder_outputs;
 } t5_config;
 
 /* Reads config.json. Absent keys take T5Config's defaults; num_decoder_layers defaults to
