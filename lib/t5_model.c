@@ -483,7 +483,7 @@ static attn_shape shape_of(const fwd_ctx *x, int Tq, int Tk, const uint8_t *allo
                            const int32_t *bucket, uint64_t s)
 {
     const t5_config *c = &x->m->cfg;
-    attn_shape a = {x->m->acts->rows, Tq, Tk, c->num_heads, c->d_kv, allow, bias, bucket, x->rate,
+    attn_shape a = {x->m->acts->rows, Tq, Tk, c->num_heads, c->d_kv, allow, bias, bucket, 0, x->rate,
                     x->run ? x->run->seed : 0, s};
     return a;
 }

@@ -237,11 +237,12 @@ void attention_forward(float *out, float *P, const float *q, const float *k, con
                        float *scratch)
 {
     int B = s->B, Tq = s->Tq, Tk = s->Tk, H = s->H, dk = s->dk, HD = H * dk;
+    long kvs = s->kv_stride > 0 ? s->kv_stride : Tk;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const float *qb = q + (long)b * Tq * HD + h * dk;
-            const float *kb = k + (long)b * Tk * HD + h * dk;
-            const float *vb = v + (long)b * Tk * HD + h * dk;
+            const float *kb = k + (long)b * kvs * HD + h * dk;
+            const float *vb = v + (long)b * kvs * HD + h * dk;
             float *Pb = P + ((long)b * H + h) * Tq * Tk;
             /* S[Tq,Tk] = q_bh @ k_bh^T (no 1/sqrt(dk)) */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dk, 1.0f, qb, HD, kb, HD, 0.0f, Pb, Tk);

@@ -56,6 +56,7 @@ typedef struct {
     const uint8_t *allow;
     const float *bias;      /* [num_buckets, H] or NULL */
     const int32_t *bucket;  /* [B,Tq,Tk] or NULL */
+    int kv_stride;          /* k/v rows per batch row when they live in a longer cache (forward only); 0 = Tk */
     float drop_rate;        /* dropout on the probabilities (training); 0 = none */
     uint64_t seed, site;    /* the dropout mask's generator, see dropout_forward */
 } attn_shape;
