@@ -52,7 +52,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBT0)
 
 # Debian packages the build, the tests and the pipelines need.
 DEB_PACKAGES = build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev libyaml-dev \
-               zstd parallel bats jq python3
+               zstd parallel bats jq
 deps:
 	@sh tests/deps.sh $(DEB_PACKAGES)
 
@@ -63,13 +63,13 @@ test: deps
 
 check: all $(UNITS)
 	@sh tests/run-unit.sh $(UNITS)
-	T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) bats $(BATS)
+	@T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) sh tests/run-bats.sh $(BATS)
 
 unit: $(UNITS)
 	@sh tests/run-unit.sh $(UNITS)
 
 bats: all
-	T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) bats $(BATS)
+	@T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) sh tests/run-bats.sh $(BATS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

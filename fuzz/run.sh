@@ -9,5 +9,6 @@ for f in "$@"; do
     [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
     echo "== $name ($secs s)"
     "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="build/fuzz/$name-crashes/" "$corpus" 2>&1 | tail -n 3 || exit 1
+        -artifact_prefix="build/fuzz/$name-crashes/" "$corpus" > "build/fuzz/$name.log" 2>&1 || { tail -n 30 "build/fuzz/$name.log"; exit 1; }
+    tail -n 2 "build/fuzz/$name.log"
 done

@@ -11,6 +11,72 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+/* ---- frame trailer ----
+ * zstd's checksum covers the decompressed content; a byte flipped where it changes
+ * nothing decoded (an unused entropy-table entry) would pass. The trailer hashes the
+ * compressed bytes, so any change to a stream's bytes is caught, and a cut right after
+ * a frame is told from its end. */
+
+enum { TRAILER_MAGIC = 0x184D2A5E, TRAILER_PAYLOAD = 20, TRAILER_SIZE = 8 + TRAILER_PAYLOAD };
+
+typedef struct {
+    uint64_t h, len;
+    uint8_t part[8];
+    int n_part;
+} frame_hash;
+
+/* Each step is a bijection of the state for a fixed word and injective in the word for a
+ * fixed state, so changing any one word always changes the result. */
+static uint64_t hash_word(uint64_t h, uint64_t w)
+{
+    h ^= w;
+    h = (h << 29) | (h >> 35);
+    return h * 0x9E3779B97F4A7C15ull;
+}
+
+static void frame_hash_update(frame_hash *fh, const uint8_t *p, size_t n)
+{
+    fh->len += n;
+    while (n && fh->n_part) {
+        fh->part[fh->n_part++] = *p++, n--;
+        if (fh->n_part == 8) {
+            uint64_t w;
+            memcpy(&w, fh->part, 8);
+            fh->h = hash_word(fh->h, w);
+            fh->n_part = 0;
+        }
+    }
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        fh->h = hash_word(fh->h, w);
+    }
+    while (n--)
+        fh->part[fh->n_part++] = *p++;
+}
+
+static uint64_t frame_hash_final(const frame_hash *fh)
+{
+    uint64_t w = 0;
+    memcpy(&w, fh->part, (size_t)fh->n_part);
+    return hash_word(hash_word(fh->h, w), fh->len);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void trailer_make(uint8_t t[TRAILER_SIZE], const frame_hash *fh)
+{
+    uint8_t head[8] = {0x5E, 0x2A, 0x4D, 0x18, TRAILER_PAYLOAD, 0, 0, 0};
+    memcpy(t, head, 8);
+    memcpy(t + 8, "T0CK", 4);
+    put_le64(t + 12, fh->len);
+    put_le64(t + 20, frame_hash_final(fh));
+}
+
 /* ---- reader ---- */
 
 struct t0_reader {
@@ -24,6 +90,8 @@ struct t0_reader {
     uint8_t *out;
     size_t out_cap, out_pos, out_len; /* decompressed bytes not yet consumed: out[out_pos..out_len) */
     size_t frame_state;               /* last ZSTD_decompressStream return: 0 = frame complete */
+    int trailer_due;                  /* a frame ended: its trailer comes next */
+    frame_hash fh;                    /* of the current frame's compressed bytes */
     uint64_t bytes_in;                /* compressed bytes read from the file */
     uint64_t bytes_out;               /* decompressed bytes produced */
     int eof;
@@ -96,22 +164,62 @@ void t0_reader_close(t0_reader *r)
 uint64_t t0_reader_count(const t0_reader *r) { return r->count; }
 const char *t0_reader_name(const t0_reader *r) { return r->name; }
 
+/* Makes compressed input available. 1: there is some, 0: end of file, -1: error. */
+static int reader_input(t0_reader *r, t0_error *err)
+{
+    if (r->inb.pos < r->inb.size)
+        return 1;
+    if (r->eof)
+        return 0;
+    r->inb.size = fread(r->in, 1, r->in_cap, r->f);
+    r->inb.pos = 0;
+    r->bytes_in += r->inb.size;
+    if (r->inb.size > 0)
+        return 1;
+    if (ferror(r->f))
+        return t0_fail(err, T0_EINPUT, "read error: %s", strerror(errno));
+    r->eof = 1;
+    return 0;
+}
+
+static int reader_trailer(t0_reader *r, t0_error *err)
+{
+    uint8_t got[TRAILER_SIZE], want[TRAILER_SIZE];
+    for (size_t n = 0; n < TRAILER_SIZE;) {
+        int rc = reader_input(r, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return t0_fail(err, T0_EINPUT, n ? "truncated stream: it ends inside a frame trailer"
+                                             : "truncated stream: a frame lacks its t0 trailer");
+        size_t k = r->inb.size - r->inb.pos;
+        if (k > TRAILER_SIZE - n)
+            k = TRAILER_SIZE - n;
+        memcpy(got + n, r->in + r->inb.pos, k);
+        r->inb.pos += k;
+        n += k;
+    }
+    trailer_make(want, &r->fh);
+    if (memcmp(got, want, 12) != 0)
+        return t0_fail(err, T0_EINPUT, "corrupt stream: a frame lacks its t0 trailer");
+    if (memcmp(got, want, TRAILER_SIZE) != 0)
+        return t0_fail(err, T0_EINPUT, "corrupt stream: frame checksum mismatch");
+    r->fh = (frame_hash){0};
+    r->trailer_due = 0;
+    return 0;
+}
+
 /* Decompresses more bytes into r->out. Returns 1 when bytes came, 0 at a clean end, -1 on error. */
 static int reader_fill(t0_reader *r, t0_error *err)
 {
     r->out_pos = r->out_len = 0;
     for (;;) {
-        if (r->inb.pos == r->inb.size && !r->eof) {
-            r->inb.size = fread(r->in, 1, r->in_cap, r->f);
-            r->inb.pos = 0;
-            r->bytes_in += r->inb.size;
-            if (r->inb.size == 0) {
-                if (ferror(r->f))
-                    return t0_fail(err, T0_EINPUT, "read error: %s", strerror(errno));
-                r->eof = 1;
-            }
-        }
-        if (r->inb.pos == r->inb.size && r->eof) {
+        if (r->trailer_due && reader_trailer(r, err))
+            return -1;
+        int more = reader_input(r, err);
+        if (more < 0)
+            return -1;
+        if (!more) {
             if (r->bytes_in == 0)
                 return t0_fail(err, T0_EINPUT, "empty input: not a t0 stream");
             if (r->frame_state != 0)
@@ -119,13 +227,16 @@ static int reader_fill(t0_reader *r, t0_error *err)
             return 0;
         }
         ZSTD_outBuffer outb = {r->out, r->out_cap, 0};
+        size_t before = r->inb.pos;
         size_t rc = ZSTD_decompressStream(r->dctx, &outb, &r->inb);
         if (ZSTD_isError(rc)) {
             if (r->bytes_out == 0 && ZSTD_getErrorCode(rc) == ZSTD_error_prefix_unknown)
                 return t0_fail(err, T0_EINPUT, "not a t0 stream (not zstd-compressed)");
             return t0_fail(err, T0_EINPUT, "corrupt stream: %s", ZSTD_getErrorName(rc));
         }
+        frame_hash_update(&r->fh, r->in + before, r->inb.pos - before);
         r->frame_state = rc;
+        r->trailer_due = rc == 0;
         if (outb.pos > 0) {
             r->out_len = outb.pos;
             r->bytes_out += outb.pos;
@@ -235,6 +346,7 @@ struct t0_writer {
     int level;
     int started; /* compression parameters are set on the first push */
     int failed;
+    frame_hash fh;
 };
 
 static t0_writer *writer_new(t0_outfile out, FILE *f, const char *name, t0_error *err)
@@ -305,6 +417,7 @@ static int writer_push(t0_writer *w, const void *src, size_t n, ZSTD_EndDirectiv
             return t0_fail(err, T0_EINTERNAL, "%s: zstd: %s", w->name, ZSTD_getErrorName(left));
         if (outb.pos && fwrite(w->buf, 1, outb.pos, w->f) != outb.pos)
             return t0_fail(err, T0_EINPUT, "%s: write error: %s", w->name, strerror(errno));
+        frame_hash_update(&w->fh, w->buf, outb.pos);
         int done = mode == ZSTD_e_continue ? inb.pos == inb.size : left == 0;
         if (done)
             return 0;
@@ -351,6 +464,12 @@ int t0_writer_close(t0_writer *w, t0_error *err)
     int rc = w->failed ? t0_fail(err, T0_EINTERNAL, "%s: not written after an error", w->name) : 0;
     if (rc == 0)
         rc = writer_push(w, NULL, 0, ZSTD_e_end, err);
+    if (rc == 0) {
+        uint8_t trailer[TRAILER_SIZE];
+        trailer_make(trailer, &w->fh);
+        if (fwrite(trailer, 1, sizeof trailer, w->f) != sizeof trailer)
+            rc = t0_fail(err, T0_EINPUT, "%s: write error: %s", w->name, strerror(errno));
+    }
     if (w->out.f) {
         if (rc == 0)
             rc = t0_outfile_commit(&w->out, err);

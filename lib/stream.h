@@ -2,11 +2,18 @@
  *
  * BYTE LAYOUT (documented here and nowhere else)
  *
- * A stream is one or more zstd frames (RFC 8878), each with a content checksum.
+ * A stream is one or more zstd frames (RFC 8878), each with a content checksum and
+ * each followed by a t0 trailer, a zstd skippable frame (so `zstd -d` ignores it):
+ *
+ *     u32 0x184D2A5E, u32 20, u8[4] "T0CK", u64 frame_bytes, u64 frame_hash
+ *
+ * frame_bytes is the compressed size of the frame before it and frame_hash a hash of
+ * those compressed bytes (word by word, stream.c: frame_hash_*), so any changed byte
+ * and any cut is caught, even where zstd would decode the same content.
  * Frames concatenate: `cat a.t0 b.t0 > c.t0` is the stream of a's records then b's.
  * The decompressed bytes are a sequence of records; a record never spans the end
  * of the last frame. An empty file is not a stream (a writer with no records still
- * writes one empty frame).
+ * writes one empty frame and its trailer).
  *
  * All integers are little-endian, fixed width. A record is
  *

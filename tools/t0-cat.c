@@ -177,6 +177,8 @@ typedef struct {
 static int take_record(pipeline *p, const t0_record *rec, t0_error *err)
 {
     const options *opt = p->opt;
+    if (opt->head >= 0 && p->emitted >= opt->head)
+        return 0;
     uint64_t pos = p->position++;
     if (opt->shard_n && pos % (uint64_t)opt->shard_n != (uint64_t)opt->shard_i)
         return 1;
