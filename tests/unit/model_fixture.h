@@ -82,8 +82,8 @@ static inline int fixture_batch_load(const char *dir, fixture_batch *fb)
     static const char *names[8] = {"encoder_input_tokens", "encoder_segment_ids", "encoder_positions",
                                    "decoder_target_tokens", "decoder_input_tokens", "decoder_segment_ids",
                                    "decoder_positions", "decoder_loss_weights"};
-    char path[512];
-    snprintf(path, sizeof path, "%s/batch.safetensors", dir);
+    char path[1100];
+    snprintf(path, sizeof path, "%.1000s/batch.safetensors", dir);
     t0_error err = {0};
     st_model *st = st_open(path, &err);
     if (!st)
