@@ -136,13 +136,16 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
             memcpy(d->sk[l] + ((size_t)r * d->max_len + t) * HD, d->k + (size_t)r * HD, sizeof(float) * HD);
             memcpy(d->sv[l] + ((size_t)r * d->max_len + t) * HD, d->v + (size_t)r * HD, sizeof(float) * HD);
         }
-        attn_shape s = {R, 1, Tk, H, c->d_kv, d->allow, m->w.dec_rel_bias, d->bucket, d->max_len, 0.0f, 0, 0};
+        attn_shape s = {.B = R, .Tq = 1, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = d->allow,
+                        .bias = m->w.dec_rel_bias, .bucket = d->bucket,
+                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
         attention_forward(d->att, d->P, d->q, d->sk[l], d->sv[l], &s, d->scratch);
         matmul_forward(d->x, d->att, w->sa.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ca, R, D, eps);
         matmul_forward(d->q, d->ln, w->ca.q, R, D, HD, 1.0f, 0);
-        attn_shape sc = {R, 1, d->enc_len, H, c->d_kv, d->cross_allow, NULL, NULL, 0, 0.0f, 0, 0};
+        attn_shape sc = {.B = R, .Tq = 1, .Tk = d->enc_len, .H = H, .dk = c->d_kv, .allow = d->cross_allow,
+                         .slots = 1};
         attention_forward(d->att, d->P, d->q, d->ck[l], d->cv[l], &sc, d->scratch);
         matmul_forward(d->x, d->att, w->ca.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 

@@ -31,6 +31,7 @@ typedef struct {
 
 struct t5_acts {
     int rows, enc_len, dec_len, training;
+    int slots; /* threads the attention scratch was sized for */
     float *mem;
     size_t nfloats;
     uint8_t *bytes; /* masks and buckets */
@@ -331,7 +332,9 @@ static void carve(carver *cv, t5_acts *a, const t5_config *c)
         T2 = Td * Td;
     if (Td * Te > T2)
         T2 = Td * Te;
-    a->scratch = take(cv, 2 * T2);
+    a->slots = t5_threads();
+    a->scratch = take(cv, attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
+                                                   a->slots));
     a->tmp = take(cv, Nm * D);
     if (!a->training)
         return;
@@ -483,8 +486,9 @@ static attn_shape shape_of(const fwd_ctx *x, int Tq, int Tk, const uint8_t *allo
                            const int32_t *bucket, uint64_t s)
 {
     const t5_config *c = &x->m->cfg;
-    attn_shape a = {x->m->acts->rows, Tq, Tk, c->num_heads, c->d_kv, allow, bias, bucket, 0, x->rate,
-                    x->run ? x->run->seed : 0, s};
+    attn_shape a = {.B = x->m->acts->rows, .Tq = Tq, .Tk = Tk, .H = c->num_heads, .dk = c->d_kv, .allow = allow,
+                    .bias = bias, .bucket = bucket, .num_buckets = c->relative_attention_num_buckets,
+                    .slots = x->m->acts->slots, .drop_rate = x->rate, .seed = x->run ? x->run->seed : 0, .site = s};
     return a;
 }
 

@@ -10,11 +10,28 @@
 #ifndef T0_T5_OPS_H
 #define T0_T5_OPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Flush-to-zero and denormals-are-zero in the calling thread's MXCSR: denormal softmax
- * probabilities otherwise make sgemm crawl. Every computing thread calls it. */
+ * probabilities otherwise make sgemm crawl. Every computing thread calls it (the pool's
+ * workers do on start). */
 void t5_set_ftz(void);
+
+/* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
+ * ops split their products and loops over the pool's n threads (caller included), whose
+ * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's
+ * own threading as configured. Not to be changed while another thread runs ops. */
+#define T5_MAX_THREADS 64
+int t5_set_threads(int n); /* returns the number in effect */
+int t5_threads(void);
+
+/* Runs fn over [0, total) split into at most t5_threads() (or max_parts) contiguous parts
+ * of at least min_part items; tid is the part's index (0 = the calling thread). Called
+ * from inside a task it runs serially. */
+typedef void (*t5_task)(void *ctx, int tid, long begin, long end);
+void t5_parallel_for(long total, long min_part, t5_task fn, void *ctx);
+void t5_parallel_for_n(long total, long min_part, int max_parts, t5_task fn, void *ctx);
 
 /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T (+ out when accumulate) */
 void matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate);
@@ -56,6 +73,8 @@ typedef struct {
     const uint8_t *allow;
     const float *bias;      /* [num_buckets, H] or NULL */
     const int32_t *bucket;  /* [B,Tq,Tk] or NULL */
+    int num_buckets;        /* rows of the bias table */
+    int slots;              /* scratch slots (threads that may use scratch at once) */
     int kv_stride;          /* k/v rows per batch row when they live in a longer cache (forward only); 0 = Tk */
     float drop_rate;        /* dropout on the probabilities (training); 0 = none */
     uint64_t seed, site;    /* the dropout mask's generator, see dropout_forward */
@@ -64,7 +83,9 @@ typedef struct {
 void attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const attn_shape *s,
                        float *scratch);
 /* dq, dk, dv += ...; dbias[num_buckets,H] += ... (when bias and dbias are non-NULL).
- * scratch: 2*Tq*Tk floats (also needed by the forward when drop_rate > 0). */
+ * scratch: attention_scratch_floats(...) for s->slots slots (the forward needs it only
+ * when drop_rate > 0). */
+size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots);
 void attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
                         const float *q, const float *k, const float *v, const attn_shape *s, float *scratch);
 

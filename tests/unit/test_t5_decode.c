@@ -9,6 +9,7 @@
 
 #include "model_fixture.h"
 #include "t5_decode.h"
+#include "t5_ops.h"
 #include "unit.h"
 
 static int32_t *as_ids(const float *f, size_t n)
@@ -97,5 +98,8 @@ int main(void)
     }
     test_greedy("a_gated_untied");
     test_greedy("b_relu_tied");
+    t5_set_threads(2);
+    test_greedy("a_gated_untied");
+    t5_set_threads(1);
     return unit_summary("test_t5_decode");
 }

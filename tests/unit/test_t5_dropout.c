@@ -130,5 +130,8 @@ int main(void)
     test_mask();
     test_gradcheck("a_gated_untied");
     test_gradcheck("c_packed");
+    t5_set_threads(2);
+    test_gradcheck("c_packed");
+    t5_set_threads(1);
     return unit_summary("test_t5_dropout");
 }

@@ -162,5 +162,11 @@ int main(void)
     for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
         test_config(configs[i]);
     test_bf16();
+    /* again on the thread pool: products split by rows or columns, attention by (row, head) */
+    CHECK(t5_set_threads(3) == 3);
+    fprintf(stderr, "-- 3 threads\n");
+    for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
+        test_config(configs[i]);
+    t5_set_threads(1);
     return unit_summary("test_t5_model");
 }
