@@ -1,6 +1,6 @@
 /* t5_step_bench: time one training step (forward + backward + Adafactor) of a T5 preset
  * on random tokens, and the cblas_sgemm peak on the same threads.
- *   t5_step_bench [--preset small] [--rows 8] [--enc 512] [--dec 128] [--threads 1] [--steps 3]
+ *   t5_step_bench [--preset small] [--rows 8] [--enc 512] [--dec 128] [--threads 1] [--steps 3] [--pool 1]
  * Prints one line of key=value pairs: tokens/s (input + target tokens), GFLOP/s of the
  * step, the sgemm peak and their ratio, peak RSS. */
 #include <cblas.h>
@@ -76,11 +76,12 @@ static double sgemm_peak(int n)
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
     for (int i = 0; i < n * n; i++)
         a[i] = normal(), b[i] = normal();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    /* through matmul_forward, so on the same threads as the model's products */
+    matmul_forward(c, a, b, n, n, n, 1.0f, 0);
     double best = 1e30;
     for (int r = 0; r < 3; r++) {
         double t = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        matmul_forward(c, a, b, n, n, n, 1.0f, 0);
         t = now() - t;
         best = t < best ? t : best;
     }
@@ -91,7 +92,7 @@ static double sgemm_peak(int n)
 int main(int argc, char **argv)
 {
     const char *preset = "small";
-    int rows = 8, enc = 512, dec = 128, threads = 1, steps = 3;
+    int rows = 8, enc = 512, dec = 128, threads = 1, steps = 3, pool = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--preset"))
             preset = argv[i + 1];
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
             dec = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads"))
             threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--pool"))
+            pool = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--steps"))
             steps = atoi(argv[i + 1]);
         else {
@@ -110,7 +113,12 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    openblas_set_num_threads(threads);
+    /* --pool 1 (default): the model's own pool splits the work, OpenBLAS runs one thread;
+     * --pool 0: OpenBLAS's threads inside each product, the model's loops on one thread */
+    if (pool)
+        t5_set_threads(threads);
+    else
+        openblas_set_num_threads(threads);
     t5_set_ftz();
     t0_error err = {0};
     t5_config c;
@@ -159,9 +167,9 @@ int main(int argc, char **argv)
     double flops = step_flops(&c, rows, enc, dec), peak = sgemm_peak(2048);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("impl=C blas_core=%s threads=%d step_s=%.3f tokens_per_s=%.0f gflops=%.1f sgemm_peak_gflops=%.1f utilisation=%.2f "
+    printf("impl=C blas_core=%s threads=%d pool=%d step_s=%.3f tokens_per_s=%.0f gflops=%.1f sgemm_peak_gflops=%.1f utilisation=%.2f "
            "peak_rss_mib=%.0f loss=%.4f\n",
-           openblas_get_corename(), threads, best, (double)(ne + nd) / best, flops / best / 1e9, peak, flops / best / 1e9 / peak,
+           openblas_get_corename(), threads, pool, best, (double)(ne + nd) / best, flops / best / 1e9, peak, flops / best / 1e9 / peak,
            ru.ru_maxrss / 1024.0, loss);
     adafactor_free(opt);
     t5_model_free(m);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "t5_ops.h"
 
 typedef struct {
     size_t off, n; /* in the parameter arena */
@@ -22,6 +23,7 @@ struct adafactor {
     af_tensor *ts;
     float *state, *u; /* u: one tensor's update */
     double *colsum;   /* one matrix's column sums */
+    float *cinv;      /* and 1/sqrt of its column factors */
     size_t nstate;
 };
 
@@ -61,7 +63,8 @@ adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_
     a->state = calloc(a->nstate, sizeof(float));
     a->u = malloc(maxn * sizeof(float));
     a->colsum = malloc(maxc * sizeof(double));
-    if (!a->state || !a->u || !a->colsum)
+    a->cinv = malloc(maxc * sizeof(float));
+    if (!a->state || !a->u || !a->colsum || !a->cinv)
         goto oom;
     float *p = a->state;
     for (int i = 0; i < n; i++) {
@@ -88,6 +91,7 @@ void adafactor_free(adafactor *a)
     free(a->state);
     free(a->u);
     free(a->colsum);
+    free(a->cinv);
     free(a);
 }
 
@@ -106,72 +110,134 @@ int adafactor_factored(const adafactor *a, int i)
     return a->ts[i].factored;
 }
 
-static float rms(const float *x, size_t n)
+/* The work is split over the model's thread pool (t5_parallel_for); sums are taken per
+ * part and added in part order. */
+typedef struct {
+    af_tensor *t;
+    float *p, *u, *cinv;
+    const float *g, *x;
+    double *colsum;
+    float keep, add, eps1, mean, c, scale;
+    double part[T5_MAX_THREADS];
+} af_job;
+
+static void sumsq_task(void *ctx, int tid, long s, long e)
 {
+    af_job *j = ctx;
+    double acc = 0.0;
+    for (long i = s; i < e; i++)
+        acc += (double)j->x[i] * j->x[i];
+    j->part[tid] = acc;
+}
+
+static float rms(af_job *j, const float *x, size_t n)
+{
+    memset(j->part, 0, sizeof j->part);
+    j->x = x;
+    t5_parallel_for((long)n, 16384, sumsq_task, j);
     double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)x[i] * x[i];
+    for (int k = 0; k < T5_MAX_THREADS; k++)
+        s += j->part[k];
     return (float)sqrt(s / (double)n);
 }
 
-/* u = g / sqrt(R_i / mean(R) * C_j), after folding G = g^2 + eps1 into the row/column means */
-static void factored_update(const af_tensor *t, float *u, const float *g, float keep, float add, float eps1,
-                            double *colsum)
+/* rows s..e: R_i = keep R_i + add mean_j G_ij */
+static void row_task(void *ctx, int tid, long s, long e)
 {
-    int R = t->rows, C = t->cols;
-    memset(colsum, 0, sizeof(double) * (size_t)C);
-    for (int i = 0; i < R; i++) {
-        const float *gr = g + (size_t)i * C;
+    (void)tid;
+    af_job *j = ctx;
+    int C = j->t->cols;
+    for (long i = s; i < e; i++) {
+        const float *gr = j->g + i * C;
         double rs = 0.0;
-        for (int j = 0; j < C; j++) {
-            float G = gr[j] * gr[j] + eps1;
-            rs += G;
-            colsum[j] += G;
-        }
-        t->row[i] = t->row[i] * keep + (float)(rs / C) * add;
+        for (int k = 0; k < C; k++)
+            rs += gr[k] * gr[k] + j->eps1;
+        j->t->row[i] = j->t->row[i] * j->keep + (float)(rs / C) * j->add;
     }
-    for (int j = 0; j < C; j++)
-        t->col[j] = t->col[j] * keep + (float)(colsum[j] / R) * add;
-    double rmean = 0.0;
-    for (int i = 0; i < R; i++)
-        rmean += t->row[i];
-    float mean = (float)(rmean / R);
+}
+
+/* columns s..e: C_k = keep C_k + add mean_i G_ik; cinv_k = 1/sqrt(C_k) */
+static void col_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    af_job *j = ctx;
+    int R = j->t->rows, C = j->t->cols;
+    for (long k = s; k < e; k++)
+        j->colsum[k] = 0.0;
     for (int i = 0; i < R; i++) {
-        float rf = 1.0f / sqrtf(t->row[i] / mean);
-        const float *gr = g + (size_t)i * C;
-        float *ur = u + (size_t)i * C;
-        for (int j = 0; j < C; j++)
-            ur[j] = rf * (1.0f / sqrtf(t->col[j])) * gr[j];
+        const float *gr = j->g + (size_t)i * C;
+        for (long k = s; k < e; k++)
+            j->colsum[k] += gr[k] * gr[k] + j->eps1;
     }
+    for (long k = s; k < e; k++) {
+        j->t->col[k] = j->t->col[k] * j->keep + (float)(j->colsum[k] / R) * j->add;
+        j->cinv[k] = 1.0f / sqrtf(j->t->col[k]);
+    }
+}
+
+/* u = g / sqrt(R_i / mean(R) * C_j), rows s..e */
+static void factored_u_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    af_job *j = ctx;
+    int C = j->t->cols;
+    for (long i = s; i < e; i++) {
+        float rf = 1.0f / sqrtf(j->t->row[i] / j->mean);
+        const float *gr = j->g + i * C;
+        float *ur = j->u + i * C;
+        for (int k = 0; k < C; k++)
+            ur[k] = rf * j->cinv[k] * gr[k];
+    }
+}
+
+/* V = keep V + add G;  u = g / sqrt(V) */
+static void unfactored_u_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    af_job *j = ctx;
+    float *v = j->t->v;
+    for (long k = s; k < e; k++) {
+        v[k] = v[k] * j->keep + (j->g[k] * j->g[k] + j->eps1) * j->add;
+        j->u[k] = (1.0f / sqrtf(v[k])) * j->g[k];
+    }
+}
+
+static void apply_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    af_job *j = ctx;
+    for (long k = s; k < e; k++)
+        j->p[k] -= (j->u[k] / j->c) * j->scale;
 }
 
 void adafactor_step(adafactor *a, float *params, const float *grads)
 {
     a->t++;
     double decay = 1.0 - pow((double)a->t, -(double)a->o.decay_pow);
-    float keep = (float)decay, add = (float)(1.0 - decay); /* as HF passes them to torch */
+    af_job j = {.keep = (float)decay, .add = (float)(1.0 - decay), .eps1 = a->o.eps1, .u = a->u,
+                .cinv = a->cinv, .colsum = a->colsum}; /* keep/add as HF passes them to torch */
     for (int i = 0; i < a->n; i++) {
         af_tensor *t = &a->ts[i];
-        float *p = params + t->off, *u = a->u;
-        const float *g = grads + t->off;
-        float scale = a->o.lr;
+        j.t = t, j.p = params + t->off, j.g = grads + t->off;
+        j.scale = a->o.lr;
         if (a->o.scale_parameter) {
-            float r = rms(p, t->n);
-            scale *= r > a->o.eps2 ? r : a->o.eps2;
+            float r = rms(&j, j.p, t->n);
+            j.scale *= r > a->o.eps2 ? r : a->o.eps2;
         }
         if (t->factored) {
-            factored_update(t, u, g, keep, add, a->o.eps1, a->colsum);
+            t5_parallel_for(t->rows, 16, row_task, &j);
+            t5_parallel_for(t->cols, 64, col_task, &j);
+            double rmean = 0.0;
+            for (int r = 0; r < t->rows; r++)
+                rmean += t->row[r];
+            j.mean = (float)(rmean / t->rows);
+            t5_parallel_for(t->rows, 16, factored_u_task, &j);
         } else {
-            for (size_t k = 0; k < t->n; k++) {
-                t->v[k] = t->v[k] * keep + (g[k] * g[k] + a->o.eps1) * add;
-                u[k] = (1.0f / sqrtf(t->v[k])) * g[k];
-            }
+            t5_parallel_for((long)t->n, 16384, unfactored_u_task, &j);
         }
-        float c = rms(u, t->n) / a->o.clip_threshold;
-        if (c < 1.0f)
-            c = 1.0f;
-        for (size_t k = 0; k < t->n; k++)
-            p[k] -= (u[k] / c) * scale;
+        float c = rms(&j, j.u, t->n) / a->o.clip_threshold;
+        j.c = c < 1.0f ? 1.0f : c;
+        t5_parallel_for((long)t->n, 16384, apply_task, &j);
     }
 }
 

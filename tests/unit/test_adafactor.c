@@ -11,6 +11,7 @@
 #include "adafactor.h"
 #include "adamw.h"
 #include "model_fixture.h"
+#include "t5_ops.h"
 #include "unit.h"
 
 #define TOL 1e-6 /* on the parameters after the steps */
@@ -226,6 +227,9 @@ int main(void)
         return 1;
     }
     test_adafactor_fixtures();
+    t5_set_threads(2); /* the same on the pool (rows, columns and sums split) */
+    test_adafactor_fixtures();
+    t5_set_threads(1);
     test_adafactor_resume();
     test_adamw();
     return unit_summary("test_adafactor");
