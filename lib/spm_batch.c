@@ -1,6 +1,7 @@
 #include "spm_batch.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MAX_THREADS = 256 };
@@ -52,4 +53,54 @@ int t0_spm_parallel(size_t n, int threads, t0_spm_range_fn fn, void *ctx, t0_err
         }
     }
     return 0;
+}
+
+struct t0_spm_run {
+    int threads;
+    range_job jobs[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS];
+};
+
+t0_spm_run *t0_spm_parallel_start(size_t n, int threads, t0_spm_range_fn fn, void *ctx,
+                                  t0_error *err)
+{
+    t0_spm_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        return NULL;
+    }
+    if (threads < 1)
+        threads = 1;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if ((size_t)threads > n)
+        threads = n ? (int)n : 1;
+    run->threads = threads;
+    for (int t = 0; t < threads; t++) {
+        run->jobs[t] = (range_job){fn, ctx, n * (size_t)t / (size_t)threads,
+                                   n * (size_t)(t + 1) / (size_t)threads, t, 0, {0}};
+        run->started[t] = pthread_create(&run->tid[t], NULL, run_range, &run->jobs[t]) == 0;
+        if (!run->started[t])
+            run_range(&run->jobs[t]); /* no thread to be had: do it here */
+    }
+    return run;
+}
+
+int t0_spm_parallel_wait(t0_spm_run *run, t0_error *err)
+{
+    int rc = 0;
+    for (int t = 0; t < run->threads; t++)
+        if (run->started[t])
+            pthread_join(run->tid[t], NULL);
+    for (int t = 0; t < run->threads; t++) {
+        if (run->jobs[t].rc < 0) {
+            if (err)
+                *err = run->jobs[t].err;
+            rc = -1;
+            break;
+        }
+    }
+    free(run);
+    return rc;
 }

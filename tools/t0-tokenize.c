@@ -91,6 +91,7 @@ typedef struct {
     size_t len, cap;
     size_t *off; /* line i is data[off[i] .. off[i + 1]) */
     size_t n, cap_off;
+    uint64_t first; /* line number of the first line, for messages */
 } line_batch;
 
 static int put_int(t0_buf *b, int32_t v, t0_error *err)
@@ -204,14 +205,9 @@ static int add_line(line_batch *b, const char *s, size_t n, t0_error *err)
     return 0;
 }
 
-static int flush_lines(line_batch *b, FILE *out, uint64_t first_line, t0_error *err)
+/* Writes what the threads made of a batch, in order. */
+static int write_lines(line_batch *b, FILE *out, t0_error *err)
 {
-    if (b->n == 0)
-        return 0;
-    if (t0_spm_parallel(b->n, b->ctx->opt->threads, text_range, b, err)) {
-        t0_error_prefix(err, "line %llu or after", (unsigned long long)first_line);
-        return -1;
-    }
     int threads = b->ctx->opt->threads < (int)b->n ? b->ctx->opt->threads : (int)b->n;
     for (int t = 0; t < threads; t++) {
         t0_buf *o = &b->ctx->workers[t].out;
@@ -224,33 +220,63 @@ static int flush_lines(line_batch *b, FILE *out, uint64_t first_line, t0_error *
     return 0;
 }
 
+/* Waits for the batch in flight, if any, and writes it. */
+static int finish_lines(t0_spm_run **run, line_batch *b, FILE *out, t0_error *err)
+{
+    if (!*run)
+        return 0;
+    int rc = t0_spm_parallel_wait(*run, err);
+    *run = NULL;
+    if (rc) {
+        t0_error_prefix(err, "line %llu or after", (unsigned long long)b->first);
+        return -1;
+    }
+    return write_lines(b, out, err);
+}
+
+/* Lines are read into one batch while the threads tokenize the other. */
 static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
 {
-    line_batch b = {.ctx = c};
+    line_batch batch[2] = {{.ctx = c, .first = 1}, {.ctx = c}};
+    int cur = 0;
+    t0_spm_run *run = NULL;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    uint64_t lineno = 0, first = 1;
+    uint64_t lineno = 0;
     int rc = 0;
     while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
         if (n && line[n - 1] == '\n')
             n--;
         lineno++;
-        rc = add_line(&b, line, (size_t)n, err);
-        if (rc == 0 && (b.n >= BATCH_ITEMS || b.len >= BATCH_BYTES)) {
-            rc = flush_lines(&b, out, first, err);
-            first = lineno + 1;
+        line_batch *b = &batch[cur];
+        if (b->n == 0)
+            b->first = lineno;
+        rc = add_line(b, line, (size_t)n, err);
+        if (rc == 0 && (b->n >= BATCH_ITEMS || b->len >= BATCH_BYTES)) {
+            rc = finish_lines(&run, &batch[1 - cur], out, err);
+            if (rc == 0 && !(run = t0_spm_parallel_start(b->n, c->opt->threads, text_range, b, err)))
+                rc = -1;
+            cur = 1 - cur;
         }
     }
     if (rc == 0 && ferror(in))
         rc = t0_fail(err, T0_EINPUT, "read error");
-    if (rc == 0)
-        rc = flush_lines(&b, out, first, err);
+    int last = finish_lines(&run, &batch[1 - cur], out, err);
+    rc = rc ? rc : last;
+    if (rc == 0 && batch[cur].n) {
+        if (!(run = t0_spm_parallel_start(batch[cur].n, c->opt->threads, text_range, &batch[cur], err)))
+            rc = -1;
+        else
+            rc = finish_lines(&run, &batch[cur], out, err);
+    }
     if (rc == 0)
         show_progress(c, "lines", 1);
     free(line);
-    free(b.data);
-    free(b.off);
+    for (int k = 0; k < 2; k++) {
+        free(batch[k].data);
+        free(batch[k].off);
+    }
     return rc;
 }
 
