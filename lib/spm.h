@@ -47,6 +47,7 @@ typedef struct t0_spm_model {
     int32_t vocab_size; /* n_pieces plus sentinels appended after them, if any */
     int32_t unk_id, eos_id, pad_id, bos_id; /* -1 when the model has none */
     int32_t sentinel_id[T0_SPM_SENTINELS]; /* id of <extra_id_N> */
+    char sentinel_name[T0_SPM_SENTINELS][16]; /* "<extra_id_N>" */
     int32_t byte_id[256];                  /* id of <0xXX> with byte fallback, else -1 */
     int byte_fallback;
     float min_score, max_score; /* over NORMAL pieces, as spm computes them */

@@ -186,9 +186,9 @@ static int check_bytes(t0_spm *m, t0_error *err)
 static void place_sentinels(t0_spm *m)
 {
     int own = 0;
-    char name[32];
     for (int k = 0; k < T0_SPM_SENTINELS; k++) {
-        snprintf(name, sizeof name, "<extra_id_%d>", k);
+        char *name = m->sentinel_name[k];
+        snprintf(name, sizeof m->sentinel_name[k], "<extra_id_%d>", k % T0_SPM_SENTINELS);
         m->sentinel_id[k] = find_piece(m, name);
         own += m->sentinel_id[k] >= 0;
     }
@@ -282,21 +282,15 @@ int t0_spm_finish(t0_spm *m, const char *eos_piece, const char *pad_piece,
 
 const char *t0_spm_id_to_piece(const t0_spm *m, int32_t id, size_t *len)
 {
-    static const char *names[T0_SPM_SENTINELS];
-    static char storage[T0_SPM_SENTINELS][24];
     if (id < 0 || id >= m->vocab_size)
         return NULL;
     if (id < m->n_pieces) {
         *len = m->pieces[id].len;
         return m->pieces[id].text;
     }
-    int k = m->vocab_size - 1 - id;
-    if (!names[k]) { /* racy but idempotent: every thread writes the same bytes */
-        snprintf(storage[k], sizeof storage[k], "<extra_id_%d>", k);
-        names[k] = storage[k];
-    }
-    *len = strlen(names[k]);
-    return names[k];
+    const char *name = m->sentinel_name[m->vocab_size - 1 - id];
+    *len = strlen(name);
+    return name;
 }
 
 /* Reads a whole file (models are small: T5's is 792 kB). */
