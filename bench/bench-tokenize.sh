@@ -2,6 +2,9 @@
 # Tokenizes a 50 MB text corpus with `t0-tokenize --text` (1 and 2 threads) and with
 # spm_encode, side by side, REPEAT times (other work on the machine skews any one run),
 # checks the ids are identical, and prints wall and CPU seconds and the speed ratios.
+# (t0-tokenize's main thread reads and writes while the --threads N threads tokenize.)
+# Thread scaling shows only when cores are free: the kernel's autogroup scheduling gives
+# one session one share of the CPUs however many threads it runs.
 #   bench-tokenize.sh BIN_DIR      (env: BENCH_MB=50, REPEAT=3, MODEL=an spiece.model)
 # Needs spm_encode (Debian's sentencepiece; installed here when run as root).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -28,7 +31,7 @@ if [ ! -s "$corpus" ]; then
     } | head -c $((mb * 1000 * 1000)) >"$corpus"
 fi
 lines=$(wc -l <"$corpus")
-echo "corpus: $(($(wc -c <"$corpus") / 1000000)) MB, $lines lines; model: $(basename "$model")"
+echo "corpus: $(($(wc -c <"$corpus") / 1000000)) MB, $lines lines; model: $(basename "$model"); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # run NAME OUTPUT COMMAND...: prints "wall cpu" seconds of the command.
 run() {
@@ -38,7 +41,8 @@ run() {
 }
 
 printf '%-6s %22s %22s %22s\n' run "spm_encode wall/cpu" "t0 1 thread wall/cpu" "t0 2 threads wall/cpu"
-sum_spm=0 sum_t1=0 sum_t2=0 cpu_spm=0 cpu_t1=0
+sum_spm=0 sum_t1=0 sum_t2=0 cpu_spm=0 cpu_t1=0 min_spm=1000000 min_t1=1000000 min_t2=1000000
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 for i in $(seq 1 "$repeat"); do
     read -r ws cs < <(run "$work/spm.ids" spm_encode --model="$model" --output_format=id)
     read -r w1 c1 < <(run "$work/t1.ids" "$bin/t0-tokenize" -m "$model" --text --no-eos)
@@ -49,9 +53,10 @@ for i in $(seq 1 "$repeat"); do
     sum_spm=$(echo "$sum_spm + $ws" | bc -l); cpu_spm=$(echo "$cpu_spm + $cs" | bc -l)
     sum_t1=$(echo "$sum_t1 + $w1" | bc -l); cpu_t1=$(echo "$cpu_t1 + $c1" | bc -l)
     sum_t2=$(echo "$sum_t2 + $w2" | bc -l)
+    min_spm=$(min "$min_spm" "$ws"); min_t1=$(min "$min_t1" "$w1"); min_t2=$(min "$min_t2" "$w2")
 done
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 echo "ids identical to spm_encode on all $lines lines (1 and 2 threads)"
-echo "speed vs spm_encode, 1 thread: $(ratio "$sum_spm" "$sum_t1")x wall, $(ratio "$cpu_spm" "$cpu_t1")x cpu"
-echo "--threads 2 vs 1 thread: $(ratio "$sum_t1" "$sum_t2")x wall"
+echo "speed vs spm_encode, 1 thread: $(ratio "$sum_spm" "$sum_t1")x wall (sums), $(ratio "$min_spm" "$min_t1")x (best runs), $(ratio "$cpu_spm" "$cpu_t1")x cpu"
+echo "--threads 2 vs 1 thread: $(ratio "$sum_t1" "$sum_t2")x wall (sums), $(ratio "$min_t1" "$min_t2")x (best runs) (load now $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "throughput, 1 thread: $(ratio "$mb * $repeat" "$sum_t1") MB/s (spm_encode $(ratio "$mb * $repeat" "$sum_spm") MB/s)"

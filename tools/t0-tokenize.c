@@ -43,7 +43,9 @@ static const char usage[] =
     "  echo 'Hello world' | t0-tokenize -m spiece.model --text --no-eos\n"
     "  echo '8774 296 1' | t0-tokenize -m spiece.model --decode\n";
 
-enum { BATCH_ITEMS = 4096, BATCH_BYTES = 4 << 20 };
+/* A batch is worth some milliseconds of work, so that starting and joining its threads
+ * (and waiting for a busy machine to schedule them) costs little beside it. */
+enum { BATCH_ITEMS = 4096, BATCH_LINES = 1 << 17, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
     const char *model, *output, *input;
@@ -192,7 +194,7 @@ static int add_line(line_batch *b, const char *s, size_t n, t0_error *err)
         b->data = d, b->cap = cap;
     }
     if (b->n + 2 > b->cap_off) {
-        size_t cap = b->cap_off ? 2 * b->cap_off : BATCH_ITEMS + 2;
+        size_t cap = b->cap_off ? 2 * b->cap_off : 4096;
         size_t *o = realloc(b->off, cap * sizeof *o);
         if (!o)
             return t0_fail(err, T0_EINTERNAL, "out of memory");
@@ -253,7 +255,7 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
         if (b->n == 0)
             b->first = lineno;
         rc = add_line(b, line, (size_t)n, err);
-        if (rc == 0 && (b->n >= BATCH_ITEMS || b->len >= BATCH_BYTES)) {
+        if (rc == 0 && (b->n >= BATCH_LINES || b->len >= BATCH_BYTES)) {
             rc = finish_lines(&run, &batch[1 - cur], out, err);
             if (rc == 0 && !(run = t0_spm_parallel_start(b->n, c->opt->threads, text_range, b, err)))
                 rc = -1;
