@@ -144,6 +144,20 @@ same_lines() { # name, expected, got
     [ "$output" = "$first3" ]
 }
 
+@test "records on several threads: the stream of one thread, byte for byte" {
+    zstd -q -d -c "$FIX/corpus.txt.zst" | head -n 7000 | LC_ALL=C tr -d '\000' |
+        jq -R -c --slurp 'split("\n") | to_entries[] | select(.value != "") |
+            {kind: "example", task: "t", template: "p", id: .key, input: .value,
+             target: .value[0:20], choices: [.value[0:5], "no"], label: (.key % 2)}' 2>/dev/null |
+        "$CAT" --encode -o "$D/many.t0" || skip "corpus lines are not all JSON strings"
+    run -0 "$TOK" -m "$D/t5-8k.model" -o "$D/many1.t0" "$D/many.t0"
+    run -0 "$TOK" -m "$D/t5-8k.model" --threads 3 -o "$D/many3.t0" "$D/many.t0"
+    cmp "$D/many1.t0" "$D/many3.t0"
+    run -0 bash -c "'$CAT' --count '$D/many3.t0'"
+    [[ "$output" == *'"kinds":{"tokens":'* ]]
+    [ "$(echo "$output" | jq .records)" -gt 4096 ] # more than one batch
+}
+
 @test "a record that is not an example is refused, naming its kind" {
     printf '%s\n' '{"kind":"tokens","task":"x","template":"y","id":0,"input_ids":[5],"target_ids":[1],"choice_ids":[],"label":-1}' |
         "$CAT" --encode -o "$D/tokens.t0"
