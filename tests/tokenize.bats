@@ -149,7 +149,7 @@ same_lines() { # name, expected, got
         jq -R -c --slurp 'split("\n") | to_entries[] | select(.value != "") |
             {kind: "example", task: "t", template: "p", id: .key, input: .value,
              target: .value[0:20], choices: [.value[0:5], "no"], label: (.key % 2)}' 2>/dev/null |
-        "$CAT" --encode -o "$D/many.t0" || skip "corpus lines are not all JSON strings"
+        "$CAT" --encode -o "$D/many.t0"
     run -0 "$TOK" -m "$D/t5-8k.model" -o "$D/many1.t0" "$D/many.t0"
     run -0 "$TOK" -m "$D/t5-8k.model" --threads 3 -o "$D/many3.t0" "$D/many.t0"
     cmp "$D/many1.t0" "$D/many3.t0"
