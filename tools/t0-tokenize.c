@@ -176,8 +176,12 @@ static int text_range(void *arg, size_t begin, size_t end, int thread, t0_error 
     for (size_t i = begin; i < end; i++) {
         size_t n = b->off[i + 1] - b->off[i];
         if (text_line(b->ctx, wk, b->data + b->off[i], n, err) ||
-            t0_buf_append(&wk->out, "\n", 1, err))
+            t0_buf_append(&wk->out, "\n", 1, err)) {
+            const char *in = b->ctx->opt->input;
+            t0_error_prefix(err, "%s: line %llu", strcmp(in, "-") ? in : "(stdin)",
+                            (unsigned long long)(b->first + i));
             return -1;
+        }
     }
     return 0;
 }
@@ -229,11 +233,7 @@ static int finish_lines(t0_spm_run **run, line_batch *b, FILE *out, t0_error *er
         return 0;
     int rc = t0_spm_parallel_wait(*run, err);
     *run = NULL;
-    if (rc) {
-        t0_error_prefix(err, "line %llu or after", (unsigned long long)b->first);
-        return -1;
-    }
-    return write_lines(b, out, err);
+    return rc ? -1 : write_lines(b, out, err);
 }
 
 /* Lines are read into one batch while the threads tokenize the other. */
