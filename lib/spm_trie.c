@@ -3,23 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DENSE_MIN = 9 }; /* nodes with this many children get a 256-entry table */
-
+/* A double array: the child of node s by byte c is t = units[s].base + c, valid when
+ * units[t].check == s. One load and one compare a byte, which is what makes the
+ * Viterbi's prefix search (half of all encoding time) fast. */
 typedef struct {
-    int32_t value;  /* id of the key ending here, or -1 */
-    uint32_t first; /* sparse: index into labels/targets; dense: table number */
-    uint16_t count; /* children */
-    uint8_t dense;
-} trie_node;
+    int32_t base;
+    int32_t check; /* parent; FREE when the slot is unused, ROOT for slot 0 */
+    int32_t value; /* id of the key ending here, or -1 */
+} da_unit;
+
+enum { FREE = -1, ROOT = -2 };
 
 struct t0_spm_trie {
-    trie_node *nodes;
-    uint32_t n_nodes;
-    uint8_t *labels;
-    uint32_t *targets;
-    uint32_t n_edges;
-    uint32_t *tables; /* [n_tables][256] child node, 0 = none (the root is nobody's child) */
-    uint32_t n_tables;
+    da_unit *units;
+    size_t size; /* units allocated (all initialised) */
 };
 
 typedef struct {
@@ -38,60 +35,89 @@ static int key_cmp(const void *a, const void *b, void *ctx)
     return li < lj ? -1 : li > lj;
 }
 
+/* Makes units[0..need) exist. */
+static int grow(t0_spm_trie *t, size_t need)
+{
+    if (need <= t->size)
+        return 0;
+    if (need > (size_t)INT32_MAX)
+        return -1;
+    size_t size = t->size ? t->size : 1024;
+    while (size < need)
+        size *= 2;
+    da_unit *u = realloc(t->units, size * sizeof *u);
+    if (!u)
+        return -1;
+    for (size_t i = t->size; i < size; i++)
+        u[i] = (da_unit){0, FREE, -1};
+    t->units = u;
+    t->size = size;
+    return 0;
+}
+
+enum { SEARCH_WINDOW = 2048 }; /* slots behind the last used one worth searching */
+
+/* A base >= 1 whose slots base + labels[k] are all free. Searches the free slots from the
+ * first free one, but no further back than SEARCH_WINDOW before the end of the used
+ * slots: holes further back are left, as darts-clone leaves them, so that building stays
+ * linear. -1: out of memory. */
+static int64_t find_base(t0_spm_trie *t, const unsigned char *labels, int n, size_t *first_free,
+                         size_t used_end)
+{
+    while (*first_free < t->size && t->units[*first_free].check != FREE)
+        (*first_free)++;
+    size_t pos = *first_free;
+    if (used_end > SEARCH_WINDOW && pos < used_end - SEARCH_WINDOW)
+        pos = *first_free = used_end - SEARCH_WINDOW;
+    for (;; pos++) {
+        if (grow(t, pos + 257) < 0)
+            return -1;
+        if (t->units[pos].check != FREE || pos < (size_t)labels[0] + 1)
+            continue;
+        size_t base = pos - labels[0];
+        int k = 1;
+        while (k < n && t->units[base + labels[k]].check == FREE)
+            k++;
+        if (k == n)
+            return (int64_t)base;
+    }
+}
+
 typedef struct {
     uint32_t node, lo, hi, depth;
 } build_item;
 
-/* Counts the distinct bytes at depth among order[lo..hi) (all longer than depth). */
-static uint32_t count_children(const key_set *ks, const uint32_t *order, uint32_t lo,
-                               uint32_t hi, uint32_t depth)
+/* Places the node of keys order[lo..hi) (sharing their first depth bytes) and queues its
+ * children. */
+static int place(t0_spm_trie *t, const key_set *ks, const int32_t *ids, const uint32_t *order,
+                 build_item it, build_item *queue, size_t *tail, size_t *first_free,
+                 size_t *used_end)
 {
-    uint32_t count = 0;
-    int prev = -1;
-    for (uint32_t k = lo; k < hi; k++) {
-        int c = (unsigned char)ks->keys[order[k]][depth];
-        if (c != prev)
-            count++;
-        prev = c;
-    }
-    return count;
-}
-
-static int trie_fill(t0_spm_trie *t, const key_set *ks, const int32_t *ids, uint32_t *order,
-                     size_t n, build_item *queue)
-{
-    size_t head = 0, tail = 0;
-    t->nodes[0] = (trie_node){.value = -1};
-    t->n_nodes = 1;
-    queue[tail++] = (build_item){0, 0, (uint32_t)n, 0};
-    while (head < tail) {
-        build_item it = queue[head++];
-        trie_node *nd = &t->nodes[it.node];
-        if (it.lo < it.hi && ks->lens[order[it.lo]] == it.depth)
-            nd->value = ids[order[it.lo++]];
-        uint32_t count = count_children(ks, order, it.lo, it.hi, it.depth);
-        if (count == 0)
-            continue;
-        nd->count = (uint16_t)count;
-        nd->dense = count >= DENSE_MIN;
-        nd->first = nd->dense ? t->n_tables++ : t->n_edges;
-        uint32_t k = it.lo;
-        while (k < it.hi) {
-            unsigned char c = (unsigned char)ks->keys[order[k]][it.depth];
-            uint32_t end = k;
-            while (end < it.hi && (unsigned char)ks->keys[order[end]][it.depth] == c)
-                end++;
-            uint32_t child = t->n_nodes++;
-            t->nodes[child] = (trie_node){.value = -1};
-            if (nd->dense) {
-                t->tables[(size_t)nd->first * 256 + c] = child;
-            } else {
-                t->labels[t->n_edges] = c;
-                t->targets[t->n_edges++] = child;
-            }
-            queue[tail++] = (build_item){child, k, end, it.depth + 1};
-            k = end;
+    if (it.lo < it.hi && ks->lens[order[it.lo]] == it.depth)
+        t->units[it.node].value = ids[order[it.lo++]];
+    unsigned char labels[256];
+    uint32_t starts[257];
+    int n = 0;
+    for (uint32_t k = it.lo; k < it.hi; k++) {
+        unsigned char c = (unsigned char)ks->keys[order[k]][it.depth];
+        if (n == 0 || labels[n - 1] != c) {
+            labels[n] = c;
+            starts[n++] = k;
         }
+    }
+    if (n == 0)
+        return 0;
+    starts[n] = it.hi;
+    int64_t base = find_base(t, labels, n, first_free, *used_end);
+    if (base < 0)
+        return -1;
+    t->units[it.node].base = (int32_t)base;
+    for (int k = 0; k < n; k++) {
+        uint32_t child = (uint32_t)base + labels[k];
+        t->units[child].check = (int32_t)it.node;
+        queue[(*tail)++] = (build_item){child, starts[k], starts[k + 1], it.depth + 1};
+        if (child + 1 > *used_end)
+            *used_end = child + 1;
     }
     return 0;
 }
@@ -102,36 +128,32 @@ t0_spm_trie *t0_spm_trie_build(const char *const *keys, const uint32_t *lens,
     size_t total = 1;
     for (size_t i = 0; i < n; i++)
         total += lens[i];
-    if (total > UINT32_MAX / 2) {
+    if (total > INT32_MAX / 4) {
         t0_fail(err, T0_EINPUT, "pieces too long for the trie");
         return NULL;
     }
     key_set ks = {keys, lens};
     t0_spm_trie *t = calloc(1, sizeof *t);
     uint32_t *order = malloc((n ? n : 1) * sizeof *order);
-    build_item *queue = malloc(total * sizeof *queue);
-    if (t) {
-        t->nodes = calloc(total, sizeof *t->nodes);
-        t->labels = malloc(total);
-        t->targets = malloc(total * sizeof *t->targets);
+    build_item *queue = malloc(total * sizeof *queue); /* one item a node; nodes <= total */
+    int rc = t && order && queue && grow(t, 1024) == 0 ? 0 : -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = (uint32_t)i;
+        qsort_r(order, n, sizeof *order, key_cmp, &ks); /* glibc's, for the context */
+        t->units[0].check = ROOT;
+        size_t head = 0, tail = 0, first_free = 1, used_end = 1;
+        queue[tail++] = (build_item){0, 0, (uint32_t)n, 0};
+        while (rc == 0 && head < tail)
+            rc = place(t, &ks, ids, order, queue[head++], queue, &tail, &first_free, &used_end);
     }
-    /* a dense table needs DENSE_MIN children, so there are at most total/DENSE_MIN + 1 */
-    size_t max_tables = total / DENSE_MIN + 1;
-    if (t)
-        t->tables = calloc(max_tables * 256, sizeof *t->tables);
-    if (!t || !order || !queue || !t->nodes || !t->labels || !t->targets || !t->tables) {
-        free(order);
-        free(queue);
+    free(order);
+    free(queue);
+    if (rc < 0) {
         t0_spm_trie_free(t);
         t0_fail(err, T0_EINTERNAL, "out of memory building the piece trie");
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        order[i] = (uint32_t)i;
-    qsort_r(order, n, sizeof *order, key_cmp, &ks); /* glibc's, for the context */
-    trie_fill(t, &ks, ids, order, n, queue);
-    free(order);
-    free(queue);
     return t;
 }
 
@@ -139,40 +161,23 @@ void t0_spm_trie_free(t0_spm_trie *t)
 {
     if (!t)
         return;
-    free(t->nodes);
-    free(t->labels);
-    free(t->targets);
-    free(t->tables);
+    free(t->units);
     free(t);
-}
-
-/* The child of node by byte c, or 0. */
-static inline uint32_t trie_step(const t0_spm_trie *t, const trie_node *nd, unsigned char c)
-{
-    if (nd->dense)
-        return t->tables[(size_t)nd->first * 256 + c];
-    const uint8_t *lab = t->labels + nd->first;
-    for (uint32_t k = 0; k < nd->count; k++) {
-        if (lab[k] == c)
-            return t->targets[nd->first + k];
-        if (lab[k] > c)
-            break;
-    }
-    return 0;
 }
 
 size_t t0_spm_trie_prefixes(const t0_spm_trie *t, const char *s, size_t n, int32_t *ids,
                             uint32_t *lens, size_t max)
 {
+    const da_unit *u = t->units;
     size_t found = 0;
-    const trie_node *nd = &t->nodes[0];
-    for (size_t i = 0; i < n && nd->count; i++) {
-        uint32_t next = trie_step(t, nd, (unsigned char)s[i]);
-        if (!next)
+    int32_t node = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t next = (size_t)u[node].base + (unsigned char)s[i];
+        if (next >= t->size || u[next].check != node)
             break;
-        nd = &t->nodes[next];
-        if (nd->value >= 0 && found < max) {
-            ids[found] = nd->value;
+        node = (int32_t)next;
+        if (u[node].value >= 0 && found < max) {
+            ids[found] = u[node].value;
             lens[found++] = (uint32_t)(i + 1);
         }
     }
@@ -181,16 +186,17 @@ size_t t0_spm_trie_prefixes(const t0_spm_trie *t, const char *s, size_t n, int32
 
 size_t t0_spm_trie_longest(const t0_spm_trie *t, const char *s, size_t n, int32_t *id)
 {
+    const da_unit *u = t->units;
     size_t best = 0;
-    const trie_node *nd = &t->nodes[0];
-    for (size_t i = 0; i < n && nd->count; i++) {
-        uint32_t next = trie_step(t, nd, (unsigned char)s[i]);
-        if (!next)
+    int32_t node = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t next = (size_t)u[node].base + (unsigned char)s[i];
+        if (next >= t->size || u[next].check != node)
             break;
-        nd = &t->nodes[next];
-        if (nd->value >= 0) {
+        node = (int32_t)next;
+        if (u[node].value >= 0) {
             best = i + 1;
-            *id = nd->value;
+            *id = u[node].value;
         }
     }
     return best;

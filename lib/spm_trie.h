@@ -1,10 +1,9 @@
 /* spm_trie.h: a byte trie over SentencePiece pieces, for the common prefix search of
  * the Viterbi encoder and of the user-defined prefix matcher.
  *
- * Nodes keep their children as sorted label/target runs; nodes with many children
- * (the root, and the lead bytes of CJK ranges) get a 256-entry table instead, so a
- * step is one or a few byte compares. Any exact byte-prefix structure gives spm's
- * results; spm's own darts-clone array is only one of them.
+ * It is a double array (base/check, as spm's darts-clone, but our own simple builder:
+ * keys sorted, nodes placed breadth first at the first base that fits). Any exact
+ * byte-prefix structure gives spm's results; this one takes a load and a compare a byte.
  */
 #ifndef T0_SPM_TRIE_H
 #define T0_SPM_TRIE_H
@@ -21,9 +20,8 @@ t0_spm_trie *t0_spm_trie_build(const char *const *keys, const uint32_t *lens,
                                const int32_t *ids, size_t n, t0_error *err);
 void t0_spm_trie_free(t0_spm_trie *t);
 
-/* Common prefix search of s[0..n): calls back, shortest key first, with each key that is
- * a prefix of s (its value and length). Inline-able loop lives in the .c file; this
- * form fills arrays: at most max results, returns the count. */
+/* Common prefix search of s[0..n): fills ids/lens with each key that is a prefix of s,
+ * shortest first, at most max of them; returns the count. */
 size_t t0_spm_trie_prefixes(const t0_spm_trie *t, const char *s, size_t n, int32_t *ids,
                             uint32_t *lens, size_t max);
 /* Length of the longest key that is a prefix of s (0 if none), its value in *id. */
