@@ -151,6 +151,58 @@ static void test_trie(void)
     t0_spm_trie_free(t);
 }
 
+/* The trie against brute force: random keys over a few byte values (NUL and 0xFF too),
+ * random queries; every prefix found, shortest first, and nothing else. */
+static void test_trie_random(void)
+{
+    enum { N = 3000, MAXLEN = 12 };
+    static char store[N][MAXLEN];
+    static const char *keys[N];
+    static uint32_t lens[N];
+    static int32_t ids[N];
+    static const unsigned char alphabet[] = {0, 1, 'a', 'b', 0x80, 0xE2, 0xFF};
+    uint32_t seed = 12345;
+    size_t n = 0;
+    while (n < N) {
+        uint32_t len = 1 + (seed = seed * 1103515245u + 12345u) % MAXLEN;
+        for (uint32_t k = 0; k < len; k++)
+            store[n][k] = (char)alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % 7];
+        int dup = 0;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = lens[j] == len && memcmp(store[j], store[n], len) == 0;
+        if (dup)
+            continue;
+        keys[n] = store[n];
+        lens[n] = len;
+        ids[n] = (int32_t)n;
+        n++;
+    }
+    t0_error err = {0};
+    t0_spm_trie *t = t0_spm_trie_build(keys, lens, ids, n, &err);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    int bad = 0;
+    for (int q = 0; q < 2000; q++) {
+        char text[MAXLEN + 4];
+        size_t tl = (seed = seed * 1103515245u + 12345u) % sizeof text;
+        for (size_t k = 0; k < tl; k++)
+            text[k] = (char)alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % 7];
+        int32_t got[MAXLEN + 4];
+        uint32_t glen[MAXLEN + 4];
+        size_t found = t0_spm_trie_prefixes(t, text, tl, got, glen, MAXLEN + 4), want = 0;
+        for (size_t len = 1; len <= tl; len++)
+            for (size_t j = 0; j < n; j++)
+                if (lens[j] == len && memcmp(keys[j], text, len) == 0) {
+                    bad += want >= found || got[want] != ids[j] || glen[want] != len;
+                    want++;
+                }
+        bad += want != found;
+    }
+    CHECK(bad == 0);
+    t0_spm_trie_free(t);
+}
+
 /* Loads a fixture model (zstd-compressed) from the repository. */
 static t0_spm *fixture_model(const char *name)
 {
@@ -378,6 +430,7 @@ int main(void)
     test_wire_format();
     test_utf8();
     test_trie();
+    test_trie_random();
     test_normalizer();
     test_viterbi();
     test_byte_fallback();
