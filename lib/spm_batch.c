@@ -14,6 +14,25 @@ typedef struct {
     t0_error err;
 } range_job;
 
+/* Where range t of `threads` begins: equal counts, or equal work by cum. */
+static size_t range_bound(size_t n, const size_t *cum, int t, int threads)
+{
+    if (t >= threads)
+        return n;
+    if (!cum)
+        return n * (size_t)t / (size_t)threads;
+    size_t target = cum[0] + (cum[n] - cum[0]) / (size_t)threads * (size_t)t;
+    size_t lo = 0, hi = n; /* the first i with cum[i] >= target */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void *run_range(void *arg)
 {
     range_job *j = arg;
@@ -22,7 +41,8 @@ static void *run_range(void *arg)
     return NULL;
 }
 
-int t0_spm_parallel(size_t n, int threads, t0_spm_range_fn fn, void *ctx, t0_error *err)
+int t0_spm_parallel(size_t n, const size_t *cum, int threads, t0_spm_range_fn fn, void *ctx,
+                    t0_error *err)
 {
     if (threads < 1)
         threads = 1;
@@ -34,8 +54,8 @@ int t0_spm_parallel(size_t n, int threads, t0_spm_range_fn fn, void *ctx, t0_err
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
     for (int t = 0; t < threads; t++)
-        jobs[t] = (range_job){fn, ctx, n * (size_t)t / (size_t)threads,
-                              n * (size_t)(t + 1) / (size_t)threads, t, 0, {0}};
+        jobs[t] = (range_job){fn, ctx, range_bound(n, cum, t, threads),
+                              range_bound(n, cum, t + 1, threads), t, 0, {0}};
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&tid[t], NULL, run_range, &jobs[t]) == 0;
     run_range(&jobs[0]);
@@ -62,8 +82,8 @@ struct t0_spm_run {
     int started[MAX_THREADS];
 };
 
-t0_spm_run *t0_spm_parallel_start(size_t n, int threads, t0_spm_range_fn fn, void *ctx,
-                                  t0_error *err)
+t0_spm_run *t0_spm_parallel_start(size_t n, const size_t *cum, int threads,
+                                  t0_spm_range_fn fn, void *ctx, t0_error *err)
 {
     t0_spm_run *run = calloc(1, sizeof *run);
     if (!run) {
@@ -78,8 +98,8 @@ t0_spm_run *t0_spm_parallel_start(size_t n, int threads, t0_spm_range_fn fn, voi
         threads = n ? (int)n : 1;
     run->threads = threads;
     for (int t = 0; t < threads; t++) {
-        run->jobs[t] = (range_job){fn, ctx, n * (size_t)t / (size_t)threads,
-                                   n * (size_t)(t + 1) / (size_t)threads, t, 0, {0}};
+        run->jobs[t] = (range_job){fn, ctx, range_bound(n, cum, t, threads),
+                                   range_bound(n, cum, t + 1, threads), t, 0, {0}};
         run->started[t] = pthread_create(&run->tid[t], NULL, run_range, &run->jobs[t]) == 0;
         if (!run->started[t])
             run_range(&run->jobs[t]); /* no thread to be had: do it here */

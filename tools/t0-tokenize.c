@@ -257,7 +257,7 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
         rc = add_line(b, line, (size_t)n, err);
         if (rc == 0 && (b->n >= BATCH_LINES || b->len >= BATCH_BYTES)) {
             rc = finish_lines(&run, &batch[1 - cur], out, err);
-            if (rc == 0 && !(run = t0_spm_parallel_start(b->n, c->opt->threads, text_range, b, err)))
+            if (rc == 0 && !(run = t0_spm_parallel_start(b->n, b->off, c->opt->threads, text_range, b, err)))
                 rc = -1;
             cur = 1 - cur;
         }
@@ -267,7 +267,8 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
     int last = finish_lines(&run, &batch[1 - cur], out, err);
     rc = rc ? rc : last;
     if (rc == 0 && batch[cur].n) {
-        if (!(run = t0_spm_parallel_start(batch[cur].n, c->opt->threads, text_range, &batch[cur], err)))
+        if (!(run = t0_spm_parallel_start(batch[cur].n, batch[cur].off, c->opt->threads, text_range,
+                                         &batch[cur], err)))
             rc = -1;
         else
             rc = finish_lines(&run, &batch[cur], out, err);
@@ -293,6 +294,7 @@ typedef struct {
     t0_record *examples; /* copies, strings owned */
     token_slot *out;
     size_t n;
+    size_t *cum; /* cum[i]: text bytes of examples 0..i-1, to split the work evenly */
 } record_batch;
 
 static char *copy_str(const char *s)
@@ -408,7 +410,7 @@ static int record_range(void *arg, size_t begin, size_t end, int thread, t0_erro
 
 static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
 {
-    int rc = t0_spm_parallel(b->n, b->ctx->opt->threads, record_range, b, err);
+    int rc = t0_spm_parallel(b->n, b->cum, b->ctx->opt->threads, record_range, b, err);
     for (size_t i = 0; i < b->n; i++) {
         if (rc == 0)
             rc = t0_writer_write(wr, &b->out[i].rec, err);
@@ -429,7 +431,8 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     record_batch b = {.ctx = c};
     b.examples = calloc(BATCH_ITEMS, sizeof *b.examples);
     b.out = calloc(BATCH_ITEMS, sizeof *b.out);
-    int rc = b.examples && b.out ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
+    b.cum = calloc(BATCH_ITEMS + 1, sizeof *b.cum);
+    int rc = b.examples && b.out && b.cum ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
     size_t bytes = 0;
     t0_record rec;
     while (rc == 0 && (rc = t0_reader_next(r, &rec, err)) > 0) {
@@ -440,7 +443,10 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
         if (rc)
             break;
         b.n++;
-        bytes += strlen(rec.input) + strlen(rec.target);
+        bytes += strlen(rec.input) + strlen(rec.target) + 1;
+        for (uint32_t k = 0; k < rec.n_choices; k++)
+            bytes += strlen(rec.choices[k]) + 1;
+        b.cum[b.n] = bytes;
         if (b.n == BATCH_ITEMS || bytes >= BATCH_BYTES) {
             rc = flush_records(&b, wr, err);
             bytes = 0;
@@ -455,6 +461,7 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
             free_example(&b.examples[i]);
     free(b.examples);
     free(b.out);
+    free(b.cum);
     t0_reader_close(r);
     return rc;
 }
