@@ -31,6 +31,9 @@ if [ ! -s "$corpus" ]; then
     } | head -c $((mb * 1000 * 1000)) >"$corpus"
 fi
 lines=$(wc -l <"$corpus")
+# the same text in two halves, for two independent processes: the most any 2-way
+# parallelism can give on this machine at this moment
+[ -s "$corpus.half.aa" ] || split -n l/2 "$corpus" "$corpus.half."
 echo "corpus: $(($(wc -c <"$corpus") / 1000000)) MB, $lines lines; model: $(basename "$model"); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # run NAME OUTPUT COMMAND...: prints "wall cpu" seconds of the command.
@@ -40,23 +43,37 @@ run() {
     awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/time"
 }
 
-printf '%-6s %22s %22s %22s\n' run "spm_encode wall/cpu" "t0 1 thread wall/cpu" "t0 2 threads wall/cpu"
-sum_spm=0 sum_t1=0 sum_t2=0 cpu_spm=0 cpu_t1=0 min_spm=1000000 min_t1=1000000 min_t2=1000000
+# two 1-thread processes on the halves at once: prints their wall seconds
+halves() {
+    local s e
+    s=$(date +%s.%N)
+    "$bin/t0-tokenize" -m "$model" --text --no-eos <"$corpus.half.aa" >"$work/h1.ids" &
+    "$bin/t0-tokenize" -m "$model" --text --no-eos <"$corpus.half.ab" >"$work/h2.ids" &
+    wait
+    e=$(date +%s.%N)
+    echo "scale=2; ($e - $s) / 1" | bc -l
+}
+
+printf '%-6s %22s %22s %22s %12s\n' run "spm_encode wall/cpu" "t0 1 thread wall/cpu" "t0 2 threads wall/cpu" "2 procs wall"
+sum_spm=0 sum_t1=0 sum_t2=0 sum_h=0 cpu_spm=0 cpu_t1=0 min_spm=1000000 min_t1=1000000 min_t2=1000000
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 for i in $(seq 1 "$repeat"); do
     read -r ws cs < <(run "$work/spm.ids" spm_encode --model="$model" --output_format=id)
     read -r w1 c1 < <(run "$work/t1.ids" "$bin/t0-tokenize" -m "$model" --text --no-eos)
     read -r w2 c2 < <(run "$work/t2.ids" "$bin/t0-tokenize" -m "$model" --text --no-eos --threads 2)
+    wh=$(halves)
     cmp -s "$work/spm.ids" "$work/t1.ids" || { echo "bench-tokenize: ids differ from spm_encode" >&2; exit 1; }
     cmp -s "$work/t1.ids" "$work/t2.ids" || { echo "bench-tokenize: --threads 2 ids differ" >&2; exit 1; }
-    printf '%-6s %22s %22s %22s\n' "$i" "$ws / $cs" "$w1 / $c1" "$w2 / $c2"
+    cat "$work/h1.ids" "$work/h2.ids" | cmp -s - "$work/t1.ids" || { echo "bench-tokenize: halves differ" >&2; exit 1; }
+    printf '%-6s %22s %22s %22s %12s\n' "$i" "$ws / $cs" "$w1 / $c1" "$w2 / $c2" "$wh"
     sum_spm=$(echo "$sum_spm + $ws" | bc -l); cpu_spm=$(echo "$cpu_spm + $cs" | bc -l)
     sum_t1=$(echo "$sum_t1 + $w1" | bc -l); cpu_t1=$(echo "$cpu_t1 + $c1" | bc -l)
-    sum_t2=$(echo "$sum_t2 + $w2" | bc -l)
+    sum_t2=$(echo "$sum_t2 + $w2" | bc -l); sum_h=$(echo "$sum_h + $wh" | bc -l)
     min_spm=$(min "$min_spm" "$ws"); min_t1=$(min "$min_t1" "$w1"); min_t2=$(min "$min_t2" "$w2")
 done
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 echo "ids identical to spm_encode on all $lines lines (1 and 2 threads)"
 echo "speed vs spm_encode, 1 thread: $(ratio "$sum_spm" "$sum_t1")x wall (sums), $(ratio "$min_spm" "$min_t1")x (best runs), $(ratio "$cpu_spm" "$cpu_t1")x cpu"
 echo "--threads 2 vs 1 thread: $(ratio "$sum_t1" "$sum_t2")x wall (sums), $(ratio "$min_t1" "$min_t2")x (best runs) (load now $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "two 1-thread processes on the halves vs 1 thread: $(ratio "$sum_t1" "$sum_h")x wall (the 2-way ceiling here, now)"
 echo "throughput, 1 thread: $(ratio "$mb * $repeat" "$sum_t1") MB/s (spm_encode $(ratio "$mb * $repeat" "$sum_spm") MB/s)"
