@@ -366,6 +366,10 @@ int r_contains(render *r, pyval *c, pyval *item)
         return 0;
     case PV_DICT:
     case PV_NAMESPACE:
+        if (item->type == PV_LIST || item->type == PV_DICT || item->type == PV_NAMESPACE) {
+            rfail(r, "unhashable type: '%s'", pv_type_name(item));
+            return -1;
+        }
         return pv_dict_find(c, item) != NULL;
     case PV_RANGE: {
         if (!is_num(item) || (item->type == PV_FLOAT && item->u.f != floor(item->u.f)))
@@ -474,7 +478,7 @@ static int slice_part(render *r, pyval *v, int64_t *out, int *given)
         return -1;
     }
     if (v->type != PV_INT && v->type != PV_BOOL)
-        return 1; /* TypeError: jinja2 turns it into undefined */
+        return 1;
     *out = pv_int_value(v);
     *given = 1;
     return 0;
@@ -506,33 +510,40 @@ static pyval *do_slice(render *r, pyval *obj, pyval *slice)
     pyval *parts[3] = {slice->u.list.items[0], slice->u.list.items[1], slice->u.list.items[2]};
     int64_t v[3] = {0, 0, 1};
     int given[3];
+    /* jinja2 compiles x[a:b] to plain Python subscription: errors are not softened */
+    if (obj->type == PV_UNDEFINED)
+        return undefined_error(r, obj);
+    if (obj->type == PV_DICT)
+        return rfail(r, "unhashable type: 'slice'");
+    if ((obj->type != PV_STR && obj->type != PV_LIST && obj->type != PV_TUPLE && obj->type != PV_RANGE) ||
+        (obj->type == PV_LIST && obj->kind != LK_LIST))
+        return rfail(r, "'%s' object is not subscriptable", pv_type_name(obj));
     for (int k = 0; k < 3; k++) {
         int rc = slice_part(r, parts[k], &v[k], &given[k]);
         if (rc < 0)
             return NULL;
         if (rc > 0)
-            return mk_undefined(r, "slice indices must be integers or None");
+            return rfail(r, "slice indices must be integers or None or have an __index__ method");
     }
     if (!given[2])
         v[2] = 1;
     if (v[2] == 0)
-        return mk_undefined(r, "slice step cannot be zero");
-    if (obj->type == PV_RANGE) {
-        pyval **items;
-        size_t n;
-        if (r_iterate(r, obj, &items, &n) < 0)
+        return rfail(r, "slice step cannot be zero");
+    if (obj->type == PV_RANGE) { /* a range slices to a range */
+        int64_t n, start = v[0], stop = v[1];
+        if (r_len(r, obj, &n) < 0)
             return NULL;
-        pyval *l = r_list(r, PV_LIST, 0);
-        if (!l)
-            return NULL;
-        l->u.list.items = items;
-        l->u.list.len = l->u.list.cap = n;
-        obj = l;
+        slice_indices(n, &start, given[0], &stop, given[1], v[2]);
+        pyval *out = pv_mk(r->a, PV_RANGE);
+        if (!out)
+            return oom(r);
+        int64_t a = obj->u.range.start, st = obj->u.range.step;
+        if (__builtin_mul_overflow(st, v[2], &out->u.range.step) ||
+            __builtin_add_overflow(a, start * st, &out->u.range.start) ||
+            __builtin_add_overflow(a, stop * st, &out->u.range.stop))
+            return rfail(r, "range slice too large");
+        return out;
     }
-    if (obj->type != PV_STR && obj->type != PV_LIST && obj->type != PV_TUPLE)
-        return mk_undefined(r, "'%s' object is not subscriptable", pv_type_name(obj));
-    if (obj->type == PV_LIST && obj->kind != LK_LIST)
-        return mk_undefined(r, "'%s' object is not subscriptable", pv_type_name(obj));
     int64_t n = obj->type == PV_STR ? (int64_t)obj->u.str.ncp : (int64_t)obj->u.list.len;
     int64_t start = v[0], stop = v[1], step = v[2];
     slice_indices(n, &start, given[0], &stop, given[1], step);

@@ -798,7 +798,9 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
         pv_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
-    if (!mapping && args->type != PV_TUPLE && used == 0) {
+    if (!mapping && args->type != PV_TUPLE && used == 0 &&
+        !(args->type == PV_LIST && args->kind == LK_LIST) && args->type != PV_RANGE &&
+        args->type != PV_UNDEFINED) { /* PyMapping_Check */
         pv_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
@@ -1596,10 +1598,10 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         return t == PV_STR || t == PV_TUPLE || t == PV_DICT || t == PV_RANGE || t == PV_UNDEFINED || t == PV_LIST;
     if (IS(name, "callable"))
         return t == PV_FUNC && v->u.func.id != F_LOOP;
-    if (IS(name, "lower") || IS(name, "upper")) {
-        if (t != PV_STR)
-            return 0;
+    if (IS(name, "lower") || IS(name, "upper")) { /* jinja2: str(value).islower() */
         jargs none = {0};
+        if (!(v = r_tostr(r, v)))
+            return -1;
         pyval *res = b_method(r, v, name[0] == 'l' ? "islower" : "isupper", 7);
         if (!res)
             return -1;
@@ -1615,8 +1617,8 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         pyval *m = r_binop(r, OP_MOD, v, two);
         if (!m)
             return -1;
-        int zero = m->type == PV_FLOAT ? m->u.f == 0 : pv_int_value(m) == 0;
-        return name[0] == 'o' ? !zero : zero;
+        double mv = pv_float_value(m); /* jinja2: value % 2 == 1 for odd, == 0 otherwise */
+        return name[0] == 'o' ? mv == 1 : mv == 0;
     }
     if (!arg) {
         rfail(r, "test '%s' needs an argument", name);
@@ -1692,6 +1694,8 @@ static pyval *f_select(render *r, pyval *seq, jargs *a, int attr_mode, int keep)
     int skip = attr_mode ? 1 : 0;
     if (attr_mode && a->npos < 1)
         return rfail(r, "Missing parameter for attribute name");
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     const char *test = NULL;
@@ -1730,6 +1734,8 @@ static pyval *f_map(render *r, pyval *seq, jargs *a)
 {
     pyval **items;
     size_t n;
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     pyval *attribute = NULL, *def = NULL;
@@ -1789,8 +1795,8 @@ static int sort_items(render *r, pyval **items, pyval **keys, size_t n, int reve
             size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi) {
-                int c;
-                if (r_compare(r, keys[j], keys[i], &c) < 0)
+                int c = 0; /* jinja2 sorts by [key] lists: equal keys never reach '<' */
+                if (!pv_equal(keys[j], keys[i]) && r_compare(r, keys[j], keys[i], &c) < 0)
                     return -1;
                 int take_right = reverse ? c > 0 : c < 0;
                 if (take_right) {
@@ -1847,16 +1853,18 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
         return NULL;
     if (!need_str(r, end, "truncate end"))
         return NULL;
-    if (s->type != PV_STR)
-        return rfail(r, "truncate of a non-string is not supported");
     int64_t endlen = (int64_t)end->u.str.ncp;
     if (length < endlen)
         return rfail(r, "expected length >= %lld, got %lld", (long long)endlen, (long long)length);
     if (leeway < 0)
         return rfail(r, "expected leeway >= 0, got %lld", (long long)leeway);
-    int64_t n = (int64_t)s->u.str.ncp;
+    int64_t n;
+    if (r_len(r, s, &n) < 0)
+        return NULL;
     if (n <= length + leeway)
         return s;
+    if (s->type != PV_STR)
+        return rfail(r, "truncate of a long '%s' is not supported", pv_type_name(s));
     size_t cut = ju_offset(s, (size_t)(length - endlen));
     size_t keep = cut;
     if (!killwords) { /* s[:length - len(end)].rsplit(" ", 1)[0] */
@@ -1935,6 +1943,8 @@ static pyval *f_int(render *r, pyval *x, pyval **v)
     int64_t base = 10;
     if (v[1] && need_int(r, v[1], "int", &base) < 0)
         return NULL;
+    if (x->type == PV_UNDEFINED) /* Undefined.__int__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_INT)
         return x;
     if (x->type == PV_BOOL)
@@ -1981,6 +1991,8 @@ static pyval *f_int(render *r, pyval *x, pyval **v)
 
 static pyval *f_float(render *r, pyval *x, pyval **v)
 {
+    if (x->type == PV_UNDEFINED) /* Undefined.__float__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_FLOAT)
         return x;
     if (x->type == PV_INT || x->type == PV_BOOL)
@@ -2062,6 +2074,23 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 {
     if (!pv_truthy(seq))
         return PV_NONE_V;
+    if (seq->type == PV_DICT) { /* Counter(a_dict) takes the dict's values as the counts */
+        pyval *best = seq->u.dict.e[0].value;
+        for (size_t i = 1; i < seq->u.dict.len; i++) {
+            int c;
+            if (r_compare(r, seq->u.dict.e[i].value, best, &c) < 0)
+                return NULL;
+            if (c == 1)
+                best = seq->u.dict.e[i].value;
+        }
+        pyval *out = r_list(r, PV_LIST, 0);
+        if (!out)
+            return NULL;
+        for (size_t i = 0; i < seq->u.dict.len; i++)
+            if (pv_equal(seq->u.dict.e[i].value, best) && r_push(r, out, seq->u.dict.e[i].key) < 0)
+                return NULL;
+        return out;
+    }
     pyval **items;
     size_t n;
     if (r_iterate(r, seq, &items, &n) < 0)
@@ -2119,10 +2148,68 @@ static pyval *f_title(render *r, pyval *s)
     return buf_to_str(r, &b);
 }
 
+/* jinja2's batch: lists of `size` items, the last filled with fill_with when given. */
+static pyval *f_batch(render *r, pyval **items, size_t n, int64_t size, pyval *fill)
+{
+    if (size <= 0)
+        return rfail(r, "batch size must be positive");
+    pyval *out = gen_list(r), *cur = NULL;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!cur && !(cur = r_list(r, PV_LIST, 0)))
+            return NULL;
+        if (r_push(r, cur, items[i]) < 0)
+            return NULL;
+        if ((int64_t)cur->u.list.len == size) {
+            if (r_push(r, out, cur) < 0)
+                return NULL;
+            cur = NULL;
+        }
+    }
+    if (cur) {
+        while (fill && fill->type != PV_NONE && (int64_t)cur->u.list.len < size)
+            if (r_push(r, cur, fill) < 0)
+                return NULL;
+        if (r_push(r, out, cur) < 0)
+            return NULL;
+    }
+    return out;
+}
+
+/* jinja2's slice: `slices` columns, the first n % slices one item longer. */
+static pyval *f_slice(render *r, pyval **items, size_t n, int64_t slices, pyval *fill)
+{
+    if (slices <= 0)
+        return rfail(r, "integer division or modulo by zero");
+    pyval *out = gen_list(r);
+    if (!out)
+        return NULL;
+    size_t per = n / (size_t)slices, extra = n % (size_t)slices, offset = 0;
+    for (size_t k = 0; k < (size_t)slices; k++) {
+        size_t start = offset + k * per, end = start + per;
+        if (k < extra)
+            offset++;
+        end = offset + (k + 1) * per;
+        pyval *col = r_list(r, PV_LIST, 0);
+        if (!col)
+            return NULL;
+        for (size_t i = start; i < end && i < n; i++)
+            if (r_push(r, col, items[i]) < 0)
+                return NULL;
+        if (fill && fill->type != PV_NONE && k >= extra && extra)
+            if (r_push(r, col, fill) < 0)
+                return NULL;
+        if (r_push(r, out, col) < 0)
+            return NULL;
+    }
+    return out;
+}
+
 static const char *const FILTERS[] = {
-    "abs", "attr", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
+    "abs", "attr", "batch", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
     "int", "join", "last", "length", "list", "lower", "map", "max", "min", "most_frequent", "random",
-    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string", "sum",
+    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice", "sort", "string", "sum",
     "title", "trim", "truncate", "unique", "upper", "wordcount", NULL};
 
 int b_has_filter(const char *name)
@@ -2403,6 +2490,20 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             if (r_push(r, l, items[i]) < 0)
                 return NULL;
         return l;
+    }
+    if (IS(name, "batch") || IS(name, "slice")) {
+        if (name[0] == 'b')
+            BIND("linecount", "fill_with");
+        else
+            BIND("slices", "fill_with");
+        int64_t k;
+        if (!v[0] || need_int(r, v[0], name, &k) < 0)
+            return v[0] ? NULL : rfail(r, "%s() missing a required argument", name);
+        pyval **items;
+        size_t n;
+        if (r_iterate(r, x, &items, &n) < 0)
+            return NULL;
+        return name[0] == 'b' ? f_batch(r, items, n, k, v[1]) : f_slice(r, items, n, k, v[1]);
     }
     if (IS(name, "attr")) {
         BIND("name");

@@ -93,7 +93,7 @@ void *pv_alloc(pv_arena *a, size_t n)
         return calloc(1, n ? n : 16);
     chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t size = n > 32768 ? n : c ? 65536 : 4096; /* most renders fit the first 4 KiB */
+        size_t size = n > 32768 ? n : (c || n > 4096) ? 65536 : 4096; /* most renders fit in 4 KiB */
         chunk *fresh = malloc(sizeof(chunk) + size);
         if (!fresh)
             return NULL;

@@ -206,7 +206,16 @@ CASES = [
     "{{ text | replace(\"alpha\", \"\") | trim }}", "{% if label == 0 %}no{% elif label == 1 %}yes{% endif %}",
     "{{ (nums | sum / nums | length) | round(1) }}", "{{ f * 2 | int }}", "{{ (f * 2) | int }}", "{{ -f | abs }}",
     "{{ words | length > 2 }}", "{{ nums[0] | string + '!' }}", "{{ '{:.1f}'.format(f) }}",
-    "Q: {{ text }}\n{% for c in answer_choices %}- {{ c }}\n{% endfor %}A:", "{{ pipes }} ||| {{ pipes.split('|||') }}",
+    "Q: {{ text }}\n{% for c in answer_choices %}- {{ c }}\n{% endfor %}A:",
+    # found by the random differential test (jinja_fuzzdiff.py)
+    "{{ range(5)[:2] }} {{ range(5)[1:3:2] }} {{ range(10)[::-3] }} {{ range(5)[1:] | list }}", "{{ d[1:2] }}", "{{ n[1:] }}",
+    "{{ missing[1:] }}", "{{ words['a':] }}", "{{ none | select | list }} {{ 0 | map('upper') | list }} {{ false | reject | list }}",
+    "{{ 5 | select | list }}", "{{ words | truncate(8) }}", "{{ range(3) | truncate(5) }}", "{{ nums | truncate(2) }}",
+    "{{ 0.1 is odd }} {{ 3.0 is odd }} {{ 4.0 is even }} {{ 2.5 is even }}", "{{ d is lower }} {{ (1, 2) is lower }} {{ nums is upper }}",
+    "{{ missing | int }}", "{{ missing | float }}", "{{ d | most_frequent }}", "{{ {'a': 2, 'b': 'x'} | most_frequent }}",
+    "{{ [missing, missing] | sort }}", "{{ [missing, 1] | sort }}", "{{ [missing, missing] | min }}", "{{ 'abc' % [1] }}",
+    "{{ 'abc' % missing }}", "{{ 'abc' % 5 }}", "{{ [] in d }}", "{{ [1] not in {'k': 1} }}", "{{ words | batch(3) | list }}",
+    "{{ words | batch(3, 'x') | list }}", "{{ nums | slice(2) | list }}", "{{ nums | slice(3, 0) | list }}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
 ]
 
 CONTEXTS = {
@@ -245,4 +254,5 @@ def main():
         len(rows), sum("error" in r for r in rows), jinja2.__version__))
 
 
-main()
+if __name__ == "__main__":
+    main()

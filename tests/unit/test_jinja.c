@@ -1,7 +1,8 @@
 /* test_jinja.c: the Jinja engine against real jinja2. Every line of
  * tests/fixtures/jinja_cases.jsonl (written by tests/reference/jinja_cases.py) is a
  * template, a context, a seed and jinja2's output or error; the engine must produce
- * the same output byte for byte, or fail where jinja2 failed. */
+ * the same output byte for byte, or fail where jinja2 failed. jinja_random.jsonl holds
+ * random expressions from tests/reference/jinja_fuzzdiff.py in the same form. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,9 +51,8 @@ static void run_case(const char *line, size_t len, int lineno)
     pv_free(row);
 }
 
-static void test_fixtures(void)
+static void test_fixtures(const char *path, int min_cases)
 {
-    const char *path = getenv("JINJA_CASES") ? getenv("JINJA_CASES") : "tests/fixtures/jinja_cases.jsonl";
     FILE *f = fopen(path, "rb");
     if (!CHECK(f != NULL)) {
         fprintf(stderr, "cannot open %s\n", path);
@@ -71,7 +71,7 @@ static void test_fixtures(void)
     }
     free(line);
     fclose(f);
-    CHECK(cases >= 300);
+    CHECK(cases >= min_cases);
 }
 
 /* The seeded rule of jinja.h against tests/fixtures/prng_draws.txt (from tests/reference/prng.py). */
@@ -164,7 +164,12 @@ static void test_undeclared(void)
 int main(void)
 {
     test_prng();
-    test_fixtures();
+    if (getenv("JINJA_CASES")) { /* e.g. the output of tests/reference/jinja_fuzzdiff.py */
+        test_fixtures(getenv("JINJA_CASES"), 1);
+        return unit_summary("test_jinja");
+    }
+    test_fixtures("tests/fixtures/jinja_cases.jsonl", 300);
+    test_fixtures("tests/fixtures/jinja_random.jsonl", 500); /* jinja_fuzzdiff.py, seed 1 */
     test_strict_and_errors();
     test_undeclared();
     return unit_summary("test_jinja");
