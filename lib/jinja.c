@@ -99,13 +99,10 @@ pyval *r_tostr(render *r, pyval *v)
             return undefined_error(r, v);
         return r_str(r, "", 0);
     }
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    if (pv_str_append(&b, v, r->err) < 0) {
-        pv_buf_free(&b);
-        return rfail(r, "value too large to print");
-    }
-    pyval *s = r_str(r, b.data ? b.data : "", b.len);
+    char small[256];
+    pv_buf b = {small, 0, sizeof small, J_MAX_SIZE, 0, 1}; /* short values need no malloc */
+    int rc = pv_str_append(&b, v, r->err);
+    pyval *s = rc < 0 ? rfail(r, "value too large to print") : r_str(r, b.data ? b.data : "", b.len);
     pv_buf_free(&b);
     return s;
 }
@@ -141,13 +138,16 @@ static int set_var(render *r, size_t frame, const char *name, pyval *value)
             r->vars[i].value = value;
             return 0;
         }
-    if (r->nvars == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 32;
-        jvar *v = realloc(r->vars, cap * sizeof *v);
+    if (r->nvars == r->cap) { /* the first block lives on jinja_render's stack */
+        size_t cap = r->cap * 2;
+        jvar *v = r->vars_on_stack ? malloc(cap * sizeof *v) : realloc(r->vars, cap * sizeof *v);
         if (!v) {
             oom(r);
             return -1;
         }
+        if (r->vars_on_stack)
+            memcpy(v, r->vars, r->nvars * sizeof *v);
+        r->vars_on_stack = 0;
         r->vars = v;
         r->cap = cap;
     }
@@ -637,11 +637,26 @@ static pyval *repeat(render *r, pyval *seq, int64_t times)
     if (seq->type == PV_STR) {
         if (times > 0 && seq->u.str.len > J_MAX_SIZE / (uint64_t)times)
             return rfail(r, "string too long");
-        pv_buf b = {0};
-        for (int64_t i = 0; i < times; i++)
-            pv_buf_append(&b, seq->u.str.s, seq->u.str.len);
-        pyval *s = b.failed ? oom(r) : r_str(r, b.data ? b.data : "", b.len);
-        pv_buf_free(&b);
+        size_t unit = seq->u.str.len, total = unit * (size_t)times;
+        pyval *s = pv_alloc(r->a, sizeof(pyval) + total + 1);
+        if (!s)
+            return oom(r);
+        char *d = (char *)(s + 1);
+        if (total) { /* doubling copies: a few memcpy calls however many repetitions */
+            memcpy(d, seq->u.str.s, unit);
+            for (size_t done = unit; done < total;) {
+                size_t n = done < total - done ? done : total - done;
+                memcpy(d + done, d, n);
+                done += n;
+            }
+        }
+        d[total] = '\0';
+        s->type = PV_STR;
+        s->immortal = 1;
+        s->ascii = seq->ascii;
+        s->u.str.s = d;
+        s->u.str.len = total;
+        s->u.str.ncp = seq->u.str.ncp * (size_t)times;
         return s;
     }
     if (times > 0 && seq->u.list.len > J_MAX_SIZE / sizeof(pyval *) / (uint64_t)times)
@@ -834,12 +849,18 @@ static pyval *eval(render *r, jnode *n);
 
 static int eval_args(render *r, jnode *n, jargs *args)
 {
-    memset(args, 0, sizeof *args);
-    if (n->nargs == 0)
-        return 0;
-    args->pos = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
-    args->kwvals = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
-    args->kwnames = pv_alloc(r->a, (size_t)n->nargs * sizeof(char *));
+    args->npos = args->nkw = 0;
+    if (n->nargs <= JARGS_INLINE) {
+        args->pos = args->pos_buf;
+        args->kwvals = args->kwval_buf;
+        args->kwnames = args->kwname_buf;
+        if (n->nargs == 0)
+            return 0;
+    } else {
+        args->pos = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
+        args->kwvals = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
+        args->kwnames = pv_alloc(r->a, (size_t)n->nargs * sizeof(char *));
+    }
     if (!args->pos || !args->kwvals || !args->kwnames) {
         oom(r);
         return -1;
@@ -1242,11 +1263,18 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     t0_error_clear(&local);
     r.err = err ? err : &local;
     t0_error_clear(r.err);
-    r.a = pv_arena_new();
+    _Alignas(16) unsigned char first_chunk[8192]; /* most renders allocate nothing else */
+    jvar first_vars[32];
+    r.vars = first_vars;
+    r.cap = 32;
+    r.vars_on_stack = 1;
+    r.a = pv_arena_on_stack(first_chunk, sizeof first_chunk);
     r.ctx = context && context->type == PV_DICT ? context : NULL;
     r.rng = opt ? opt->seed : 0;
     r.strict = opt ? opt->strict : 0;
     r.out.limit = J_MAX_SIZE;
+    r.out.data = malloc(512); /* typical prompts fit without regrowing */
+    r.out.cap = r.out.data ? 512 : 0;
     r.loop_name = t->loop_name;
     *out = NULL;
     if (out_len)
@@ -1257,7 +1285,8 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     if (rc == 0 && pv_buf_append(&r.out, "", 0) < 0)
         rc = (rfail(&r, "output too large"), -1);
     pv_arena_free(r.a);
-    free(r.vars);
+    if (!r.vars_on_stack)
+        free(r.vars);
     if (rc < 0) {
         pv_buf_free(&r.out);
         if (r.err->status == T0_OK)

@@ -1849,8 +1849,9 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
     pyval *end = v[2] ? v[2] : NULL;
     if (v[3] && v[3]->type != PV_NONE && need_int(r, v[3], "truncate", &leeway) < 0)
         return NULL;
-    if (!end && !(end = r_str(r, "...", 3)))
-        return NULL;
+    static pyval dots = {.type = PV_STR, .immortal = 1, .ascii = 1, .u.str = {"...", 3, 3}};
+    if (!end)
+        end = &dots;
     if (!need_str(r, end, "truncate end"))
         return NULL;
     int64_t endlen = (int64_t)end->u.str.ncp;
@@ -2240,6 +2241,14 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     pyval *v[6] = {NULL};
     if (x->type == PV_UNDEFINED && r->strict && strcmp(name, "default") && strcmp(name, "d"))
         return rfail(r, "%s", x->u.str.s);
+    if (IS(name, "string")) {
+        NOARGS();
+        return soft_str(r, x);
+    }
+    if (IS(name, "truncate")) {
+        BIND("length", "killwords", "end", "leeway");
+        return f_truncate(r, x, v);
+    }
     if (IS(name, "default") || IS(name, "d")) {
         BIND("default_value", "boolean");
         int boolean = v[1] ? pv_truthy(v[1]) : 0;
@@ -2377,10 +2386,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return NULL;
         return l;
     }
-    if (IS(name, "string")) {
-        NOARGS();
-        return soft_str(r, x);
-    }
     if (IS(name, "format")) {
         pyval *s = soft_str(r, x);
         if (!s)
@@ -2414,10 +2419,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     if (IS(name, "choice")) {
         NOARGS();
         return draw_from(r, x, "choice", 1);
-    }
-    if (IS(name, "truncate")) {
-        BIND("length", "killwords", "end", "leeway");
-        return f_truncate(r, x, v);
     }
     if (IS(name, "wordcount")) {
         NOARGS();

@@ -63,6 +63,8 @@ extern pyval pv_undefined_singleton, pv_none_singleton, pv_true_singleton, pv_fa
 /* Render arena: NULL arena = heap (malloc, reference counted). */
 typedef struct pv_arena pv_arena;
 pv_arena *pv_arena_new(void);
+/* An arena whose first chunk is the caller's memory (e.g. a stack buffer of 8 KiB). */
+pv_arena *pv_arena_on_stack(void *mem, size_t size);
 void pv_arena_free(pv_arena *a);
 void *pv_alloc(pv_arena *a, size_t n); /* zeroed; NULL on out-of-memory */
 
@@ -157,6 +159,7 @@ typedef struct render {
     const pyval *ctx;
     jvar *vars;
     size_t nvars, cap;
+    int vars_on_stack;
     uint64_t rng;
     int strict;
     pv_buf out;
@@ -187,12 +190,16 @@ int r_truthy(render *r, pyval *v);                        /* -1 error (strict un
 int r_len(render *r, pyval *v, int64_t *n);
 
 /* jinja_builtins.c */
+#define JARGS_INLINE 6
 typedef struct {
     pyval **pos;
     int npos;
     const char **kwnames;
     pyval **kwvals;
     int nkw;
+    /* storage for calls with few arguments (no allocation in the hot path) */
+    pyval *pos_buf[JARGS_INLINE], *kwval_buf[JARGS_INLINE];
+    const char *kwname_buf[JARGS_INLINE];
 } jargs;
 pyval *b_filter(render *r, const char *name, pyval *input, jargs *args);
 int b_test(render *r, const char *name, pyval *input, jargs *args); /* 1/0, -1 error */

@@ -29,11 +29,14 @@ int pv_buf_append(pv_buf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *d = realloc(b->data, cap);
+        char *d = b->borrowed ? malloc(cap) : realloc(b->data, cap);
         if (!d) {
             b->failed = 1;
             return -1;
         }
+        if (b->borrowed && b->len)
+            memcpy(d, b->data, b->len);
+        b->borrowed = 0;
         b->data = d;
         b->cap = cap;
     }
@@ -46,7 +49,8 @@ int pv_buf_append(pv_buf *b, const char *s, size_t n)
 
 void pv_buf_free(pv_buf *b)
 {
-    free(b->data);
+    if (!b->borrowed)
+        free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -66,11 +70,28 @@ typedef struct chunk {
 
 struct pv_arena {
     chunk *head;
+    chunk *borrowed; /* caller's memory (pv_arena_on_stack): never freed */
+    int on_stack;
 };
 
 pv_arena *pv_arena_new(void)
 {
     return calloc(1, sizeof(pv_arena));
+}
+
+pv_arena *pv_arena_on_stack(void *mem, size_t size)
+{
+    if (size < sizeof(pv_arena) + sizeof(chunk) + 1024)
+        return pv_arena_new();
+    pv_arena *a = mem;
+    uintptr_t at = ((uintptr_t)mem + sizeof(pv_arena) + 15) & ~(uintptr_t)15;
+    chunk *c = (chunk *)at;
+    c->next = NULL;
+    c->used = 0;
+    c->size = size - (size_t)(at - (uintptr_t)mem) - sizeof(chunk);
+    a->head = a->borrowed = c;
+    a->on_stack = 1;
+    return a;
 }
 
 void pv_arena_free(pv_arena *a)
@@ -80,10 +101,12 @@ void pv_arena_free(pv_arena *a)
     chunk *c = a->head;
     while (c) {
         chunk *next = c->next;
-        free(c);
+        if (c != a->borrowed)
+            free(c);
         c = next;
     }
-    free(a);
+    if (!a->on_stack)
+        free(a);
 }
 
 void *pv_alloc(pv_arena *a, size_t n)
@@ -984,6 +1007,20 @@ static int repr_container(pv_buf *b, const pyval *v, reprstate *st)
     return rc;
 }
 
+/* Decimal digits of i into the end of buf[24]; returns the start. */
+static char *int_digits(int64_t i, char *end)
+{
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    return p;
+}
+
 static int scalar_str(pv_buf *b, const pyval *v)
 {
     char tmp[64];
@@ -993,7 +1030,10 @@ static int scalar_str(pv_buf *b, const pyval *v)
     case PV_INT:
         if (v->big)
             return pv_buf_append(b, v->u.str.s, v->u.str.len);
-        return pv_buf_append(b, tmp, (size_t)sprintf(tmp, "%lld", (long long)v->u.i));
+        {
+            char *p = int_digits(v->u.i, tmp + 24);
+            return pv_buf_append(b, p, (size_t)(tmp + 24 - p));
+        }
     case PV_FLOAT: return pv_buf_append(b, tmp, pv_float_repr(v->u.f, tmp));
     case PV_RANGE:
         if (v->u.range.step == 1)
