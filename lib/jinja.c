@@ -400,9 +400,15 @@ int r_contains(render *r, pyval *c, pyval *item)
 
 #define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
 
+static int loop_fill(render *r, jloop *l, size_t want);
+
 static pyval *loop_attr(render *r, pyval *loopv, const char *name)
 {
     jloop *l = loopv->u.func.ptr;
+    int all = IS(name, "length") || IS(name, "revindex") || IS(name, "revindex0");
+    int next = IS(name, "last") || IS(name, "nextitem");
+    if ((all || next) && loop_fill(r, l, all ? SIZE_MAX : l->index + 2) < 0)
+        return NULL;
     int64_t i = (int64_t)l->index, n = (int64_t)l->len;
     if (IS(name, "index"))
         return pv_mk_int(r->a, i + 1);
@@ -1124,39 +1130,59 @@ static size_t frame_base(render *r)
     return r->nvars;
 }
 
-static int exec_for(render *r, jnode *n, size_t frame)
+/* Filtered loops (for x in y if c) test items lazily, as jinja2's generator does: the
+ * condition of an item runs just before its iteration, or earlier when loop.nextitem,
+ * loop.last or loop.length looks ahead. Keeps testing raw items until `want` are kept. */
+static int loop_fill(render *r, jloop *l, size_t want)
+{
+    while (!l->done && l->len < want) {
+        if (l->pos >= l->nraw) {
+            l->done = 1;
+            break;
+        }
+        pyval *item = l->raw[l->pos++];
+        size_t base = frame_base(r);
+        if (count_iterations(r, 1) < 0 || assign(r, base, l->target, item) < 0)
+            return -1;
+        pyval *c = eval(r, l->cond);
+        int t = c ? r_truthy(r, c) : -1;
+        r->nvars = base;
+        if (t < 0)
+            return -1;
+        if (t)
+            l->items[l->len++] = item;
+    }
+    return 0;
+}
+
+static int exec_for(render *r, jnode *n)
 {
     pyval *seq = eval(r, n->b);
     pyval **items;
     size_t count;
     if (!seq || r_iterate(r, seq, &items, &count) < 0)
         return -1;
-    if (n->nargs) { /* for x in y if cond: filter first, loop.length counts what is kept */
-        pyval **kept = pv_alloc(r->a, (count + 1) * sizeof *kept);
-        size_t nk = 0;
-        if (!kept) {
+    jloop state;
+    memset(&state, 0, sizeof state);
+    if (n->nargs) {
+        state.raw = items;
+        state.nraw = count;
+        state.cond = n->args[0];
+        state.target = n->a;
+        state.items = pv_alloc(r->a, (count + 1) * sizeof(pyval *));
+        if (!state.items) {
             oom(r);
             return -1;
         }
-        for (size_t i = 0; i < count; i++) {
-            size_t base = frame_base(r);
-            if (count_iterations(r, 1) < 0 || assign(r, base, n->a, items[i]) < 0)
-                return -1;
-            pyval *c = eval(r, n->args[0]);
-            int t = c ? r_truthy(r, c) : -1;
-            r->nvars = base;
-            if (t < 0)
-                return -1;
-            if (t)
-                kept[nk++] = items[i];
-        }
-        items = kept;
-        count = nk;
+    } else {
+        state.items = items;
+        state.len = count;
+        state.done = 1;
     }
-    (void)frame;
-    if (count == 0)
+    if (loop_fill(r, &state, 1) < 0)
+        return -1;
+    if (state.len == 0)
         return exec_body(r, n->d);
-    jloop state = {items, count, 0};
     pyval *loopv = pv_mk(r->a, PV_FUNC);
     if (!loopv) {
         oom(r);
@@ -1166,11 +1192,15 @@ static int exec_for(render *r, jnode *n, size_t frame)
     loopv->u.func.ptr = &state;
     loopv->u.func.name = "loop";
     size_t saved_frame = r->frame;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0;; i++) {
+        if (loop_fill(r, &state, i + 1) < 0)
+            return -1;
+        if (i >= state.len)
+            break;
         size_t base = frame_base(r);
         state.index = i;
         r->frame = base;
-        if (count_iterations(r, 1) < 0 || assign(r, base, n->a, items[i]) < 0 ||
+        if ((!n->nargs && count_iterations(r, 1) < 0) || assign(r, base, n->a, state.items[i]) < 0 ||
             set_var(r, base, r->loop_name, loopv) < 0)
             return -1;
         int rc = exec_body(r, n->c);
@@ -1221,7 +1251,7 @@ static int exec_node(render *r, jnode *n)
             return -1;
         return exec_body(r, t ? n->b : n->c);
     }
-    case N_FOR: return exec_for(r, n, frame_base(r));
+    case N_FOR: return exec_for(r, n);
     case N_SET: {
         pyval *v = eval(r, n->b);
         return v ? assign(r, r->frame, n->a, v) : -1;

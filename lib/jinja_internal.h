@@ -149,9 +149,15 @@ typedef struct {
     pyval *value;
 } jvar;
 
+typedef struct jnode jnode;
 typedef struct {
     pyval **items;
-    size_t len, index; /* index: 0-based position of the current item */
+    size_t len, index; /* items kept so far; index: 0-based position of the current item */
+    /* filtered loops (for x in y if c): raw items still to test */
+    pyval **raw;
+    size_t nraw, pos;
+    jnode *cond, *target;
+    int done;
 } jloop;
 
 typedef struct render {

@@ -215,7 +215,13 @@ CASES = [
     "{{ missing | int }}", "{{ missing | float }}", "{{ d | most_frequent }}", "{{ {'a': 2, 'b': 'x'} | most_frequent }}",
     "{{ [missing, missing] | sort }}", "{{ [missing, 1] | sort }}", "{{ [missing, missing] | min }}", "{{ 'abc' % [1] }}",
     "{{ 'abc' % missing }}", "{{ 'abc' % 5 }}", "{{ [] in d }}", "{{ [1] not in {'k': 1} }}", "{{ words | batch(3) | list }}",
-    "{{ words | batch(3, 'x') | list }}", "{{ nums | slice(2) | list }}", "{{ nums | slice(3, 0) | list }}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
+    "{{ words | batch(3, 'x') | list }}", "{{ nums | slice(2) | list }}", "{{ nums | slice(3, 0) | list }}",
+    # a filtered loop tests its items lazily (promptsource's DocRED templates rely on it)
+    "{% set names = [] %}{% for w in words if w not in names %}{{ names.append(w) }}{% endfor %}{{ names }}",
+    "{% for x in nums if x > 0 %}{{ loop.index }}/{{ loop.length }}{{ loop.last }}{{ loop.nextitem }} {% endfor %}",
+    "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.nextitem }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
+    "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.length }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
+    "{% for x in nums if x > 100 %}{{ x }}{% else %}none kept{% endfor %}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
 ]
 
 CONTEXTS = {

@@ -2,7 +2,8 @@
  * tests/fixtures/jinja_cases.jsonl (written by tests/reference/jinja_cases.py) is a
  * template, a context, a seed and jinja2's output or error; the engine must produce
  * the same output byte for byte, or fail where jinja2 failed. jinja_random.jsonl holds
- * random expressions from tests/reference/jinja_fuzzdiff.py in the same form. */
+ * random expressions from tests/reference/jinja_fuzzdiff.py, jinja_corpus.jsonl real
+ * promptsource templates with synthetic examples (tests/reference/jinja_corpus.py). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,7 @@ int main(void)
     }
     test_fixtures("tests/fixtures/jinja_cases.jsonl", 300);
     test_fixtures("tests/fixtures/jinja_random.jsonl", 500); /* jinja_fuzzdiff.py, seed 1 */
+    test_fixtures("tests/fixtures/jinja_corpus.jsonl", 500); /* promptsource templates, jinja_corpus.py */
     test_strict_and_errors();
     test_undeclared();
     return unit_summary("test_jinja");
