@@ -279,13 +279,9 @@ static pv_entry *dict_slot(const pyval *d, const pyval *key)
     return NULL;
 }
 
-int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
+/* Appends an entry known to be absent. */
+static int dict_push(pv_arena *a, pyval *d, pyval *key, pyval *val)
 {
-    pv_entry *slot = dict_slot(d, key);
-    if (slot) {
-        slot->value = val;
-        return 0;
-    }
     if (d->u.dict.len == d->u.dict.cap) {
         size_t cap = d->u.dict.cap ? d->u.dict.cap * 2 : 4;
         pv_entry *e = grow(a, d->u.dict.e, d->u.dict.len, cap, sizeof(pv_entry));
@@ -298,6 +294,16 @@ int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
     d->u.dict.e[d->u.dict.len].value = val;
     d->u.dict.len++;
     return 0;
+}
+
+int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
+{
+    pv_entry *slot = dict_slot(d, key);
+    if (slot) {
+        slot->value = val;
+        return 0;
+    }
+    return dict_push(a, d, key, val);
 }
 
 int pv_dict_remove(pyval *d, const pyval *key)
@@ -457,16 +463,17 @@ int pv_dict_set(pyval *d, const char *key, pyval *value)
         pv_free(value);
         return -1;
     }
+    size_t klen = strlen(key);
     for (size_t i = 0; i < d->u.dict.len; i++) {
         pyval *k = d->u.dict.e[i].key;
-        if (k->type == PV_STR && strcmp(k->u.str.s, key) == 0) {
+        if (k->type == PV_STR && k->u.str.len == klen && memcmp(k->u.str.s, key, klen) == 0) {
             pv_free(d->u.dict.e[i].value);
             d->u.dict.e[i].value = value;
             return 0;
         }
     }
-    pyval *k = pv_new_str(key, strlen(key));
-    if (!k || pv_dict_put(NULL, d, k, value) < 0) {
+    pyval *k = pv_new_str(key, klen);
+    if (!k || dict_push(NULL, d, k, value) < 0) {
         pv_free(k);
         pv_free(value);
         return -1;
@@ -543,6 +550,23 @@ static size_t utf8_valid(const unsigned char *s, size_t len)
 static pyval *json_string(jparse *p)
 {
     p->s++; /* opening quote */
+    /* fast path: no escapes, so the value is the bytes between the quotes */
+    const char *q = p->s;
+    while (q < p->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) {
+        if ((unsigned char)*q < 0x80) {
+            q++;
+            continue;
+        }
+        size_t n = utf8_valid((const unsigned char *)q, (size_t)(p->end - q));
+        if (!n)
+            break;
+        q += n;
+    }
+    if (q < p->end && *q == '"') {
+        pyval *v = pv_mk_str(NULL, p->s, (size_t)(q - p->s));
+        p->s = q + 1;
+        return v ? v : json_fail(p, "out of memory");
+    }
     pv_buf b = {0};
     while (1) {
         if (p->s >= p->end) {
