@@ -173,7 +173,45 @@ static pyval *str_strip(render *r, pyval *s, pyval *chars, int which)
     return r_str(r, p + b, e - b);
 }
 
-static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title 4 swapcase */
+/* Python's final sigma rule: capital sigma at byte `at` lowers to final sigma when a cased
+ * letter precedes it and none follows (case-ignorable characters skipped both ways). */
+static int final_sigma(const pyval *s, size_t at)
+{
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, i = at;
+    uint32_t c;
+    int before = 0, after = 0;
+    while (i > 0) {
+        size_t st = i - 1;
+        while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
+            st--;
+        ju_decode(p + st, i - st, &c);
+        i = st;
+        if (!ju_iscase_ignorable(c)) {
+            before = ju_iscased(c);
+            break;
+        }
+    }
+    i = at + 2; /* U+03A3 is two bytes */
+    while (i < len) {
+        i += ju_decode(p + i, len - i, &c);
+        if (!ju_iscase_ignorable(c)) {
+            after = ju_iscased(c);
+            break;
+        }
+    }
+    return before && !after;
+}
+
+static void lower_at(pv_buf *b, const pyval *s, size_t at, uint32_t c)
+{
+    if (c == 0x3A3 && final_sigma(s, at))
+        pv_buf_append(b, "\xcf\x82", 2);
+    else
+        ju_append_lower(b, c);
+}
+
+static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title */
 {
     if (s->ascii && mode <= 1) {
         pyval *o = r_str(r, s->u.str.s, s->u.str.len);
@@ -194,19 +232,20 @@ static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capit
     int prev_cased = 0, first = 1;
     while (off < s->u.str.len) {
         uint32_t c;
+        size_t at = off;
         off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
         switch (mode) {
-        case 0: ju_append_lower(&b, c); break;
+        case 0: lower_at(&b, s, at, c); break;
         case 1: ju_append_upper(&b, c); break;
         case 2:
             if (first)
                 ju_append_title(&b, c);
             else
-                ju_append_lower(&b, c);
+                lower_at(&b, s, at, c);
             break;
         case 3:
             if (prev_cased)
-                ju_append_lower(&b, c);
+                lower_at(&b, s, at, c);
             else
                 ju_append_title(&b, c);
             prev_cased = ju_iscased(c);

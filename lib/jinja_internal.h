@@ -89,6 +89,7 @@ int ju_isspace(uint32_t cp);
 int ju_isprintable(uint32_t cp);
 int ju_iscased(uint32_t cp);
 int ju_isword(uint32_t cp);
+int ju_iscase_ignorable(uint32_t cp);
 /* Appends the lower/upper/title mapping of cp (may be several code points). */
 int ju_append_lower(pv_buf *b, uint32_t cp);
 int ju_append_upper(pv_buf *b, uint32_t cp);

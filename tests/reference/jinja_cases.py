@@ -221,7 +221,8 @@ CASES = [
     "{% for x in nums if x > 0 %}{{ loop.index }}/{{ loop.length }}{{ loop.last }}{{ loop.nextitem }} {% endfor %}",
     "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.nextitem }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
     "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.length }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
-    "{% for x in nums if x > 100 %}{{ x }}{% else %}none kept{% endfor %}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
+    "{% for x in nums if x > 100 %}{{ x }}{% else %}none kept{% endfor %}",
+    "{{ 'ΣΑΣ Σ'.lower() }} {{ 'ΟΔΟΣ.' | lower }} {{ 'AΣ\\'Σ b' | lower }} {{ 'ΑΣ'.capitalize() }} {{ 'ΣΑΣ ΣΑΣ'.title() }} {{ 'ΣΑΣ' | title }}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
 ]
 
 CONTEXTS = {
