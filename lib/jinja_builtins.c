@@ -2164,26 +2164,41 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 }
 
 /* jinja2's title filter: capitalize each piece after runs of [-\s({[<]. */
+static int title_delim(uint32_t c)
+{
+    return ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+}
+
 static pyval *f_title(render *r, pyval *s)
 {
     pv_buf b = {0};
     b.limit = J_MAX_SIZE;
-    size_t off = 0;
-    int at_start = 1;
-    while (off < s->u.str.len) {
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, off = 0;
+    while (off < len) {
         uint32_t c;
-        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-        int delim = ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-        if (delim) {
-            char tmp[4];
-            pv_buf_append(&b, tmp, ju_encode(c, tmp));
-            at_start = 1;
-        } else if (at_start) {
-            ju_append_upper(&b, c);
-            at_start = 0;
-        } else {
-            ju_append_lower(&b, c);
+        size_t n = ju_decode(p + off, len - off, &c);
+        if (title_delim(c)) {
+            pv_buf_append(&b, p + off, n);
+            off += n;
+            continue;
         }
+        ju_append_upper(&b, c); /* item[0].upper() + item[1:].lower(), the rest as its own str */
+        off += n;
+        size_t rest = off;
+        while (off < len) {
+            size_t k = ju_decode(p + off, len - off, &c);
+            if (title_delim(c))
+                break;
+            off += k;
+        }
+        pyval *lowered = off > rest ? r_str(r, p + rest, off - rest) : NULL;
+        if (lowered && !(lowered = str_case(r, lowered, 0))) {
+            pv_buf_free(&b);
+            return NULL;
+        }
+        if (lowered)
+            pv_buf_append(&b, lowered->u.str.s, lowered->u.str.len);
     }
     return buf_to_str(r, &b);
 }
