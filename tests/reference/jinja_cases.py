@@ -127,7 +127,8 @@ CASES = [
     # whitespace control, comments, raw
     "a  {%- if true -%}  b  {%- endif -%}  c", "a {{- 'b' -}} c", "x {# comment #} y", "x {#- c -#} y",
     "a\n{% if true %}\nb\n{% endif %}\nc", "  {%- for i in [1,2] %}\n{{ i }}{%- endfor %}",
-    "{% raw %}{{ not rendered }}{% endraw %}", "a {%- raw -%} {{ x }} {%- endraw -%} b", "{{ '{{' }}",
+    "a {%+ if true %}b{% endif +%} c", "a {{+ 1 }} b", "a {#+ c #} b", "a {{ 1 +}} b", "x {{ 1 -}}\n  y", "x\n  {{- 1 }}",
+    "a {%- if true +%} b{% endif %}", "{% raw %}{{ not rendered }}{% endraw %}", "a {%- raw -%} {{ x }} {%- endraw -%} b", "{{ '{{' }}",
     "line1\n  {{ n }}  \n", "{{ {'a': {'b': 1}} }}", "{{ {'a':1}['a'] }}",
     # filters
     "{{ words | join(', ') }}", "{{ nums | join }}", "{{ nested | join(', ', attribute='name') }}", "{{ 'abc' | join('-') }}",
