@@ -1135,6 +1135,20 @@ static size_t frame_base(render *r)
  * loop.last or loop.length looks ahead. Keeps testing raw items until `want` are kept. */
 static int loop_fill(render *r, jloop *l, size_t want)
 {
+    /* The condition sees the scope the loop started in (an enclosing loop's `loop`, not
+     * this one's): variables of the current iteration are set aside while it runs. */
+    size_t saved_n = r->nvars, hidden = saved_n - l->outer_nvars;
+    jvar *saved = NULL;
+    if (!l->done && l->len < want && hidden) {
+        saved = pv_alloc(r->a, hidden * sizeof *saved);
+        if (!saved) {
+            oom(r);
+            return -1;
+        }
+        memcpy(saved, r->vars + l->outer_nvars, hidden * sizeof *saved);
+        r->nvars = l->outer_nvars;
+    }
+    int rc = 0;
     while (!l->done && l->len < want) {
         if (l->pos >= l->nraw) {
             l->done = 1;
@@ -1142,17 +1156,25 @@ static int loop_fill(render *r, jloop *l, size_t want)
         }
         pyval *item = l->raw[l->pos++];
         size_t base = frame_base(r);
-        if (count_iterations(r, 1) < 0 || assign(r, base, l->target, item) < 0)
-            return -1;
+        if (count_iterations(r, 1) < 0 || assign(r, base, l->target, item) < 0) {
+            rc = -1;
+            break;
+        }
         pyval *c = eval(r, l->cond);
         int t = c ? r_truthy(r, c) : -1;
         r->nvars = base;
-        if (t < 0)
-            return -1;
+        if (t < 0) {
+            rc = -1;
+            break;
+        }
         if (t)
             l->items[l->len++] = item;
     }
-    return 0;
+    if (saved) { /* capacity already held saved_n entries */
+        memcpy(r->vars + l->outer_nvars, saved, hidden * sizeof *saved);
+        r->nvars = saved_n;
+    }
+    return rc;
 }
 
 static int exec_for(render *r, jnode *n)
@@ -1164,6 +1186,7 @@ static int exec_for(render *r, jnode *n)
         return -1;
     jloop state;
     memset(&state, 0, sizeof state);
+    state.outer_nvars = r->nvars;
     if (n->nargs) {
         state.raw = items;
         state.nraw = count;

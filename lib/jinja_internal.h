@@ -156,7 +156,7 @@ typedef struct {
     size_t len, index; /* items kept so far; index: 0-based position of the current item */
     /* filtered loops (for x in y if c): raw items still to test */
     pyval **raw;
-    size_t nraw, pos;
+    size_t nraw, pos, outer_nvars;
     jnode *cond, *target;
     int done;
 } jloop;

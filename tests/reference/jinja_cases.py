@@ -19,11 +19,15 @@ from prng import SplitMix64  # noqa: E402
 RNG = [SplitMix64(0)]
 
 
-def choice(seq):
+# pass_context keeps jinja2 from folding `[...] | choice` at compile time (which would take
+# a draw before the render's): draws happen in render order, as in the C engine.
+@jinja2.pass_context
+def choice(context, seq):
     return RNG[0].choice(seq)
 
 
-def jrandom(seq):
+@jinja2.pass_context
+def jrandom(context, seq):
     try:
         return RNG[0].choice(seq)
     except IndexError:
@@ -223,6 +227,8 @@ CASES = [
     "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.nextitem }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
     "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.length }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
     "{% for x in nums if x > 100 %}{{ x }}{% else %}none kept{% endfor %}",
+    "{% for a in [1, 2] %}{% for x in [5, 6] if loop.index == 1 %}{{ a }}{{ x }}{{ loop.last }} {% endfor %}{% endfor %}",
+    "{% for x in nums if loop is undefined %}{{ loop.length }}{% endfor %}", "{{ ['a', 'b'] | choice }}{{ ['a', 'b'] | choice }}",
     "{{ 'ΣΑΣ Σ'.lower() }} {{ 'ΟΔΟΣ.' | lower }} {{ 'AΣ\\'Σ b' | lower }} {{ 'ΑΣ'.capitalize() }} {{ 'ΣΑΣ ΣΑΣ'.title() }} {{ 'ΣΑΣ' | title }}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
 ]
 

@@ -56,9 +56,39 @@ def expr(rng, depth):
                        rng.choice(["0", "-1", "1:", ":2", "::-1", "'k'", "5", "i", "z", "1:3:2", "'a'"]))
 
 
+LOOPVARS = ["loop.index", "loop.index0", "loop.first", "loop.last", "loop.length", "loop.revindex",
+            "loop.previtem", "loop.nextitem", "x", "v"]
+
+
+def statements(rng, depth):
+    """A random body of statements over the variables x (loop item) and v / ns.c (set)."""
+    parts = []
+    for _ in range(rng.randint(1, 3)):
+        k = rng.random()
+        if k < 0.3 or depth <= 0:
+            parts.append("{{ %s }}" % rng.choice(LOOPVARS + [expr(rng, 1)]))
+        elif k < 0.45:
+            parts.append("{%% set v = %s %%}" % expr(rng, 1))
+        elif k < 0.55:
+            parts.append("{%% set ns.c = ns.c ~ %s %%}" % rng.choice(["x", "v", "'.'", "loop.index"]))
+        elif k < 0.7:
+            parts.append("{%% if %s %%}%s{%% else %%}%s{%% endif %%}" % (
+                expr(rng, 1), statements(rng, depth - 1), statements(rng, depth - 1)))
+        elif k < 0.85:
+            parts.append("{%%- for x in %s%s -%%}%s{%% else %%}E{%% endfor %%}" % (
+                rng.choice(["l", "li", "d", "ld", "s[:3]", "range(3)", "le", "missing", "d.items()", "zip(l, li)"]),
+                rng.choice(["", "", " if x", " if x != 'a'", " if loop is undefined"]), statements(rng, depth - 1)))
+        else:
+            parts.append("{%% set u = [] %%}{%% for x in l %%}{{ u.append(x) }}{%% endfor %%}{{ u | join('-') }}")
+        parts.append(rng.choice(["", " ", "\n", "|"]))
+    return "".join(parts)
+
+
 def template(rng):
     k = rng.random()
     e = expr(rng, 3)
+    if k < 0.15:
+        return "{%% set ns = namespace(c='') %%}{%% set v = 0 %%}%s[{{ v }}{{ ns.c }}]" % statements(rng, 2)
     if k < 0.6:
         return "{{ %s }}" % e
     if k < 0.75:
