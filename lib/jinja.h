@@ -31,7 +31,7 @@
  * ((-1) ** 0.5) are an error; str.format takes {} {0} {name} with a simple format spec;
  * generators and bound methods print as "<generator object>" / "<built-in method NAME>"
  * (Python prints an address); macros, call/filter blocks, include/extends, recursive loops,
- * loop.changed and *args/**kwargs in calls are not supported (a syntax error).
+ * loop.changed and star arguments in calls are not supported (a syntax error).
  *
  * LIMITS (bad input never crashes or hangs; each is an error with a message): template
  * nesting and expression depth 200, value nesting 200, 10,000,000 loop iterations a render,
