@@ -4,6 +4,8 @@
  * the same output byte for byte, or fail where jinja2 failed. jinja_random.jsonl holds
  * random expressions from tests/reference/jinja_fuzzdiff.py, jinja_corpus.jsonl real
  * promptsource templates with synthetic examples (tests/reference/jinja_corpus.py). */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +164,84 @@ static void test_undeclared(void)
     }
 }
 
+/* The fuzzer's regression inputs (fuzz/corpus/fuzz_jinja/regress-*: template, NUL, JSON
+ * context) must parse and render (or fail) cleanly; make check SAN=1 watches memory. */
+static void test_fuzz_regressions(void)
+{
+    const char *dir = "fuzz/corpus/fuzz_jinja";
+    DIR *d = opendir(dir);
+    if (!CHECK(d != NULL))
+        return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "regress-", 8))
+            continue;
+        char path[512], buf[1 << 16];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!CHECK(f != NULL))
+            continue;
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        const char *nul = memchr(buf, 0, len);
+        size_t tlen = nul ? (size_t)(nul - buf) : len;
+        t0_error err;
+        pyval *ctx = nul ? pv_from_json(nul + 1, len - tlen - 1, &err) : NULL;
+        jinja_template *t = jinja_parse(buf, tlen, &err);
+        char *out = NULL;
+        if (t && jinja_render(t, ctx, NULL, &out, NULL, &err) == 0)
+            free(out);
+        jinja_free(t);
+        pv_free(ctx);
+        n++;
+    }
+    closedir(d);
+    CHECK(n >= 3);
+}
+
+/* A parsed template is read-only while rendering: threads may share it. */
+static jinja_template *shared_t;
+static pyval *shared_ctx;
+
+static void *render_many(void *arg)
+{
+    (void)arg;
+    int ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        char *out;
+        t0_error err;
+        jinja_options opt = {(uint64_t)i, 0};
+        if (jinja_render(shared_t, shared_ctx, &opt, &out, NULL, &err) < 0)
+            return NULL;
+        ok &= strncmp(out, "The cat|", 8) == 0;
+        free(out);
+    }
+    return ok ? (void *)1 : NULL;
+}
+
+static void test_threads(void)
+{
+    const char *src = "{{ premise.split()[:2] | join(' ') }}|{% for w in words if w %}{{ loop.index }}{{ w | upper }}"
+                      "{% endfor %}{{ words | choice }}{% set ns = namespace(n=0) %}{% set ns.n = ns.n + 1 %}{{ ns.n }}";
+    const char *json = "{\"premise\": \"The cat sat\", \"words\": [\"a\", \"\", \"b\"]}";
+    t0_error err;
+    shared_t = jinja_parse(src, strlen(src), &err);
+    shared_ctx = pv_from_json(json, strlen(json), &err);
+    if (!CHECK(shared_t && shared_ctx))
+        return;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&th[i], NULL, render_many, NULL) == 0);
+    for (int i = 0; i < 4; i++) {
+        void *res;
+        pthread_join(th[i], &res);
+        CHECK(res != NULL);
+    }
+    jinja_free(shared_t);
+    pv_free(shared_ctx);
+}
+
 int main(void)
 {
     test_prng();
@@ -174,5 +254,7 @@ int main(void)
     test_fixtures("tests/fixtures/jinja_corpus.jsonl", 500); /* promptsource templates, jinja_corpus.py */
     test_strict_and_errors();
     test_undeclared();
+    test_fuzz_regressions();
+    test_threads();
     return unit_summary("test_jinja");
 }
