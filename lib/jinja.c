@@ -95,7 +95,7 @@ pyval *r_tostr(render *r, pyval *v)
     if (v->type == PV_STR)
         return v;
     if (v->type == PV_UNDEFINED) {
-        if (r->strict)
+        if (STRICT_UNDEF(r, v))
             return undefined_error(r, v);
         return r_str(r, "", 0);
     }
@@ -109,7 +109,7 @@ pyval *r_tostr(render *r, pyval *v)
 
 int r_truthy(render *r, pyval *v)
 {
-    if (v->type == PV_UNDEFINED && r->strict) {
+    if (STRICT_UNDEF(r, v)) {
         undefined_error(r, v);
         return -1;
     }
@@ -206,7 +206,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
 {
     switch (v->type) {
     case PV_UNDEFINED:
-        if (r->strict) {
+        if (STRICT_UNDEF(r, v)) {
             undefined_error(r, v);
             return -1;
         }
@@ -385,7 +385,7 @@ int r_contains(render *r, pyval *c, pyval *item)
         return k >= 0 && k < n;
     }
     case PV_UNDEFINED:
-        if (r->strict) {
+        if (STRICT_UNDEF(r, c)) {
             undefined_error(r, c);
             return -1;
         }
@@ -895,8 +895,8 @@ static pyval *eval_compare(render *r, jnode *n)
         if (!right)
             return NULL;
         int ok, cmp;
-        if (r->strict && (left->type == PV_UNDEFINED || right->type == PV_UNDEFINED))
-            return undefined_error(r, left->type == PV_UNDEFINED ? left : right);
+        if (STRICT_UNDEF(r, left) || STRICT_UNDEF(r, right))
+            return undefined_error(r, STRICT_UNDEF(r, left) ? left : right);
         switch (n->ops[i]) {
         case OP_EQ: ok = pv_equal(left, right); break;
         case OP_NE: ok = !pv_equal(left, right); break;
@@ -1066,7 +1066,10 @@ static pyval *eval_inner(render *r, jnode *n)
             return eval(r, n->b);
         if (n->c)
             return eval(r, n->c);
-        return mk_undefined(r, "the inline if-expression evaluated to false and no else section was defined");
+        pyval *u = mk_undefined(r, "the inline if-expression evaluated to false and no else section was defined");
+        if (u)
+            u->kind = 1; /* jinja2 uses the plain Undefined here, even in strict mode */
+        return u;
     }
     default: return rfail(r, "cannot evaluate this node");
     }
@@ -1240,7 +1243,7 @@ static int output(render *r, pyval *v)
     if (v->type == PV_STR)
         return pv_buf_append(&r->out, v->u.str.s, v->u.str.len) < 0 ? (rfail(r, "output too large"), -1) : 0;
     if (v->type == PV_UNDEFINED) {
-        if (r->strict) {
+        if (STRICT_UNDEF(r, v)) {
             undefined_error(r, v);
             return -1;
         }

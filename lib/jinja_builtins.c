@@ -2090,7 +2090,7 @@ static pyval *f_unique(render *r, pyval *seq, pyval **v)
 static pyval *draw_from(render *r, pyval *seq, const char *who, int empty_is_error)
 {
     int64_t n;
-    if (seq->type == PV_UNDEFINED && r->strict)
+    if (STRICT_UNDEF(r, seq))
         return rfail(r, "%s", seq->u.str.s);
     if (r_len(r, seq, &n) < 0)
         return NULL;
@@ -2293,7 +2293,7 @@ static pyval *soft_str(render *r, pyval *x)
 pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
 {
     pyval *v[6] = {NULL};
-    if (x->type == PV_UNDEFINED && r->strict && strcmp(name, "default") && strcmp(name, "d"))
+    if (STRICT_UNDEF(r, x) && strcmp(name, "default") && strcmp(name, "d"))
         return rfail(r, "%s", x->u.str.s);
     if (IS(name, "string")) {
         NOARGS();

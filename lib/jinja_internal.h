@@ -177,6 +177,11 @@ typedef struct render {
     const char *loop_name; /* the template's interned "loop" */
 } render;
 
+/* jinja_options.strict makes using an undefined value an error (jinja2's StrictUndefined),
+ * except the undefined of an inline if without else, which jinja2 always makes lenient
+ * (kind 1). */
+#define STRICT_UNDEF(r, v) ((r)->strict && (v)->type == PV_UNDEFINED && (v)->kind == 0)
+
 /* builtin ids: PV_FUNC values carry one */
 enum {
     F_NONE, F_LOOP, F_RANGE, F_DICT, F_NAMESPACE, F_ZIP, F_LOOP_CYCLE, F_LOOP_CHANGED, F_METHOD,

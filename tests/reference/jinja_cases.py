@@ -46,12 +46,18 @@ def highlight(input):
     return "<span style='color: #F08080'>" + input + "</span>"
 
 
-env = Environment(loader=BaseLoader)
-env.globals.update(zip=zip)
-env.filters["highlight"] = highlight
-env.filters["choice"] = choice
-env.filters["most_frequent"] = most_frequent
-env.filters["random"] = jrandom
+def make_env(undefined=jinja2.Undefined):
+    e = Environment(loader=BaseLoader, undefined=undefined)
+    e.globals.update(zip=zip)
+    e.filters["highlight"] = highlight
+    e.filters["choice"] = choice
+    e.filters["most_frequent"] = most_frequent
+    e.filters["random"] = jrandom
+    return e
+
+
+env = make_env()
+strict_env = make_env(jinja2.StrictUndefined)  # jinja_options.strict = 1
 
 EX = {"premise": "The cat sat on the mat.", "hypothesis": "A cat is sitting.", "label": 1,
       "choices": {"text": ["red", "green", "blue"], "label": ["A", "B", "C"]},
@@ -238,10 +244,21 @@ CONTEXTS = {
 }
 
 
-def render(src, ctx, seed):
+STRICT_CASES = [
+    "{{ missing }}", "{{ missing is defined }}", "{{ missing | default('d') }}", "{{ missing | d('x', true) }}",
+    "{{ missing is none }}", "{% if missing %}a{% endif %}", "{% for x in missing %}{% endfor %}", "{{ missing == 1 }}",
+    "{{ missing != 1 }}", "{{ 1 in missing }}", "{{ missing | length }}", "{{ missing ~ 'a' }}", "{{ missing | string }}",
+    "{{ missing | list }}", "{{ missing | int }}", "{{ missing.attr }}", "{{ choices.missing }}", "{{ choices.missing is defined }}",
+    "{{ choices.missing | default('ok') }}", "{{ words[10] }}", "{{ words[10] is undefined }}", "{{ premise }}",
+    "{{ 'x' if missing is defined else 'y' }}", "[{{ 'x' if false }}]", "{{ missing or 'x' }}", "{{ not missing }}",
+    "{{ missing | upper }}", "{{ [missing] }}", "{{ missing | join }}", "{{ missing | choice }}", "{{ missing + 1 }}",
+]
+
+
+def render(src, ctx, seed, strict=False):
     RNG[0] = SplitMix64(seed)
     try:
-        out = env.from_string(src).render(**ctx)
+        out = (strict_env if strict else env).from_string(src).render(**ctx)
         return {"expected": out}
     except Exception as e:  # noqa: BLE001 - the engine must fail too; the message is informative
         return {"error": "%s: %s" % (type(e).__name__, e)}
@@ -254,6 +271,10 @@ def main():
         ctx = copy.deepcopy(EX)  # a template may modify its context (list.append)
         row = {"template": src, "context": copy.deepcopy(EX), "seed": seed}
         row.update(render(src, ctx, seed))
+        rows.append(row)
+    for i, src in enumerate(STRICT_CASES):
+        row = {"template": src, "context": copy.deepcopy(EX), "seed": i, "strict": True}
+        row.update(render(src, copy.deepcopy(EX), i, strict=True))
         rows.append(row)
     for src, ctxs in CONTEXTS.items():
         for ctx in ctxs:

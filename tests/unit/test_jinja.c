@@ -28,7 +28,8 @@ static void run_case(const char *line, size_t len, int lineno)
     pyval *ctx = pv_dict_get(row, "context");
     pyval *seedv = pv_dict_get(row, "seed");
     pyval *expv = pv_dict_get(row, "expected");
-    jinja_options opt = {(uint64_t)(seedv ? pv_int_value(seedv) : 0), 0};
+    pyval *strictv = pv_dict_get(row, "strict");
+    jinja_options opt = {(uint64_t)(seedv ? pv_int_value(seedv) : 0), strictv ? pv_truthy(strictv) : 0};
     char *out = NULL;
     size_t out_len = 0;
     int ok = -1;
@@ -39,7 +40,7 @@ static void run_case(const char *line, size_t len, int lineno)
     const char *exp = expv ? pv_str_value(expv, &elen) : NULL;
     int pass = exp ? (ok == 0 && out_len == elen && memcmp(out, exp, elen) == 0) : ok != 0;
     if (!CHECK(pass) && shown++ < 40) {
-        fprintf(stderr, "  line %d template: %s\n", lineno, tsrc);
+        fprintf(stderr, "  line %d template%s: %s\n", lineno, opt.strict ? " (strict)" : "", tsrc);
         if (exp)
             fprintf(stderr, "  expected: [%s]\n", exp);
         else
