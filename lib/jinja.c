@@ -398,7 +398,6 @@ int r_contains(render *r, pyval *c, pyval *item)
 
 /* ---------------- attribute and item access ---------------- */
 
-#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
 
 static int loop_fill(render *r, jloop *l, size_t want);
 

@@ -220,3 +220,25 @@ int b_has_test(const char *name);
 pyval *b_method(render *r, pyval *self, const char *name, size_t len); /* bound method or NULL */
 pyval *b_call(render *r, pyval *func, jargs *args);
 pyval *b_str_format(render *r, pyval *fmt, pyval *args); /* Python's "..." % args */
+/* jinja_str.c: helpers shared by the builtins (all report errors through rfail) */
+#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit))) /* name dispatch, first byte first */
+pyval *jb_int(render *r, int64_t i);
+pyval *jb_float(render *r, double f);
+pyval *jb_buf_to_str(render *r, pv_buf *b); /* frees b */
+pyval *jb_undef(render *r, const char *msg);
+/* Binds call arguments to parameter slots; a last parameter "*" collects extra positionals. */
+int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots);
+int jb_need_int(render *r, pyval *v, const char *what, int64_t *out);
+pyval *jb_need_str(render *r, pyval *v, const char *what);
+pyval *js_strip(render *r, pyval *s, pyval *chars, int which);   /* 1 left, 2 right, 3 both */
+pyval *js_case(render *r, pyval *s, int mode);                   /* 0 lower 1 upper 2 capitalize 3 title */
+pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count);
+pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_right);
+int64_t js_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int rev); /* -2 error */
+int js_affix(render *r, pyval *s, pyval *fix, int end, int *ok);
+pyval *js_join(render *r, pyval *sep, pyval *seq, int convert);
+int js_clean_number(const pyval *s, char *buf, size_t cap);
+int js_parse_int(const pyval *s, int64_t *out);
+int js_parse_float(const pyval *s, double *out);
+pyval *js_call_method(render *r, pyval *s, const char *m, jargs *a);
+
