@@ -192,7 +192,7 @@ static int64_t range_count(const pyval *v)
     return a > b ? (int64_t)(((uint64_t)a - (uint64_t)b - 1) / (uint64_t)(-(s + 1) + 1) + 1) : 0;
 }
 
-static int count_iterations(render *r, size_t n)
+int r_work(render *r, size_t n)
 {
     r->iterations += n;
     if (r->iterations > J_MAX_ITER) {
@@ -235,7 +235,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
     case PV_STR: {
         size_t nc = v->u.str.ncp;
         pyval **out = pv_alloc(r->a, (nc + 1) * sizeof *out);
-        if (!out || count_iterations(r, nc) < 0) {
+        if (!out || r_work(r, nc) < 0) {
             if (!out)
                 oom(r);
             return -1;
@@ -254,7 +254,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
     }
     case PV_RANGE: {
         int64_t nc = range_count(v);
-        if (count_iterations(r, (size_t)nc) < 0)
+        if (r_work(r, (size_t)nc) < 0)
             return -1;
         pyval **out = pv_alloc(r->a, ((size_t)nc + 1) * sizeof *out);
         if (!out) {
@@ -360,6 +360,8 @@ int r_contains(render *r, pyval *c, pyval *item)
         return memmem(c->u.str.s, c->u.str.len, item->u.str.s, item->u.str.len) != NULL;
     case PV_LIST:
     case PV_TUPLE:
+        if (r_work(r, c->u.list.len) < 0) /* a scan counts against the work limit */
+            return -1;
         for (size_t i = 0; i < c->u.list.len; i++)
             if (pv_equal(c->u.list.items[i], item))
                 return 1;
@@ -642,6 +644,8 @@ static pyval *repeat(render *r, pyval *seq, int64_t times)
     if (seq->type == PV_STR) {
         if (times > 0 && seq->u.str.len > J_MAX_SIZE / (uint64_t)times)
             return rfail(r, "string too long");
+        if (seq->u.str.len == 0)
+            times = 0;
         size_t unit = seq->u.str.len, total = unit * (size_t)times;
         pyval *s = pv_alloc(r->a, sizeof(pyval) + total + 1);
         if (!s)
@@ -664,14 +668,17 @@ static pyval *repeat(render *r, pyval *seq, int64_t times)
         s->u.str.ncp = seq->u.str.ncp * (size_t)times;
         return s;
     }
+    if (seq->u.list.len == 0) /* () * 10**9 is () at once, not a billion empty copies */
+        times = 0;
     if (times > 0 && seq->u.list.len > J_MAX_SIZE / sizeof(pyval *) / (uint64_t)times)
         return rfail(r, "list too long");
     pyval *out = r_list(r, seq->type, seq->u.list.len * (size_t)times);
     if (!out)
         return NULL;
-    for (int64_t i = 0; i < times; i++)
-        for (size_t k = 0; k < seq->u.list.len; k++)
-            out->u.list.items[out->u.list.len++] = seq->u.list.items[k];
+    for (int64_t i = 0; i < times; i++) {
+        memcpy(out->u.list.items + out->u.list.len, seq->u.list.items, seq->u.list.len * sizeof(pyval *));
+        out->u.list.len += seq->u.list.len;
+    }
     return out;
 }
 
@@ -896,6 +903,10 @@ static pyval *eval_compare(render *r, jnode *n)
         int ok, cmp;
         if (STRICT_UNDEF(r, left) || STRICT_UNDEF(r, right))
             return undefined_error(r, STRICT_UNDEF(r, left) ? left : right);
+        if ((left->type == PV_LIST || left->type == PV_TUPLE) && r_work(r, left->u.list.len) < 0)
+            return NULL; /* comparing containers scans them */
+        if (left->type == PV_DICT && r_work(r, left->u.dict.len * left->u.dict.len) < 0)
+            return NULL;
         switch (n->ops[i]) {
         case OP_EQ: ok = pv_equal(left, right); break;
         case OP_NE: ok = !pv_equal(left, right); break;
@@ -1158,7 +1169,7 @@ static int loop_fill(render *r, jloop *l, size_t want)
         }
         pyval *item = l->raw[l->pos++];
         size_t base = frame_base(r);
-        if (count_iterations(r, 1) < 0 || assign(r, base, l->target, item) < 0) {
+        if (r_work(r, 1) < 0 || assign(r, base, l->target, item) < 0) {
             rc = -1;
             break;
         }
@@ -1225,7 +1236,7 @@ static int exec_for(render *r, jnode *n)
         size_t base = frame_base(r);
         state.index = i;
         r->frame = base;
-        if ((!n->nargs && count_iterations(r, 1) < 0) || assign(r, base, n->a, state.items[i]) < 0 ||
+        if ((!n->nargs && r_work(r, 1) < 0) || assign(r, base, n->a, state.items[i]) < 0 ||
             set_var(r, base, r->loop_name, loopv) < 0)
             return -1;
         int rc = exec_body(r, n->c);

@@ -131,6 +131,8 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         if (!v[0])
             return rfail(r, "%s() takes exactly one argument (0 given)", m);
         int64_t c = 0;
+        if (r_work(r, l->u.list.len) < 0)
+            return NULL;
         for (size_t i = 0; i < l->u.list.len; i++)
             if (pv_equal(l->u.list.items[i], v[0])) {
                 if (m[0] == 'i')
@@ -917,7 +919,10 @@ static pyval *f_unique(render *r, pyval *seq, pyval **v)
     for (size_t i = 0; i < n; i++) {
         if (keys[i]->type == PV_LIST || keys[i]->type == PV_DICT)
             return rfail(r, "unhashable type: '%s'", pv_type_name(keys[i]));
-        if (r_contains(r, seen, keys[i]))
+        int dup = r_contains(r, seen, keys[i]);
+        if (dup < 0)
+            return NULL;
+        if (dup)
             continue;
         if (r_push(r, seen, keys[i]) < 0 || r_push(r, out, items[i]) < 0)
             return NULL;
@@ -984,6 +989,8 @@ static pyval *f_most_frequent(render *r, pyval *seq)
         if (items[i]->type == PV_LIST || items[i]->type == PV_DICT)
             return rfail(r, "unhashable type: '%s'", pv_type_name(items[i]));
         size_t k = 0;
+        if (r_work(r, nu) < 0)
+            return NULL;
         while (k < nu && !pv_equal(uniq[k], items[i]))
             k++;
         if (k == nu) {

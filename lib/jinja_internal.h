@@ -142,7 +142,7 @@ int jinja_is_global(const char *name);
 /* ---- rendering (jinja.c evaluates, jinja_builtins.c holds filters, tests, methods) ---- */
 
 #define J_MAX_DEPTH 200
-#define J_MAX_ITER 10000000ULL
+#define J_MAX_ITER 10000000ULL /* loop iterations plus items scanned, a render */
 #define J_MAX_SIZE ((size_t)64 << 20)
 
 typedef struct {
@@ -200,6 +200,8 @@ pyval *r_binop(render *r, int op, pyval *a, pyval *b);
 int r_contains(render *r, pyval *container, pyval *item); /* 1/0, -1 error */
 int r_truthy(render *r, pyval *v);                        /* -1 error (strict undefined) */
 int r_len(render *r, pyval *v, int64_t *n);
+/* Counts n units of work (loop iterations, items scanned) against J_MAX_ITER; -1 past it. */
+int r_work(render *r, size_t n);
 
 /* jinja_builtins.c */
 #define JARGS_INLINE 6
