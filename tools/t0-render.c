@@ -84,7 +84,7 @@ static int write_record(renderer *r, const t0_template *t, const t0_rendered *ou
     rec.id = r->examples;
     rec.input = out->input;
     rec.target = out->target;
-    rec.choices = (const char **)out->choices;
+    rec.choices = out->choices;
     rec.n_choices = out->n_choices;
     rec.label = out->label;
     r->records++;
@@ -105,13 +105,13 @@ static int render_line(renderer *r, const char *line, size_t len, t0_error *err)
     for (size_t i = 0; !rc && i < r->set->n; i++) {
         const t0_template *t = &r->set->templates[i];
         t0_rendered out;
-        rc = t0_template_apply(t, &ex, r->o->seed, r->examples, r->o->strict, &out, err);
-        if (!rc && out.dropped)
+        if ((rc = t0_template_apply(t, &ex, r->o->seed, r->examples, r->o->strict, &out, err)))
+            break;
+        if (out.dropped)
             r->dropped[i]++;
-        else if (!rc)
+        else
             rc = write_record(r, t, &out, err);
-        if (!rc)
-            t0_rendered_clear(&out);
+        t0_rendered_clear(&out);
     }
     t0_example_clear(&ex);
     r->examples++;
