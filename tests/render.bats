@@ -55,6 +55,14 @@ records() { t0-cat "$@"; }
     [ "${#stderr_lines[@]}" -eq 2 ]
 }
 
+@test "render: --progress reports examples and records/s on stderr; quiet in a pipe without it" {
+    run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" --progress -o "$TMP/out.t0" "$TMP/mini.jsonl"
+    [[ ${stderr_lines[0]} == *"t0-render: 3 examples, 8 records, "*" records/s" ]]
+    [ "${#stderr_lines[@]}" -eq 3 ]
+    run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl"
+    [[ $stderr != *"records/s"* ]]
+}
+
 @test "render: -n selects by name (repeatable), an unknown name is an error" {
     t0-render -t "$TMP/mini.yaml" -n basic "$TMP/mini.jsonl" 2>/dev/null | records > "$TMP/a.jsonl"
     [ "$(jq -r .template "$TMP/a.jsonl" | sort -u)" = "basic" ]

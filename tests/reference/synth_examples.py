@@ -24,7 +24,7 @@ import os
 import random
 import sys
 
-from jinja2 import nodes
+from jinja2 import meta, nodes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import render_ref  # noqa: E402
@@ -54,6 +54,7 @@ class Shape:
         self.truth = False
         self.tuple_elems = None
         self.split_outs = []          # (sep, Shape of the list .split(sep) gives)
+        self.parent = None            # the list this is the element shape of
 
     def mark(self, kind):
         self.kinds[kind] += 1
@@ -67,6 +68,7 @@ class Shape:
     def el(self):
         if self.elem is None:
             self.elem = Shape(self.path + ("[]",) if self.path is not None else None)
+            self.elem.parent = self
         return self.elem
 
 
@@ -104,8 +106,27 @@ class Infer:
         return s.attr(n.attr)
 
     def e_Getitem(self, n, scope):
-        s = self.expr(n.node, scope)
         a = n.arg
+        if isinstance(n.node, nodes.Dict) and not isinstance(a, nodes.Const):
+            # {"A": 0, "B": 1}[key]: key is one of the literal's keys
+            self.expr(n.node, scope)
+            ai = self.expr(a, scope)
+            if ai is not None:
+                for pair in n.node.items:
+                    c, v = self._const_value(pair.key)
+                    if c:
+                        ai.consts.append(v)
+                        ai.mark(_kind_of(v))
+            return None
+        if isinstance(n.node, (nodes.List, nodes.Tuple)) and not isinstance(a, nodes.Const):
+            # ["A", "B"][i]: i indexes the literal
+            self.expr(n.node, scope)
+            ai = self.expr(a, scope)
+            if ai is not None:
+                ai.mark("int")
+                ai.consts.extend(range(len(n.node.items)))
+            return None
+        s = self.expr(n.node, scope)
         if isinstance(a, nodes.Slice):
             for p in (a.start, a.stop, a.step):
                 if p is not None:
@@ -308,6 +329,11 @@ class Infer:
                 if right is not None and lc:
                     right.consts.append(lv)
                     right.mark(_kind_of(lv))
+                if op.op in ("eq", "ne") and left is not None and right is not None:
+                    # `choice == answerKey` with choice from a list: answerKey is a member
+                    for a, b in ((left, right), (right, left)):
+                        if a.parent is not None and b.parent is None:
+                            b.member_of.append(a.parent)
             left, left_node = right, op.expr
         return None
 
@@ -319,6 +345,8 @@ class Infer:
         for s, c, v in ((l, rc, rv), (r, lc, lv)):
             if s is not None and c:
                 s.mark(_kind_of(v))
+        if isinstance(n, nodes.Sub) and l is not None and rc and isinstance(rv, int) and not isinstance(rv, bool):
+            l.consts.extend(range(rv, rv + 5))  # `x - 32` indexes from 32 on
         out = Shape(None)
         if (lc and isinstance(lv, str)) or (rc and isinstance(rv, str)):
             out.mark("str")
@@ -562,8 +590,28 @@ def all_shapes(s, out):
     return out
 
 
+def share_values(ex, inf, rng):
+    """A plain str field takes, now and then, the value of an item of a list of str fields
+    (answers that are among the options), so targets match choices."""
+    lists = [v for v in ex.values() if isinstance(v, list) and v and all(isinstance(x, str) for x in v)]
+    for v in ex.values():
+        if isinstance(v, dict):
+            lists += [x for x in v.values() if isinstance(x, list) and x and all(isinstance(y, str) for y in x)]
+    if not lists:
+        return
+    for k, s in inf.root.attrs.items():
+        v = ex.get(k)
+        if isinstance(v, str) and not s.consts and not s.member_of and rng.random() < 0.25:
+            ex[k] = rng.choice(rng.choice(lists))
+        elif isinstance(v, list) and v and all(isinstance(x, str) for x in v) and rng.random() < 0.25:
+            other = rng.choice(lists)
+            if other is not v:
+                ex[k] = [rng.choice(other) for _ in v]
+
+
 def fix_links(ex, shapes, rng, comp, inf):
     """Members become members and indexes index, where both ends are plain paths."""
+    share_values(ex, inf, rng)
     for s in shapes:
         if s.path is None or "[]" in s.path or not s.path:
             continue
@@ -603,10 +651,27 @@ def infer_template(t):
     return inf
 
 
+def fixed_choices(comp):
+    """promptsource's fixed answer choices (no variables), or []."""
+    ac = comp.t.get("answer_choices")
+    if ac is None or meta.find_undeclared_variables(render_ref.ENV.parse(ac)):
+        return []
+    try:
+        return [x.strip() for x in comp.choices_prog.render().split("|||")]
+    except Exception:
+        return []
+
+
 def synth(task, t, per, tries, rng):
     comp = render_ref.Compiled(t)
     inf = infer_template(t)
     shapes = all_shapes(inf.root, [])
+    fixed = fixed_choices(comp)
+    if fixed:
+        # a field printed as the target is often one of the fixed choices
+        for s in inf.root.attrs.values():
+            if not s.consts and not s.attrs and s.elem is None:
+                s.consts.extend(fixed)
     kept, seen, dropped_kept = [], set(), False
     for i in range(tries):
         g = Gen(rng, i)
