@@ -55,6 +55,7 @@ class Shape:
         self.tuple_elems = None
         self.split_outs = []          # (sep, Shape of the list .split(sep) gives)
         self.parent = None            # the list this is the element shape of
+        self.contains = []            # texts a str must hold (s.index("<"))
 
     def mark(self, kind):
         self.kinds[kind] += 1
@@ -185,6 +186,14 @@ class Infer:
                 out = Shape(None)
                 out.mark("str")
                 return out
+            if meth == "index" and n.args and isinstance(n.args[0], nodes.Const) and isinstance(n.args[0].value, str):
+                # s.index("<"): a string holding that text
+                if obj is not None:
+                    obj.mark("str")
+                    obj.contains.append(n.args[0].value)
+                out = Shape(None)
+                out.mark("int")
+                return out
             if meth == "index":
                 if obj is not None:
                     obj.mark("list")
@@ -268,6 +277,9 @@ class Infer:
             return s
         if name in ("selectattr", "rejectattr", "sum", "max", "min", "groupby"):
             s.mark("list")
+            if name in ("selectattr", "rejectattr") and len(n.args) >= 3 and \
+                    all(isinstance(x, nodes.Const) for x in n.args[:3]):
+                s.el().attr(n.args[0].value).consts.append(n.args[2].value)
             if n.args and isinstance(n.args[0], nodes.Const) and isinstance(n.args[0].value, str):
                 s.el().attr(n.args[0].value)
             if "attribute" in kw and isinstance(kw["attribute"], nodes.Const):
@@ -347,6 +359,10 @@ class Infer:
                 s.mark(_kind_of(v))
         if isinstance(n, nodes.Sub) and l is not None and rc and isinstance(rv, int) and not isinstance(rv, bool):
             l.consts.extend(range(rv, rv + 5))  # `x - 32` indexes from 32 on
+        if isinstance(n, (nodes.Sub, nodes.Div, nodes.FloorDiv)):
+            for x in (l, r):
+                if x is not None:
+                    x.mark("int")
         out = Shape(None)
         if (lc and isinstance(lv, str)) or (rc and isinstance(rv, str)):
             out.mark("str")
@@ -552,6 +568,8 @@ class Gen:
             return rng.choice([0.5, 1.25, 3.0, 2, 7, 0.1, 10.75, 1e-05, 123456.5])
         if kind == "bool":
             return rng.random() < 0.5
+        if s.contains and rng.random() < 0.9:
+            return "%s %s %s" % (text(rng, 1, 4), " x ".join(s.contains), text(rng, 1, 4))
         if s.split_seps and rng.random() < 0.85:
             sep, out = rng.choice(s.split_outs) if s.split_outs else (" ", None)
             if not isinstance(sep, str) or not sep:
