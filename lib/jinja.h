@@ -25,6 +25,14 @@
  * jinja2's). Draws are taken in the order jinja2 evaluates the calls (document order,
  * loops in iteration order). tests/reference/prng.py is the same rule in Python.
  *
+ * DIFFERENCES FROM PYTHON (each an error where Python would go on, unless noted): integers
+ * are int64 (overflow is an error; JSON big ints print and compare but do no arithmetic);
+ * a call that would modify the context (example_list.append) is an error; complex results
+ * ((-1) ** 0.5) are an error; str.format takes {} {0} {name} with a simple format spec;
+ * generators and bound methods print as "<generator object>" / "<built-in method NAME>"
+ * (Python prints an address); macros, call/filter blocks, include/extends, recursive loops,
+ * loop.changed and star arguments in calls are not supported (a syntax error).
+ *
  * LIMITS (bad input never crashes or hangs; each is an error with a message): template
  * nesting and expression depth 200, value nesting 200, 10,000,000 loop iterations a render,
  * 64 MiB of output, 64 MiB for any one string or list made while rendering.

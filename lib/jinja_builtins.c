@@ -173,7 +173,45 @@ static pyval *str_strip(render *r, pyval *s, pyval *chars, int which)
     return r_str(r, p + b, e - b);
 }
 
-static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title 4 swapcase */
+/* Python's final sigma rule: capital sigma at byte `at` lowers to final sigma when a cased
+ * letter precedes it and none follows (case-ignorable characters skipped both ways). */
+static int final_sigma(const pyval *s, size_t at)
+{
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, i = at;
+    uint32_t c;
+    int before = 0, after = 0;
+    while (i > 0) {
+        size_t st = i - 1;
+        while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
+            st--;
+        ju_decode(p + st, i - st, &c);
+        i = st;
+        if (!ju_iscase_ignorable(c)) {
+            before = ju_iscased(c);
+            break;
+        }
+    }
+    i = at + 2; /* U+03A3 is two bytes */
+    while (i < len) {
+        i += ju_decode(p + i, len - i, &c);
+        if (!ju_iscase_ignorable(c)) {
+            after = ju_iscased(c);
+            break;
+        }
+    }
+    return before && !after;
+}
+
+static void lower_at(pv_buf *b, const pyval *s, size_t at, uint32_t c)
+{
+    if (c == 0x3A3 && final_sigma(s, at))
+        pv_buf_append(b, "\xcf\x82", 2);
+    else
+        ju_append_lower(b, c);
+}
+
+static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title */
 {
     if (s->ascii && mode <= 1) {
         pyval *o = r_str(r, s->u.str.s, s->u.str.len);
@@ -194,19 +232,20 @@ static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capit
     int prev_cased = 0, first = 1;
     while (off < s->u.str.len) {
         uint32_t c;
+        size_t at = off;
         off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
         switch (mode) {
-        case 0: ju_append_lower(&b, c); break;
+        case 0: lower_at(&b, s, at, c); break;
         case 1: ju_append_upper(&b, c); break;
         case 2:
             if (first)
                 ju_append_title(&b, c);
             else
-                ju_append_lower(&b, c);
+                lower_at(&b, s, at, c);
             break;
         case 3:
             if (prev_cased)
-                ju_append_lower(&b, c);
+                lower_at(&b, s, at, c);
             else
                 ju_append_title(&b, c);
             prev_cased = ju_iscased(c);
@@ -798,7 +837,9 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
         pv_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
-    if (!mapping && args->type != PV_TUPLE && used == 0) {
+    if (!mapping && args->type != PV_TUPLE && used == 0 &&
+        !(args->type == PV_LIST && args->kind == LK_LIST) && args->type != PV_RANGE &&
+        args->type != PV_UNDEFINED) { /* PyMapping_Check */
         pv_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
@@ -1596,10 +1637,10 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         return t == PV_STR || t == PV_TUPLE || t == PV_DICT || t == PV_RANGE || t == PV_UNDEFINED || t == PV_LIST;
     if (IS(name, "callable"))
         return t == PV_FUNC && v->u.func.id != F_LOOP;
-    if (IS(name, "lower") || IS(name, "upper")) {
-        if (t != PV_STR)
-            return 0;
+    if (IS(name, "lower") || IS(name, "upper")) { /* jinja2: str(value).islower() */
         jargs none = {0};
+        if (!(v = r_tostr(r, v)))
+            return -1;
         pyval *res = b_method(r, v, name[0] == 'l' ? "islower" : "isupper", 7);
         if (!res)
             return -1;
@@ -1615,8 +1656,8 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         pyval *m = r_binop(r, OP_MOD, v, two);
         if (!m)
             return -1;
-        int zero = m->type == PV_FLOAT ? m->u.f == 0 : pv_int_value(m) == 0;
-        return name[0] == 'o' ? !zero : zero;
+        double mv = pv_float_value(m); /* jinja2: value % 2 == 1 for odd, == 0 otherwise */
+        return name[0] == 'o' ? mv == 1 : mv == 0;
     }
     if (!arg) {
         rfail(r, "test '%s' needs an argument", name);
@@ -1692,6 +1733,8 @@ static pyval *f_select(render *r, pyval *seq, jargs *a, int attr_mode, int keep)
     int skip = attr_mode ? 1 : 0;
     if (attr_mode && a->npos < 1)
         return rfail(r, "Missing parameter for attribute name");
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     const char *test = NULL;
@@ -1730,6 +1773,8 @@ static pyval *f_map(render *r, pyval *seq, jargs *a)
 {
     pyval **items;
     size_t n;
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     pyval *attribute = NULL, *def = NULL;
@@ -1789,8 +1834,8 @@ static int sort_items(render *r, pyval **items, pyval **keys, size_t n, int reve
             size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi) {
-                int c;
-                if (r_compare(r, keys[j], keys[i], &c) < 0)
+                int c = 0; /* jinja2 sorts by [key] lists: equal keys never reach '<' */
+                if (!pv_equal(keys[j], keys[i]) && r_compare(r, keys[j], keys[i], &c) < 0)
                     return -1;
                 int take_right = reverse ? c > 0 : c < 0;
                 if (take_right) {
@@ -1843,20 +1888,23 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
     pyval *end = v[2] ? v[2] : NULL;
     if (v[3] && v[3]->type != PV_NONE && need_int(r, v[3], "truncate", &leeway) < 0)
         return NULL;
-    if (!end && !(end = r_str(r, "...", 3)))
-        return NULL;
+    static pyval dots = {.type = PV_STR, .immortal = 1, .ascii = 1, .u.str = {"...", 3, 3}};
+    if (!end)
+        end = &dots;
     if (!need_str(r, end, "truncate end"))
         return NULL;
-    if (s->type != PV_STR)
-        return rfail(r, "truncate of a non-string is not supported");
     int64_t endlen = (int64_t)end->u.str.ncp;
     if (length < endlen)
         return rfail(r, "expected length >= %lld, got %lld", (long long)endlen, (long long)length);
     if (leeway < 0)
         return rfail(r, "expected leeway >= 0, got %lld", (long long)leeway);
-    int64_t n = (int64_t)s->u.str.ncp;
+    int64_t n;
+    if (r_len(r, s, &n) < 0)
+        return NULL;
     if (n <= length + leeway)
         return s;
+    if (s->type != PV_STR)
+        return rfail(r, "truncate of a long '%s' is not supported", pv_type_name(s));
     size_t cut = ju_offset(s, (size_t)(length - endlen));
     size_t keep = cut;
     if (!killwords) { /* s[:length - len(end)].rsplit(" ", 1)[0] */
@@ -1935,6 +1983,8 @@ static pyval *f_int(render *r, pyval *x, pyval **v)
     int64_t base = 10;
     if (v[1] && need_int(r, v[1], "int", &base) < 0)
         return NULL;
+    if (x->type == PV_UNDEFINED) /* Undefined.__int__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_INT)
         return x;
     if (x->type == PV_BOOL)
@@ -1981,6 +2031,8 @@ static pyval *f_int(render *r, pyval *x, pyval **v)
 
 static pyval *f_float(render *r, pyval *x, pyval **v)
 {
+    if (x->type == PV_UNDEFINED) /* Undefined.__float__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_FLOAT)
         return x;
     if (x->type == PV_INT || x->type == PV_BOOL)
@@ -2038,7 +2090,7 @@ static pyval *f_unique(render *r, pyval *seq, pyval **v)
 static pyval *draw_from(render *r, pyval *seq, const char *who, int empty_is_error)
 {
     int64_t n;
-    if (seq->type == PV_UNDEFINED && r->strict)
+    if (STRICT_UNDEF(r, seq))
         return rfail(r, "%s", seq->u.str.s);
     if (r_len(r, seq, &n) < 0)
         return NULL;
@@ -2062,6 +2114,23 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 {
     if (!pv_truthy(seq))
         return PV_NONE_V;
+    if (seq->type == PV_DICT) { /* Counter(a_dict) takes the dict's values as the counts */
+        pyval *best = seq->u.dict.e[0].value;
+        for (size_t i = 1; i < seq->u.dict.len; i++) {
+            int c;
+            if (r_compare(r, seq->u.dict.e[i].value, best, &c) < 0)
+                return NULL;
+            if (c == 1)
+                best = seq->u.dict.e[i].value;
+        }
+        pyval *out = r_list(r, PV_LIST, 0);
+        if (!out)
+            return NULL;
+        for (size_t i = 0; i < seq->u.dict.len; i++)
+            if (pv_equal(seq->u.dict.e[i].value, best) && r_push(r, out, seq->u.dict.e[i].key) < 0)
+                return NULL;
+        return out;
+    }
     pyval **items;
     size_t n;
     if (r_iterate(r, seq, &items, &n) < 0)
@@ -2095,34 +2164,107 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 }
 
 /* jinja2's title filter: capitalize each piece after runs of [-\s({[<]. */
+static int title_delim(uint32_t c)
+{
+    return ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+}
+
 static pyval *f_title(render *r, pyval *s)
 {
     pv_buf b = {0};
     b.limit = J_MAX_SIZE;
-    size_t off = 0;
-    int at_start = 1;
-    while (off < s->u.str.len) {
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, off = 0;
+    while (off < len) {
         uint32_t c;
-        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-        int delim = ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-        if (delim) {
-            char tmp[4];
-            pv_buf_append(&b, tmp, ju_encode(c, tmp));
-            at_start = 1;
-        } else if (at_start) {
-            ju_append_upper(&b, c);
-            at_start = 0;
-        } else {
-            ju_append_lower(&b, c);
+        size_t n = ju_decode(p + off, len - off, &c);
+        if (title_delim(c)) {
+            pv_buf_append(&b, p + off, n);
+            off += n;
+            continue;
         }
+        ju_append_upper(&b, c); /* item[0].upper() + item[1:].lower(), the rest as its own str */
+        off += n;
+        size_t rest = off;
+        while (off < len) {
+            size_t k = ju_decode(p + off, len - off, &c);
+            if (title_delim(c))
+                break;
+            off += k;
+        }
+        pyval *lowered = off > rest ? r_str(r, p + rest, off - rest) : NULL;
+        if (lowered && !(lowered = str_case(r, lowered, 0))) {
+            pv_buf_free(&b);
+            return NULL;
+        }
+        if (lowered)
+            pv_buf_append(&b, lowered->u.str.s, lowered->u.str.len);
     }
     return buf_to_str(r, &b);
 }
 
+/* jinja2's batch: lists of `size` items, the last filled with fill_with when given. */
+static pyval *f_batch(render *r, pyval **items, size_t n, int64_t size, pyval *fill)
+{
+    if (size <= 0)
+        return rfail(r, "batch size must be positive");
+    pyval *out = gen_list(r), *cur = NULL;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!cur && !(cur = r_list(r, PV_LIST, 0)))
+            return NULL;
+        if (r_push(r, cur, items[i]) < 0)
+            return NULL;
+        if ((int64_t)cur->u.list.len == size) {
+            if (r_push(r, out, cur) < 0)
+                return NULL;
+            cur = NULL;
+        }
+    }
+    if (cur) {
+        while (fill && fill->type != PV_NONE && (int64_t)cur->u.list.len < size)
+            if (r_push(r, cur, fill) < 0)
+                return NULL;
+        if (r_push(r, out, cur) < 0)
+            return NULL;
+    }
+    return out;
+}
+
+/* jinja2's slice: `slices` columns, the first n % slices one item longer. */
+static pyval *f_slice(render *r, pyval **items, size_t n, int64_t slices, pyval *fill)
+{
+    if (slices <= 0)
+        return rfail(r, "integer division or modulo by zero");
+    pyval *out = gen_list(r);
+    if (!out)
+        return NULL;
+    size_t per = n / (size_t)slices, extra = n % (size_t)slices, offset = 0;
+    for (size_t k = 0; k < (size_t)slices; k++) {
+        size_t start = offset + k * per, end = start + per;
+        if (k < extra)
+            offset++;
+        end = offset + (k + 1) * per;
+        pyval *col = r_list(r, PV_LIST, 0);
+        if (!col)
+            return NULL;
+        for (size_t i = start; i < end && i < n; i++)
+            if (r_push(r, col, items[i]) < 0)
+                return NULL;
+        if (fill && fill->type != PV_NONE && k >= extra && extra)
+            if (r_push(r, col, fill) < 0)
+                return NULL;
+        if (r_push(r, out, col) < 0)
+            return NULL;
+    }
+    return out;
+}
+
 static const char *const FILTERS[] = {
-    "abs", "attr", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
+    "abs", "attr", "batch", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
     "int", "join", "last", "length", "list", "lower", "map", "max", "min", "most_frequent", "random",
-    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string", "sum",
+    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice", "sort", "string", "sum",
     "title", "trim", "truncate", "unique", "upper", "wordcount", NULL};
 
 int b_has_filter(const char *name)
@@ -2151,8 +2293,16 @@ static pyval *soft_str(render *r, pyval *x)
 pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
 {
     pyval *v[6] = {NULL};
-    if (x->type == PV_UNDEFINED && r->strict && strcmp(name, "default") && strcmp(name, "d"))
+    if (STRICT_UNDEF(r, x) && strcmp(name, "default") && strcmp(name, "d"))
         return rfail(r, "%s", x->u.str.s);
+    if (IS(name, "string")) {
+        NOARGS();
+        return soft_str(r, x);
+    }
+    if (IS(name, "truncate")) {
+        BIND("length", "killwords", "end", "leeway");
+        return f_truncate(r, x, v);
+    }
     if (IS(name, "default") || IS(name, "d")) {
         BIND("default_value", "boolean");
         int boolean = v[1] ? pv_truthy(v[1]) : 0;
@@ -2290,10 +2440,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return NULL;
         return l;
     }
-    if (IS(name, "string")) {
-        NOARGS();
-        return soft_str(r, x);
-    }
     if (IS(name, "format")) {
         pyval *s = soft_str(r, x);
         if (!s)
@@ -2327,10 +2473,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     if (IS(name, "choice")) {
         NOARGS();
         return draw_from(r, x, "choice", 1);
-    }
-    if (IS(name, "truncate")) {
-        BIND("length", "killwords", "end", "leeway");
-        return f_truncate(r, x, v);
     }
     if (IS(name, "wordcount")) {
         NOARGS();
@@ -2403,6 +2545,20 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             if (r_push(r, l, items[i]) < 0)
                 return NULL;
         return l;
+    }
+    if (IS(name, "batch") || IS(name, "slice")) {
+        if (name[0] == 'b')
+            BIND("linecount", "fill_with");
+        else
+            BIND("slices", "fill_with");
+        int64_t k;
+        if (!v[0] || need_int(r, v[0], name, &k) < 0)
+            return v[0] ? NULL : rfail(r, "%s() missing a required argument", name);
+        pyval **items;
+        size_t n;
+        if (r_iterate(r, x, &items, &n) < 0)
+            return NULL;
+        return name[0] == 'b' ? f_batch(r, items, n, k, v[1]) : f_slice(r, items, n, k, v[1]);
     }
     if (IS(name, "attr")) {
         BIND("name");

@@ -63,6 +63,8 @@ extern pyval pv_undefined_singleton, pv_none_singleton, pv_true_singleton, pv_fa
 /* Render arena: NULL arena = heap (malloc, reference counted). */
 typedef struct pv_arena pv_arena;
 pv_arena *pv_arena_new(void);
+/* An arena whose first chunk is the caller's memory (e.g. a stack buffer of 8 KiB). */
+pv_arena *pv_arena_on_stack(void *mem, size_t size);
 void pv_arena_free(pv_arena *a);
 void *pv_alloc(pv_arena *a, size_t n); /* zeroed; NULL on out-of-memory */
 
@@ -87,6 +89,7 @@ int ju_isspace(uint32_t cp);
 int ju_isprintable(uint32_t cp);
 int ju_iscased(uint32_t cp);
 int ju_isword(uint32_t cp);
+int ju_iscase_ignorable(uint32_t cp);
 /* Appends the lower/upper/title mapping of cp (may be several code points). */
 int ju_append_lower(pv_buf *b, uint32_t cp);
 int ju_append_upper(pv_buf *b, uint32_t cp);
@@ -147,9 +150,15 @@ typedef struct {
     pyval *value;
 } jvar;
 
+typedef struct jnode jnode;
 typedef struct {
     pyval **items;
-    size_t len, index; /* index: 0-based position of the current item */
+    size_t len, index; /* items kept so far; index: 0-based position of the current item */
+    /* filtered loops (for x in y if c): raw items still to test */
+    pyval **raw;
+    size_t nraw, pos, outer_nvars;
+    jnode *cond, *target;
+    int done;
 } jloop;
 
 typedef struct render {
@@ -157,6 +166,7 @@ typedef struct render {
     const pyval *ctx;
     jvar *vars;
     size_t nvars, cap;
+    int vars_on_stack;
     uint64_t rng;
     int strict;
     pv_buf out;
@@ -166,6 +176,11 @@ typedef struct render {
     size_t frame;          /* first variable of the innermost scope (a loop iteration) */
     const char *loop_name; /* the template's interned "loop" */
 } render;
+
+/* jinja_options.strict makes using an undefined value an error (jinja2's StrictUndefined),
+ * except the undefined of an inline if without else, which jinja2 always makes lenient
+ * (kind 1). */
+#define STRICT_UNDEF(r, v) ((r)->strict && (v)->type == PV_UNDEFINED && (v)->kind == 0)
 
 /* builtin ids: PV_FUNC values carry one */
 enum {
@@ -187,12 +202,16 @@ int r_truthy(render *r, pyval *v);                        /* -1 error (strict un
 int r_len(render *r, pyval *v, int64_t *n);
 
 /* jinja_builtins.c */
+#define JARGS_INLINE 6
 typedef struct {
     pyval **pos;
     int npos;
     const char **kwnames;
     pyval **kwvals;
     int nkw;
+    /* storage for calls with few arguments (no allocation in the hot path) */
+    pyval *pos_buf[JARGS_INLINE], *kwval_buf[JARGS_INLINE];
+    const char *kwname_buf[JARGS_INLINE];
 } jargs;
 pyval *b_filter(render *r, const char *name, pyval *input, jargs *args);
 int b_test(render *r, const char *name, pyval *input, jargs *args); /* 1/0, -1 error */
