@@ -334,6 +334,9 @@ class Infer:
                     right.consts.append(lv)
                 elif right is not None and left is not None:
                     left.member_of.append(right)
+                    right.mark("list")
+                    if left.kinds["int"]:
+                        right.el().mark("int")
             else:
                 if left is not None and rc:
                     left.consts.append(rv)
@@ -488,7 +491,9 @@ WORDS = ("the cat sat on mat a dog ran fast blue river city of Paris was founded
          "who what which one two three red house tree book water light dark night morning").split()
 ODD = ["caf\u00e9", "na\u00efve", "\u4e2d\u6587", "\u00fcber", "\U0001F600", "\u00a0nbsp", "tab\there",
        "quote\"s", "back\\slash", "new\nline", "O'Brien", "{{x}}", "{% raw %}", "50%", "<b>", "&amp;"]
-WS = [" ", "\n", "\t", "\u3000", "\xa0", "\u2003", "\r\n", "\x1c", "\u2028", "\x85"]
+# Python's str.strip() whitespace (edges of a render), and two look-alikes that are not
+WS = [" ", "\n", "\t", "\u3000", "\xa0", "\u2003", "\r\n", "\x1c", "\x1f", "\u2028", "\u2029", "\x85",
+      "\x0b", "\x0c", "\u1680", "\u202f", "\u205f", "\u200a", "\u200b", "\ufeff"]
 
 
 def text(rng, lo=1, hi=12):
@@ -496,11 +501,11 @@ def text(rng, lo=1, hi=12):
     ws = [rng.choice(ODD) if rng.random() < 0.08 else rng.choice(WORDS) for _ in range(n)]
     s = " ".join(ws)
     r = rng.random()
-    if r < 0.1:
+    if r < 0.2:
         s = rng.choice(WS) + s + rng.choice(WS)
-    elif r < 0.13:
+    elif r < 0.23:
         s = s + " ||| " + rng.choice(WORDS)
-    elif r < 0.15:
+    elif r < 0.25:
         s = " ".join(rng.choice(WORDS) for _ in range(450))
     return s
 
