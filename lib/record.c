@@ -243,7 +243,11 @@ int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_er
 {
     size_t cap = 0;
     *out = NULL;
-    return t0_record_encode_into(rec, out, &cap, out_len, err);
+    if (t0_record_encode_into(rec, out, &cap, out_len, err) == 0)
+        return 0;
+    free(*out);
+    *out = NULL;
+    return -1;
 }
 
 int t0_record_encode_into(const t0_record *rec, uint8_t **bytes, size_t *cap, size_t *out_len, t0_error *err)
