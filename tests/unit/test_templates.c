@@ -133,6 +133,15 @@ static void test_apply(void)
     CHECK(strstr(err.msg, "template 'first'") != NULL);
     t0_example_clear(&ex);
     pv_free(json);
+    /* several protected separators, at the edges too, come back in place */
+    line = "{\"a\": \"|||a|||b||| |||\", \"label\": 0}";
+    json = pv_from_json(line, strlen(line), &err);
+    CHECK(!t0_example_prepare(&ex, json, &err));
+    CHECK(!t0_template_apply(&s->templates[0], &ex, 0, 0, 0, &out, &err));
+    CHECK(!strcmp(out.input, "|||a|||b||| |||") && !strcmp(out.target, "No") && out.label == 0);
+    t0_rendered_clear(&out);
+    t0_example_clear(&ex);
+    pv_free(json);
     line = "{\"answer-choices\": 1}";
     json = pv_from_json(line, strlen(line), &err);
     CHECK(t0_example_prepare(&ex, json, &err) == -1 && strstr(err.msg, "answer_choices"));
