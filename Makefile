@@ -30,7 +30,7 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BATS = $(sort $(wildcard tests/*.bats))
 
-.PHONY: all deps test check unit bats install clean fuzz bench fixtures train-mixture
+.PHONY: all deps test check unit bats install clean fuzz fuzz-deps bench fixtures train-mixture
 all: $(LIBT0) $(TOOLS)
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
@@ -50,6 +50,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBT0)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
 
+# Each fuzz target also links with fuzz/replay.c, so its kept inputs run in `make check`.
+REPLAY_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
+REPLAYS = $(REPLAY_SRC:fuzz/%.c=$(BUILD)/replay/%)
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c $(LIBT0) $(LDLIBS)
+
 # Debian packages the build, the tests and the pipelines need.
 DEB_PACKAGES = build-essential pkg-config libzstd-dev libcjson-dev libopenblas-dev libyaml-dev \
                zstd parallel bats jq
@@ -61,8 +68,9 @@ test: deps
 	rm -rf $(BUILD) $(BIN) $(LIBT0)
 	$(MAKE) --no-print-directory check
 
-check: all $(UNITS)
+check: all $(UNITS) $(REPLAYS)
 	@sh tests/run-unit.sh $(UNITS)
+	@sh fuzz/replay.sh $(REPLAYS)
 	@T0_BIN=$(abspath $(BIN)) T0_BUILD=$(abspath $(BUILD)) sh tests/run-bats.sh $(BATS)
 
 unit: $(UNITS)
@@ -86,11 +94,22 @@ FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -pthread -Ilib -fsanitize=fuzzer,add
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
-fuzz: $(FUZZERS)
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+fuzz-deps:
+	@sh tests/deps.sh $(FUZZ_PACKAGES)
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZERS)
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
-bench: all
-	@sh bench/run.sh $(abspath $(BIN))
+# Benchmarks: bench/*.c are built into $(BUILD)/bench/; each bench/bench-*.sh gets
+# the bin directory and that directory.
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCHES = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
+bench: all $(BENCHES)
+	@sh bench/run.sh $(abspath $(BIN)) $(abspath $(BUILD)/bench)
 
 # Reference fixtures (needs network for PyPI): each tests/reference/fixtures-*.sh makes its own venv under build/.
 fixtures:

@@ -1,8 +1,10 @@
 #!/bin/sh
-# Runs every bench/bench-*.sh with the bin directory; each prints its own rows.
+# Runs every bench/bench-*.sh with the bin directory and the directory of built bench
+# programs; each prints its own rows.
 bin=$1
+benchbin=$2
 for b in "$(dirname "$0")"/bench-*.sh; do
     [ -e "$b" ] || continue
     echo "== $(basename "$b")"
-    sh "$b" "$bin" || exit 1
+    sh "$b" "$bin" "$benchbin" || exit 1
 done

@@ -72,10 +72,23 @@ static size_t utf8_sequence_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* True when none of the 8 bytes at p is NUL or has the high bit set: plain ASCII. */
+static int ascii8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    const uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+    return ((w | ((w - ones) & ~w)) & high) == 0;
+}
+
 int t0_check_text(const char *s, size_t n, const char *what, t0_error *err)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        if (i + 8 <= n && ascii8(u + i)) { /* most text is ASCII: skip it a word at a time */
+            i += 8;
+            continue;
+        }
         if (u[i] == 0)
             return t0_fail(err, T0_EINPUT, "%s: NUL byte at offset %zu", what, i);
         size_t len = utf8_sequence_len(u + i, n - i);
@@ -155,8 +168,14 @@ static int put_i32s(buf *b, const int32_t *v, size_t n, t0_error *err)
 {
     if (buf_reserve(b, 4 * n, err))
         return -1;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n)
+        memcpy(b->p + b->len, v, 4 * n);
+    b->len += 4 * n;
+#else
     for (size_t i = 0; i < n; i++)
         put_le(b, (uint32_t)v[i], 4);
+#endif
     return 0;
 }
 
@@ -235,7 +254,18 @@ static int encode_score(buf *b, const t0_record *rec, t0_error *err)
 
 int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_error *err)
 {
-    buf b = {0};
+    size_t cap = 0;
+    *out = NULL;
+    if (t0_record_encode_into(rec, out, &cap, out_len, err) == 0)
+        return 0;
+    free(*out);
+    *out = NULL;
+    return -1;
+}
+
+int t0_record_encode_into(const t0_record *rec, uint8_t **bytes, size_t *cap, size_t *out_len, t0_error *err)
+{
+    buf b = {.p = *bytes, .cap = *cap};
     int rc;
     if (buf_reserve(&b, T0_RECORD_HEADER, err))
         return -1;
@@ -251,10 +281,10 @@ int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_er
     if (rc == 0 && payload > T0_RECORD_MAX)
         rc = t0_fail(err, T0_EINPUT, "%s record of %zu bytes is larger than a record may be",
                      t0_kind_name(rec->kind), payload);
-    if (rc) {
-        free(b.p);
+    *bytes = b.p;
+    *cap = b.cap;
+    if (rc)
         return -1;
-    }
     b.p[0] = 'T';
     b.p[1] = '0';
     b.p[2] = (uint8_t)rec->kind;
@@ -262,9 +292,7 @@ int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_er
     size_t end = b.len;
     b.len = 4;
     put_le(&b, payload, 4);
-    b.len = end;
-    *out = b.p;
-    *out_len = b.len;
+    *out_len = end;
     return 0;
 }
 
@@ -341,9 +369,14 @@ static int take_i32s(cursor *c, int32_t **v, size_t n, const char *what, t0_erro
     if (n > (size_t)(c->end - c->p) / 4)
         return t0_fail(err, T0_EINPUT, "%s runs past the end of the record", what);
     int32_t *dst = arena_alloc(c, 4 * n);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (dst && n)
+        memcpy(dst, c->p, 4 * n); /* the stream's order is the machine's */
+#else
     if (dst)
         for (size_t i = 0; i < n; i++)
             dst[i] = (int32_t)(uint32_t)get_le(c->p + 4 * i, 4);
+#endif
     *v = dst;
     c->p += 4 * n;
     return 0;

@@ -74,6 +74,9 @@ uint32_t t0_batch_feature_len(const t0_record *rec, int feature); /* enc_len or 
 
 /* Validates rec and encodes it, header included, into a malloc'd buffer. */
 int t0_record_encode(const t0_record *rec, uint8_t **out, size_t *out_len, t0_error *err);
+/* The same into *bytes (capacity *cap), grown with realloc as needed: for reuse across records.
+ * The caller frees *bytes, also after an error. */
+int t0_record_encode_into(const t0_record *rec, uint8_t **bytes, size_t *cap, size_t *out_len, t0_error *err);
 
 /* Memory a decoded record points into; reused from record to record. */
 typedef struct {

@@ -342,13 +342,19 @@ static int check_layout(st_model *m, t0_error *err)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     qsort_r(idx, (size_t)n, sizeof *idx, cmp_begin, m);
-    for (int i = 1; i < n; i++) {
-        const st_entry *a = &m->entries[idx[i - 1]], *b = &m->entries[idx[i]];
-        if (a->shard == b->shard && a->t.nbytes && b->t.nbytes && a->begin + a->t.nbytes > b->begin) {
+    /* sorted by begin, each non-empty tensor must start at or after the previous non-empty one's end
+     * (empty tensors occupy nothing, and must not hide an overlap by sitting between two) */
+    const st_entry *prev = NULL;
+    for (int i = 0; i < n; i++) {
+        const st_entry *b = &m->entries[idx[i]];
+        if (!b->t.nbytes)
+            continue;
+        if (prev && prev->shard == b->shard && prev->begin + prev->t.nbytes > b->begin) {
             free(idx);
-            return t0_fail(err, T0_EINPUT, "%s: tensors %s and %s overlap in the data", m->shards[a->shard].path,
-                           a->t.name, b->t.name);
+            return t0_fail(err, T0_EINPUT, "%s: tensors %s and %s overlap in the data", m->shards[b->shard].path,
+                           prev->t.name, b->t.name);
         }
+        prev = b;
     }
     qsort_r(idx, (size_t)n, sizeof *idx, cmp_name, m);
     for (int i = 1; i < n; i++) {
@@ -613,6 +619,13 @@ const char *st_metadata(const st_model *m, const char *key)
 
 /* ---- reading as float32 ---- */
 
+const float *st_f32_data(const st_tensor *t)
+{
+    if (!t || t->dtype != ST_F32 || (uintptr_t)t->data % _Alignof(float))
+        return NULL;
+    return t->data;
+}
+
 static void convert_to_f32(const st_tensor *t, float *dst)
 {
     size_t n = t->nbytes / (t->dtype == ST_F32 ? 4 : 2);
@@ -627,8 +640,8 @@ static void convert_to_f32(const st_tensor *t, float *dst)
     }
 }
 
-static int read_tensor(const st_model *m, const st_tensor *t, int ndim, const int64_t *shape, float *dst,
-                       t0_error *err)
+/* The shape and dtype checks of st_read_f32, with its messages. */
+static int check_tensor(const st_model *m, const st_tensor *t, int ndim, const int64_t *shape, t0_error *err)
 {
     const char *file = m->shards[((const st_entry *)t)->shard].path;
     if (t->dtype == ST_OTHER)
@@ -643,25 +656,33 @@ static int read_tensor(const st_model *m, const st_tensor *t, int ndim, const in
         format_shape(want, sizeof want, ndim, shape);
         return t0_fail(err, T0_EINPUT, "%s: tensor %s: shape %s, expected %s", file, t->name, got, want);
     }
+    return 0;
+}
+
+const st_tensor *st_expect(const st_model *m, const char *const *names, int ndim, const int64_t *shape, t0_error *err)
+{
+    const st_tensor *t = st_find_any(m, names);
+    if (!t) {
+        t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, names[0]);
+        return NULL;
+    }
+    return check_tensor(m, t, ndim, shape, err) ? NULL : t;
+}
+
+int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
+                    t0_error *err)
+{
+    const st_tensor *t = st_expect(m, names, ndim, shape, err);
+    if (!t)
+        return -1;
     convert_to_f32(t, dst);
     return 0;
 }
 
 int st_read_f32(const st_model *m, const char *name, int ndim, const int64_t *shape, float *dst, t0_error *err)
 {
-    const st_tensor *t = st_find(m, name);
-    if (!t)
-        return t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, name);
-    return read_tensor(m, t, ndim, shape, dst, err);
-}
-
-int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
-                    t0_error *err)
-{
-    const st_tensor *t = st_find_any(m, names);
-    if (!t)
-        return t0_fail(err, T0_EINPUT, "%s: missing tensor %s", m->path, names[0]);
-    return read_tensor(m, t, ndim, shape, dst, err);
+    const char *const names[] = {name, NULL};
+    return st_read_f32_any(m, names, ndim, shape, dst, err);
 }
 
 /* ---- writing ---- */

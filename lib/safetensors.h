@@ -32,7 +32,7 @@ typedef struct {
     st_dtype dtype;
     int ndim;
     int64_t shape[8];
-    const void *data; /* inside the mapping; little-endian */
+    const void *data; /* inside the mapping; little-endian; not necessarily 4-byte aligned */
     size_t nbytes;
 } st_tensor;
 
@@ -74,6 +74,17 @@ int st_read_f32(const st_model *m, const char *name, int ndim, const int64_t *sh
  * the missing-tensor message names the first. */
 int st_read_f32_any(const st_model *m, const char *const *names, int ndim, const int64_t *shape, float *dst,
                     t0_error *err);
+
+/* The checks of st_read_f32_any without copying: the first present of names, with shape
+ * (ndim, shape) and a float dtype, or NULL and the same messages. To validate a whole model
+ * before allocating anything. */
+const st_tensor *st_expect(const st_model *m, const char *const *names, int ndim, const int64_t *shape,
+                           t0_error *err);
+
+/* Zero copy: t's data as floats when t is F32 and its data 4-byte aligned (always so in files
+ * written by safetensors' own writers and st_write, whose headers are padded to 8), else NULL:
+ * then copy with st_read_f32. Valid until st_close. */
+const float *st_f32_data(const st_tensor *t);
 
 void st_close(st_model *m);
 

@@ -298,6 +298,11 @@ static int reader_next(t0_reader *r, t0_record *rec, t0_error *err)
     int rc = read_header(r, &kind, &size, err);
     if (rc <= 0)
         return rc;
+    if (r->out_len - r->out_pos >= size) { /* whole payload already decompressed: no copy */
+        const uint8_t *payload = r->out + r->out_pos;
+        r->out_pos += size;
+        return t0_record_decode(kind, payload, size, &r->arena, rec, err) ? -1 : 1;
+    }
     if (size > r->payload_cap) {
         uint8_t *p = realloc(r->payload, size);
         if (!p)
@@ -343,6 +348,8 @@ struct t0_writer {
     ZSTD_CCtx *cctx;
     uint8_t *buf;
     size_t buf_cap;
+    uint8_t *rec_bytes; /* the encoded record, reused */
+    size_t rec_cap;
     int level;
     int started; /* compression parameters are set on the first push */
     int failed;
@@ -428,12 +435,10 @@ int t0_writer_write(t0_writer *w, const t0_record *rec, t0_error *err)
 {
     if (w->failed)
         return t0_fail(err, T0_EINTERNAL, "%s: write after an error", w->name);
-    uint8_t *bytes;
     size_t n;
-    if (t0_record_encode(rec, &bytes, &n, err))
+    if (t0_record_encode_into(rec, &w->rec_bytes, &w->rec_cap, &n, err))
         return -1;
-    int rc = writer_push(w, bytes, n, ZSTD_e_continue, err);
-    free(bytes);
+    int rc = writer_push(w, w->rec_bytes, n, ZSTD_e_continue, err);
     if (rc)
         w->failed = 1;
     return rc;
@@ -455,6 +460,7 @@ int t0_writer_flush(t0_writer *w, t0_error *err)
 static void writer_free(t0_writer *w)
 {
     ZSTD_freeCCtx(w->cctx);
+    free(w->rec_bytes);
     free(w->buf);
     free(w);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Files larger than this are not a config.json. */
@@ -378,6 +379,7 @@ int t5_config_write(const char *path, const t5_config *c, t0_error *err)
         free(tmp);
         return -1;
     }
+    fchmod(fd, 0644); /* mkstemp makes it 0600 */
     FILE *f = fdopen(fd, "w");
     int bad = !f || write_config_json(f, c);
     if (f)

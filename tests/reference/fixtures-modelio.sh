@@ -16,5 +16,9 @@ if [ -x bin/t0-init ]; then
     trap 'rm -rf "$tmp"' EXIT
     bin/t0-init --preset tiny --seed 1 -o "$tmp/f32"
     bin/t0-init --preset tiny --seed 2 --dtype bf16 -o "$tmp/bf16"
-    "$venv/bin/python" tests/reference/check_io.py load "$tmp/f32" "$tmp/bf16"
+    # the original T5's kind: relu, tied embeddings (lm_head absent, decoder output rescaled)
+    printf '{"d_model": 32, "d_kv": 8, "d_ff": 64, "num_heads": 2, "num_layers": 2, "vocab_size": 300}' \
+        > "$tmp/tied.json"
+    bin/t0-init --config "$tmp/tied.json" --seed 3 -o "$tmp/tied"
+    "$venv/bin/python" tests/reference/check_io.py load "$tmp/f32" "$tmp/bf16" "$tmp/tied"
 fi

@@ -131,7 +131,9 @@ static void test_roundtrip(st_dtype dt, const char *name)
     CHECK(st_read_f32(m, q->name, 2, shape, got, &e) == 0);
     CHECK(memcmp(got, a, sizeof a) == 0); /* multiples of 1/8 in range are exact in every dtype */
     if (dt == ST_F32)
-        CHECK(q && memcmp(q->data, a, sizeof a) == 0); /* F32 used in place */
+        CHECK(q && st_f32_data(q) == q->data && memcmp(q->data, a, sizeof a) == 0); /* F32 used in place */
+    else
+        CHECK(st_f32_data(q) == NULL);
     int64_t s5 = 5;
     CHECK(st_read_f32(m, "final", 1, &s5, got, &e) == 0 && memcmp(got, b, sizeof b) == 0);
     CHECK(st_read_f32(m, "scalar", 0, NULL, got, &e) == 0 && got[0] == 3.25f);
@@ -230,6 +232,10 @@ static void test_bad_headers(void)
     CHECK(open_fails("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
                      16, "tensors a and b overlap"));
+    CHECK(open_fails("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                     "\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[2,2]},"
+                     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                     16, "tensors a and b overlap"));
     CHECK(open_fails("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                      8, "tensor a appears twice"));
@@ -251,13 +257,15 @@ static void test_bad_headers(void)
     CHECK(open_fails("{\"w\":[1]}", 0, "tensor w: entry is not an object"));
 
     /* a valid header with __metadata__ and a zero-size tensor opens */
-    uint8_t img[256], data[8] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0x40};
+    _Alignas(8) uint8_t img[256];
+    uint8_t data[8] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0x40};
     size_t n = make_st(img,
                        "{\"__metadata__\":{\"format\":\"pt\"},\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],"
                        "\"data_offsets\":[0,0]},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}  ",
                        data, 8);
     st_model *m = st_open_buffer(img, n, "ok", &e);
     CHECK(m != NULL && st_count(m) == 2);
+    CHECK(m && st_f32_data(st_find(m, "w")) == NULL); /* 8 + 142-byte header: data at 150, misaligned */
     float out[2];
     int64_t two = 2;
     CHECK(m && st_read_f32(m, "w", 1, &two, out, &e) == 0 && out[0] == 1.0f && out[1] == 2.0f);

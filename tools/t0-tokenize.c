@@ -1,0 +1,547 @@
+/* t0-tokenize: example records -> token records with T5's SentencePiece model; or, with
+ * --text / --decode, text lines <-> id lines as spm_encode / spm_decode do. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+#include "outfile.h"
+#include "spm.h"
+#include "spm_batch.h"
+#include "stream.h"
+
+static const char *prog = "t0-tokenize";
+
+static const char usage[] =
+    "Usage: t0-tokenize -m MODEL [OPTIONS] [FILE]\n"
+    "Tokenize example records (FILE, or standard input) into token records with T5's\n"
+    "SentencePiece unigram model: inputs without EOS, targets and every answer choice with\n"
+    "EOS appended. task, template, id and label pass through.\n"
+    "\n"
+    "  -m, --model MODEL     spiece.model, tokenizer.json (Unigram), or a model directory\n"
+    "  -o, --output FILE     write to FILE (created whole or not at all), else standard output\n"
+    "      --input-len N     keep the first N input ids (default: all)\n"
+    "      --target-len N    keep the first N target/choice ids, the last one still EOS\n"
+    "      --text            text lines in, lines of space-separated ids out (EOS appended)\n"
+    "      --pieces          with --text: print pieces instead of ids\n"
+    "      --no-eos          append no EOS (--text --no-eos gives spm_encode's ids)\n"
+    "      --decode          lines of ids in, text lines out, as spm_decode does\n"
+    "      --threads N       tokenize on N threads (output order is kept; default 1)\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the version\n"
+    "\n"
+    "T5's conventions: pad 0, eos 1, unk 2; <extra_id_0>..<extra_id_99> are the ids\n"
+    "vocab_size-1-N (32099..32000 for T5, appended after the model's pieces) and are\n"
+    "recognised in text, whitespace around them dropped, as Hugging Face's T5 tokenizer does.\n"
+    "\n"
+    "Examples:\n"
+    "  t0-render ... | t0-tokenize -m t0_3b/ --input-len 1024 --target-len 256 -o train.t0\n"
+    "  echo 'Hello world' | t0-tokenize -m spiece.model --text --no-eos\n"
+    "  echo '8774 296 1' | t0-tokenize -m spiece.model --decode\n";
+
+enum { BATCH_ITEMS = 4096, BATCH_BYTES = 4 << 20 };
+
+typedef struct {
+    const char *model, *output, *input;
+    int text, pieces, no_eos, decode, threads, progress;
+    int64_t input_len, target_len; /* 0: no limit */
+} options;
+
+/* Per-thread state kept from batch to batch. */
+typedef struct {
+    t0_spm_work work;
+    t0_buf out; /* text mode: the lines this thread formatted */
+} worker;
+
+typedef struct {
+    const options *opt;
+    const t0_spm *m;
+    worker *workers;
+    int32_t eos; /* -1: append none */
+    uint64_t done;  /* lines or records written */
+    double started; /* seconds, monotonic */
+} context;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After each batch: "N lines, R/s" on one rewritten stderr line; final = 1 ends it. */
+static void show_progress(context *c, const char *unit, int final)
+{
+    if (!c->opt->progress)
+        return;
+    double secs = now() - c->started;
+    fprintf(stderr, "\r%s: %llu %s, %.0f/s%s", prog, (unsigned long long)c->done, unit,
+            secs > 0 ? (double)c->done / secs : 0.0, final ? "\n" : "");
+}
+
+/* ---------------- text mode: lines in, lines out ---------------- */
+
+typedef struct {
+    context *ctx;
+    char *data; /* the lines, without their '\n' */
+    size_t len, cap;
+    size_t *off; /* line i is data[off[i] .. off[i + 1]) */
+    size_t n, cap_off;
+} line_batch;
+
+static int put_int(t0_buf *b, int32_t v, t0_error *err)
+{
+    char tmp[16];
+    int k = 0;
+    uint32_t u = v < 0 ? (uint32_t)0 - (uint32_t)v : (uint32_t)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[k++] = '-';
+    if (t0_buf_reserve(b, (size_t)k + 1, err))
+        return -1;
+    while (k)
+        b->p[b->len++] = tmp[--k];
+    return 0;
+}
+
+static int put_ids(t0_buf *b, const int32_t *ids, size_t n, t0_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((i && t0_buf_append(b, " ", 1, err)) || put_int(b, ids[i], err))
+            return -1;
+    return 0;
+}
+
+/* Parses a line of space-separated ids into w->ids. */
+static int parse_ids(const char *s, size_t n, t0_spm_work *w, t0_error *err)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
+            i++;
+            continue;
+        }
+        int neg = s[i] == '-';
+        size_t start = i += neg;
+        int64_t v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && v <= INT32_MAX)
+            v = v * 10 + (s[i++] - '0');
+        if (i == start || v > INT32_MAX || (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r'))
+            return t0_fail(err, T0_EINPUT, "not a list of ids: '%.*s'", (int)(n > 60 ? 60 : n), s);
+        if (t0_spm_push_id(w, (int32_t)(neg ? -v : v), err))
+            return -1;
+    }
+    return 0;
+}
+
+static int text_line(context *c, worker *wk, const char *s, size_t n, t0_error *err)
+{
+    t0_spm_work *w = &wk->work;
+    t0_spm_work_reset(w);
+    if (c->opt->decode) {
+        if (parse_ids(s, n, w, err) || t0_spm_decode(c->m, w->ids, w->n_ids, w, err))
+            return -1;
+        return t0_buf_append(&wk->out, w->text, w->len, err);
+    }
+    if (t0_spm_encode(c->m, s, n, w, err))
+        return -1;
+    if (c->eos >= 0 && t0_spm_push_id(w, c->eos, err))
+        return -1;
+    if (!c->opt->pieces)
+        return put_ids(&wk->out, w->ids, w->n_ids, err);
+    if (c->eos >= 0) {
+        size_t len;
+        const char *eos = t0_spm_id_to_piece(c->m, c->eos, &len);
+        if ((w->len && t0_spm_append_text(w, " ", 1)) || t0_spm_append_text(w, eos, len))
+            return t0_fail(err, T0_EINTERNAL, "out of memory");
+    }
+    return t0_buf_append(&wk->out, w->text, w->len, err);
+}
+
+static int text_range(void *arg, size_t begin, size_t end, int thread, t0_error *err)
+{
+    line_batch *b = arg;
+    worker *wk = &b->ctx->workers[thread];
+    wk->out.len = 0;
+    for (size_t i = begin; i < end; i++) {
+        size_t n = b->off[i + 1] - b->off[i];
+        if (text_line(b->ctx, wk, b->data + b->off[i], n, err) ||
+            t0_buf_append(&wk->out, "\n", 1, err))
+            return -1;
+    }
+    return 0;
+}
+
+static int add_line(line_batch *b, const char *s, size_t n, t0_error *err)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : BATCH_BYTES;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return t0_fail(err, T0_EINTERNAL, "out of memory");
+        b->data = d, b->cap = cap;
+    }
+    if (b->n + 2 > b->cap_off) {
+        size_t cap = b->cap_off ? 2 * b->cap_off : BATCH_ITEMS + 2;
+        size_t *o = realloc(b->off, cap * sizeof *o);
+        if (!o)
+            return t0_fail(err, T0_EINTERNAL, "out of memory");
+        b->off = o, b->cap_off = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->off[b->n++] = b->len;
+    b->len += n;
+    b->off[b->n] = b->len;
+    return 0;
+}
+
+static int flush_lines(line_batch *b, FILE *out, uint64_t first_line, t0_error *err)
+{
+    if (b->n == 0)
+        return 0;
+    if (t0_spm_parallel(b->n, b->ctx->opt->threads, text_range, b, err)) {
+        t0_error_prefix(err, "line %llu or after", (unsigned long long)first_line);
+        return -1;
+    }
+    int threads = b->ctx->opt->threads < (int)b->n ? b->ctx->opt->threads : (int)b->n;
+    for (int t = 0; t < threads; t++) {
+        t0_buf *o = &b->ctx->workers[t].out;
+        if (o->len && fwrite(o->p, 1, o->len, out) != o->len)
+            return t0_fail(err, T0_EINPUT, "write error");
+    }
+    b->ctx->done += b->n;
+    show_progress(b->ctx, "lines", 0);
+    b->n = b->len = 0;
+    return 0;
+}
+
+static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
+{
+    line_batch b = {.ctx = c};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t lineno = 0, first = 1;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
+        if (n && line[n - 1] == '\n')
+            n--;
+        lineno++;
+        rc = add_line(&b, line, (size_t)n, err);
+        if (rc == 0 && (b.n >= BATCH_ITEMS || b.len >= BATCH_BYTES)) {
+            rc = flush_lines(&b, out, first, err);
+            first = lineno + 1;
+        }
+    }
+    if (rc == 0 && ferror(in))
+        rc = t0_fail(err, T0_EINPUT, "read error");
+    if (rc == 0)
+        rc = flush_lines(&b, out, first, err);
+    if (rc == 0)
+        show_progress(c, "lines", 1);
+    free(line);
+    free(b.data);
+    free(b.off);
+    return rc;
+}
+
+/* ---------------- record mode: examples in, tokens out ---------------- */
+
+typedef struct {
+    t0_record rec; /* the tokens record; strings borrowed from the example, ids owned */
+} token_slot;
+
+typedef struct {
+    context *ctx;
+    t0_record *examples; /* copies, strings owned */
+    token_slot *out;
+    size_t n;
+} record_batch;
+
+static char *copy_str(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void free_example(t0_record *e)
+{
+    free((char *)e->task);
+    free((char *)e->template_name);
+    free((char *)e->input);
+    free((char *)e->target);
+    for (uint32_t k = 0; k < e->n_choices; k++)
+        free((char *)e->choices[k]);
+    free(e->choices);
+    memset(e, 0, sizeof *e);
+}
+
+static int copy_example(t0_record *dst, const t0_record *src, t0_error *err)
+{
+    *dst = (t0_record){.kind = T0_KIND_EXAMPLE, .id = src->id, .label = src->label};
+    dst->task = copy_str(src->task);
+    dst->template_name = copy_str(src->template_name);
+    dst->input = copy_str(src->input);
+    dst->target = copy_str(src->target);
+    dst->choices = calloc(src->n_choices + 1, sizeof *dst->choices);
+    int ok = dst->task && dst->template_name && dst->input && dst->target && dst->choices;
+    for (uint32_t k = 0; ok && k < src->n_choices; k++) {
+        ok = (dst->choices[k] = copy_str(src->choices[k])) != NULL;
+        dst->n_choices = k + 1;
+    }
+    if (!ok) {
+        free_example(dst);
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    }
+    return 0;
+}
+
+/* Tokenizes text; with eos, appends it and keeps it last under the limit. The ids land in
+ * w->ids; the caller copies them. */
+static int tokenize_field(context *c, const char *text, int with_eos, int64_t limit,
+                          t0_spm_work *w, t0_error *err)
+{
+    t0_spm_work_reset(w);
+    if (t0_spm_encode(c->m, text, strlen(text), w, err))
+        return -1;
+    int eos = with_eos && c->eos >= 0;
+    if (eos && t0_spm_push_id(w, c->eos, err))
+        return -1;
+    if (limit > 0 && w->n_ids > (size_t)limit) {
+        w->n_ids = (size_t)limit;
+        if (eos)
+            w->ids[limit - 1] = c->eos;
+    }
+    return 0;
+}
+
+static int keep_ids(const t0_spm_work *w, t0_ids *dst, t0_error *err)
+{
+    if (w->n_ids > UINT32_MAX)
+        return t0_fail(err, T0_EINPUT, "too many ids");
+    int32_t *v = malloc((w->n_ids ? w->n_ids : 1) * sizeof *v);
+    if (!v)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    if (w->n_ids)
+        memcpy(v, w->ids, w->n_ids * sizeof *v);
+    *dst = (t0_ids){v, (uint32_t)w->n_ids};
+    return 0;
+}
+
+static int tokenize_example(context *c, const t0_record *e, token_slot *s, t0_spm_work *w,
+                            t0_error *err)
+{
+    const options *o = c->opt;
+    t0_record *t = &s->rec;
+    *t = (t0_record){.kind = T0_KIND_TOKENS, .task = e->task, .template_name = e->template_name,
+                     .id = e->id, .label = e->label, .n_choices = e->n_choices};
+    if (tokenize_field(c, e->input, 0, o->input_len, w, err) || keep_ids(w, &t->input_ids, err) ||
+        tokenize_field(c, e->target, 1, o->target_len, w, err) || keep_ids(w, &t->target_ids, err))
+        return -1;
+    t->choice_ids = calloc(e->n_choices + 1, sizeof *t->choice_ids);
+    if (!t->choice_ids)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    for (uint32_t k = 0; k < e->n_choices; k++)
+        if (tokenize_field(c, e->choices[k], 1, o->target_len, w, err) ||
+            keep_ids(w, &t->choice_ids[k], err))
+            return -1;
+    return 0;
+}
+
+static void free_tokens(token_slot *s)
+{
+    t0_record *t = &s->rec;
+    free(t->input_ids.v);
+    free(t->target_ids.v);
+    if (t->choice_ids)
+        for (uint32_t k = 0; k < t->n_choices; k++)
+            free(t->choice_ids[k].v);
+    free(t->choice_ids);
+    memset(s, 0, sizeof *s);
+}
+
+static int record_range(void *arg, size_t begin, size_t end, int thread, t0_error *err)
+{
+    record_batch *b = arg;
+    t0_spm_work *w = &b->ctx->workers[thread].work;
+    for (size_t i = begin; i < end; i++)
+        if (tokenize_example(b->ctx, &b->examples[i], &b->out[i], w, err))
+            return -1;
+    return 0;
+}
+
+static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
+{
+    int rc = t0_spm_parallel(b->n, b->ctx->opt->threads, record_range, b, err);
+    for (size_t i = 0; i < b->n; i++) {
+        if (rc == 0)
+            rc = t0_writer_write(wr, &b->out[i].rec, err);
+        free_tokens(&b->out[i]);
+        free_example(&b->examples[i]);
+    }
+    b->ctx->done += b->n;
+    show_progress(b->ctx, "records", 0);
+    b->n = 0;
+    return rc;
+}
+
+static int run_records(context *c, t0_writer *wr, t0_error *err)
+{
+    t0_reader *r = t0_reader_open(c->opt->input, err);
+    if (!r)
+        return -1;
+    record_batch b = {.ctx = c};
+    b.examples = calloc(BATCH_ITEMS, sizeof *b.examples);
+    b.out = calloc(BATCH_ITEMS, sizeof *b.out);
+    int rc = b.examples && b.out ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
+    size_t bytes = 0;
+    t0_record rec;
+    while (rc == 0 && (rc = t0_reader_next(r, &rec, err)) > 0) {
+        rc = t0_reader_expect(r, &rec, T0_KIND_EXAMPLE, err);
+        if (rc)
+            break;
+        rc = copy_example(&b.examples[b.n], &rec, err);
+        if (rc)
+            break;
+        b.n++;
+        bytes += strlen(rec.input) + strlen(rec.target);
+        if (b.n == BATCH_ITEMS || bytes >= BATCH_BYTES) {
+            rc = flush_records(&b, wr, err);
+            bytes = 0;
+        }
+    }
+    if (rc == 0)
+        rc = flush_records(&b, wr, err);
+    if (rc == 0)
+        show_progress(c, "records", 1);
+    else
+        for (size_t i = 0; i < b.n; i++)
+            free_example(&b.examples[i]);
+    free(b.examples);
+    free(b.out);
+    t0_reader_close(r);
+    return rc;
+}
+
+/* ---------------- wiring ---------------- */
+
+static int run_text_mode(context *c, t0_error *err)
+{
+    const options *o = c->opt;
+    int is_stdin = strcmp(o->input, "-") == 0;
+    FILE *in = is_stdin ? stdin : fopen(o->input, "rb");
+    if (!in)
+        return t0_fail(err, T0_EINPUT, "%s: cannot open", o->input);
+    t0_outfile out = {0};
+    int rc = t0_outfile_open(&out, o->output, 0, err);
+    if (rc == 0)
+        rc = run_text(c, in, out.f, err);
+    if (rc == 0)
+        rc = t0_outfile_commit(&out, err);
+    else
+        t0_outfile_abort(&out);
+    if (!is_stdin)
+        fclose(in);
+    return rc;
+}
+
+static int run_record_mode(context *c, t0_error *err)
+{
+    t0_writer *wr = t0_writer_open(c->opt->output, err);
+    if (!wr)
+        return -1;
+    if (run_records(c, wr, err)) {
+        t0_writer_abort(wr);
+        return -1;
+    }
+    return t0_writer_close(wr, err);
+}
+
+static int run(const options *o, t0_error *err)
+{
+    t0_spm *m = t0_spm_load(o->model, err);
+    if (!m)
+        return -1;
+    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id,
+                 .started = now()};
+    int rc = 0;
+    if (!o->no_eos && !o->decode && m->eos_id < 0)
+        rc = t0_fail(err, T0_EINPUT, "%s: the model has no </s> piece to append (use --no-eos)",
+                     o->model);
+    c.workers = calloc((size_t)o->threads, sizeof *c.workers);
+    if (rc == 0 && !c.workers)
+        rc = t0_fail(err, T0_EINTERNAL, "out of memory");
+    for (int t = 0; rc == 0 && t < o->threads; t++)
+        c.workers[t].work.want_pieces = o->pieces;
+    if (rc == 0)
+        rc = o->text || o->decode ? run_text_mode(&c, err) : run_record_mode(&c, err);
+    for (int t = 0; c.workers && t < o->threads; t++) {
+        t0_spm_work_free(&c.workers[t].work);
+        t0_buf_free(&c.workers[t].out);
+    }
+    free(c.workers);
+    t0_spm_free(m);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
+           OPT_THREADS, OPT_PROGRESS };
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
+        {"input-len", required_argument, 0, OPT_INPUT_LEN},
+        {"target-len", required_argument, 0, OPT_TARGET_LEN},
+        {"text", no_argument, 0, OPT_TEXT},       {"pieces", no_argument, 0, OPT_PIECES},
+        {"no-eos", no_argument, 0, OPT_NO_EOS},   {"decode", no_argument, 0, OPT_DECODE},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    options o = {.output = "-", .input = "-", .threads = 1, .progress = isatty(2)};
+    t0_error err = {0};
+    int64_t threads = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:o:hV", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': o.model = optarg; break;
+        case 'o': o.output = optarg; break;
+        case OPT_INPUT_LEN: bad = t0_parse_int(optarg, 1, INT32_MAX, "--input-len", &o.input_len, &err); break;
+        case OPT_TARGET_LEN: bad = t0_parse_int(optarg, 1, INT32_MAX, "--target-len", &o.target_len, &err); break;
+        case OPT_TEXT: o.text = 1; break;
+        case OPT_PIECES: o.pieces = 1; break;
+        case OPT_NO_EOS: o.no_eos = 1; break;
+        case OPT_DECODE: o.decode = 1; break;
+        case OPT_PROGRESS: o.progress = 1; break;
+        case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': return t0_cli_version(prog);
+        default: return t0_cli_usage_error(prog, "bad option");
+        }
+        if (bad)
+            return t0_cli_report(prog, &err);
+    }
+    o.threads = (int)threads;
+    if (!o.model)
+        return t0_cli_usage_error(prog, "-m MODEL is required");
+    if (o.text && o.decode)
+        return t0_cli_usage_error(prog, "--text and --decode exclude each other");
+    if (o.pieces && !o.text)
+        return t0_cli_usage_error(prog, "--pieces needs --text");
+    if (optind + 1 < argc)
+        return t0_cli_usage_error(prog, "at most one input file");
+    if (optind < argc)
+        o.input = argv[optind];
+    if (run(&o, &err))
+        return t0_cli_report(prog, &err);
+    return 0;
+}
