@@ -28,7 +28,9 @@ for t in ${THREADS:-1 2}; do
     c=$("$exe" --rows "$rows" --enc "$enc" --dec "$dec" --steps "$steps" --threads "$t")
     echo "$c"
     if [ "$have_torch" = 1 ]; then
-        p=$(OMP_NUM_THREADS=$t "$py" bench/t5_step_bench.py --rows "$rows" --enc "$enc" --dec "$dec" \
+        # PyTorch's own threads (OpenMP) and its BLAS's (OpenBLAS) both set to t, and OpenMP
+        # told to sleep rather than spin while the BLAS threads work
+        p=$(OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t OMP_WAIT_POLICY=PASSIVE "$py" bench/t5_step_bench.py --rows "$rows" --enc "$enc" --dec "$dec" \
             --steps "$steps" --threads "$t" 2>/dev/null | grep '^impl=')
         echo "$p"
         ct=$(echo "$c" | sed 's/.*tokens_per_s=\([0-9.]*\).*/\1/')

@@ -2,6 +2,7 @@
 # t0-render speed and memory: 100k examples through 10 templates (super_glue/rte-style NLI
 # prompts: anli's first 10 templates from ../shared/promptsource when present, else the
 # project's prompts/t0_nli doubled up), against the Python jinja2 reference in the same run.
+# T0_SHARED: where ../shared is, for a checkout elsewhere.
 # Prints examples/s of both, the speed ratio, and t0-render's peak RSS (/usr/bin/time -v)
 # at 10k and 100k examples (bounded memory: the two should be about equal).
 #   bench-render.sh BIN_DIR [N]
@@ -11,7 +12,7 @@ n=${2:-100000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$root/build/bench-render
 mkdir -p "$work"
-yaml=$root/../shared/promptsource/templates/anli/templates.yaml
+yaml=${T0_SHARED:-$root/../shared}/promptsource/templates/anli/templates.yaml
 if [ -f "$yaml" ]; then
     names=$(grep '^    name:' "$yaml" | head -n 10 | sed 's/^    name: //')
 else

@@ -35,24 +35,31 @@ static float normal(void)
     return (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
 }
 
-/* Hugging Face's T5 initialization scales (factor 1): N(0, fan_in^-0.5)-ish per tensor */
+/* Hugging Face's T5 initialization (_init_weights, factor 1): shared N(0,1); q N(0,(D dk)^-1/2);
+ * k, v, wi N(0, D^-1/2); o N(0, (H dk)^-1/2); wo N(0, F^-1/2); bias table N(0, D^-1/2); norms 1.
+ * lm_head: D^-1/2 (HF draws it N(0,1), which starts the loss near 70). */
 static void init_params(t5_model *m)
 {
     const t5_config *c = &m->cfg;
+    float D = (float)c->d_model, HD = (float)(c->num_heads * c->d_kv), F = (float)c->d_ff;
     for (int i = 0; i < m->nspecs; i++) {
-        const t5_tensor_spec *s = &m->specs[i];
+        const char *name = m->specs[i].name;
         float *p = m->params + m->offset[i];
-        size_t n = t5_numel(s);
-        float std = 1.0f;
-        if (strstr(s->name, "layer_norm")) {
+        size_t n = t5_numel(&m->specs[i]);
+        float std = 1.0f / sqrtf(D);
+        if (strstr(name, "layer_norm")) {
             for (size_t k = 0; k < n; k++)
                 p[k] = 1.0f;
             continue;
         }
-        if (s->ndim == 2 && !strstr(s->name, "shared") && !strstr(s->name, "relative_attention_bias"))
-            std = 1.0f / sqrtf((float)s->shape[1]);
-        if (strstr(s->name, "lm_head"))
-            std = 1.0f / sqrtf((float)c->d_model);
+        if (strstr(name, "shared"))
+            std = 1.0f;
+        else if (strstr(name, ".q.weight"))
+            std = 1.0f / sqrtf(D * c->d_kv);
+        else if (strstr(name, ".o.weight"))
+            std = 1.0f / sqrtf(HD);
+        else if (strstr(name, ".wo.weight"))
+            std = 1.0f / sqrtf(F);
         for (size_t k = 0; k < n; k++)
             p[k] = std * normal();
     }
@@ -115,9 +122,10 @@ int main(int argc, char **argv)
     }
     /* --pool 1 (default): the model's own pool splits the work, OpenBLAS runs one thread;
      * --pool 0: OpenBLAS's threads inside each product, the model's loops on one thread */
-    if (pool)
+    if (pool) {
         t5_set_threads(threads);
-    else
+        openblas_set_num_threads(1);
+    } else
         openblas_set_num_threads(threads);
     t5_set_ftz();
     t0_error err = {0};

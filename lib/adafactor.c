@@ -125,8 +125,18 @@ static void sumsq_task(void *ctx, int tid, long s, long e)
 {
     af_job *j = ctx;
     double acc = 0.0;
-    for (long i = s; i < e; i++)
-        acc += (double)j->x[i] * j->x[i];
+    /* eight float lanes (vectorizable) over blocks of 1024, each block added in double */
+    for (long b = s; b < e; b += 1024) {
+        long end = b + 1024 < e ? b + 1024 : e, i = b;
+        float lane[8] = {0};
+        for (; i + 8 <= end; i += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] += j->x[i + k] * j->x[i + k];
+        for (; i < end; i++)
+            lane[0] += j->x[i] * j->x[i];
+        for (int k = 0; k < 8; k++)
+            acc += lane[k];
+    }
     j->part[tid] = acc;
 }
 

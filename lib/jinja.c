@@ -95,24 +95,21 @@ pyval *r_tostr(render *r, pyval *v)
     if (v->type == PV_STR)
         return v;
     if (v->type == PV_UNDEFINED) {
-        if (r->strict)
+        if (STRICT_UNDEF(r, v))
             return undefined_error(r, v);
         return r_str(r, "", 0);
     }
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    if (pv_str_append(&b, v, r->err) < 0) {
-        pv_buf_free(&b);
-        return rfail(r, "value too large to print");
-    }
-    pyval *s = r_str(r, b.data ? b.data : "", b.len);
+    char small[256];
+    pv_buf b = {small, 0, sizeof small, J_MAX_SIZE, 0, 1}; /* short values need no malloc */
+    int rc = pv_str_append(&b, v, r->err);
+    pyval *s = rc < 0 ? rfail(r, "value too large to print") : r_str(r, b.data ? b.data : "", b.len);
     pv_buf_free(&b);
     return s;
 }
 
 int r_truthy(render *r, pyval *v)
 {
-    if (v->type == PV_UNDEFINED && r->strict) {
+    if (STRICT_UNDEF(r, v)) {
         undefined_error(r, v);
         return -1;
     }
@@ -141,13 +138,16 @@ static int set_var(render *r, size_t frame, const char *name, pyval *value)
             r->vars[i].value = value;
             return 0;
         }
-    if (r->nvars == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 32;
-        jvar *v = realloc(r->vars, cap * sizeof *v);
+    if (r->nvars == r->cap) { /* the first block lives on jinja_render's stack */
+        size_t cap = r->cap * 2;
+        jvar *v = r->vars_on_stack ? malloc(cap * sizeof *v) : realloc(r->vars, cap * sizeof *v);
         if (!v) {
             oom(r);
             return -1;
         }
+        if (r->vars_on_stack)
+            memcpy(v, r->vars, r->nvars * sizeof *v);
+        r->vars_on_stack = 0;
         r->vars = v;
         r->cap = cap;
     }
@@ -192,7 +192,7 @@ static int64_t range_count(const pyval *v)
     return a > b ? (int64_t)(((uint64_t)a - (uint64_t)b - 1) / (uint64_t)(-(s + 1) + 1) + 1) : 0;
 }
 
-static int count_iterations(render *r, size_t n)
+int r_work(render *r, size_t n)
 {
     r->iterations += n;
     if (r->iterations > J_MAX_ITER) {
@@ -206,7 +206,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
 {
     switch (v->type) {
     case PV_UNDEFINED:
-        if (r->strict) {
+        if (STRICT_UNDEF(r, v)) {
             undefined_error(r, v);
             return -1;
         }
@@ -235,7 +235,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
     case PV_STR: {
         size_t nc = v->u.str.ncp;
         pyval **out = pv_alloc(r->a, (nc + 1) * sizeof *out);
-        if (!out || count_iterations(r, nc) < 0) {
+        if (!out || r_work(r, nc) < 0) {
             if (!out)
                 oom(r);
             return -1;
@@ -254,7 +254,7 @@ int r_iterate(render *r, pyval *v, pyval ***items, size_t *n)
     }
     case PV_RANGE: {
         int64_t nc = range_count(v);
-        if (count_iterations(r, (size_t)nc) < 0)
+        if (r_work(r, (size_t)nc) < 0)
             return -1;
         pyval **out = pv_alloc(r->a, ((size_t)nc + 1) * sizeof *out);
         if (!out) {
@@ -360,12 +360,18 @@ int r_contains(render *r, pyval *c, pyval *item)
         return memmem(c->u.str.s, c->u.str.len, item->u.str.s, item->u.str.len) != NULL;
     case PV_LIST:
     case PV_TUPLE:
+        if (r_work(r, c->u.list.len) < 0) /* a scan counts against the work limit */
+            return -1;
         for (size_t i = 0; i < c->u.list.len; i++)
             if (pv_equal(c->u.list.items[i], item))
                 return 1;
         return 0;
     case PV_DICT:
     case PV_NAMESPACE:
+        if (item->type == PV_LIST || item->type == PV_DICT || item->type == PV_NAMESPACE) {
+            rfail(r, "unhashable type: '%s'", pv_type_name(item));
+            return -1;
+        }
         return pv_dict_find(c, item) != NULL;
     case PV_RANGE: {
         if (!is_num(item) || (item->type == PV_FLOAT && item->u.f != floor(item->u.f)))
@@ -381,7 +387,7 @@ int r_contains(render *r, pyval *c, pyval *item)
         return k >= 0 && k < n;
     }
     case PV_UNDEFINED:
-        if (r->strict) {
+        if (STRICT_UNDEF(r, c)) {
             undefined_error(r, c);
             return -1;
         }
@@ -394,11 +400,16 @@ int r_contains(render *r, pyval *c, pyval *item)
 
 /* ---------------- attribute and item access ---------------- */
 
-#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
+
+static int loop_fill(render *r, jloop *l, size_t want);
 
 static pyval *loop_attr(render *r, pyval *loopv, const char *name)
 {
     jloop *l = loopv->u.func.ptr;
+    int all = IS(name, "length") || IS(name, "revindex") || IS(name, "revindex0");
+    int next = IS(name, "last") || IS(name, "nextitem");
+    if ((all || next) && loop_fill(r, l, all ? SIZE_MAX : l->index + 2) < 0)
+        return NULL;
     int64_t i = (int64_t)l->index, n = (int64_t)l->len;
     if (IS(name, "index"))
         return pv_mk_int(r->a, i + 1);
@@ -474,7 +485,7 @@ static int slice_part(render *r, pyval *v, int64_t *out, int *given)
         return -1;
     }
     if (v->type != PV_INT && v->type != PV_BOOL)
-        return 1; /* TypeError: jinja2 turns it into undefined */
+        return 1;
     *out = pv_int_value(v);
     *given = 1;
     return 0;
@@ -506,33 +517,40 @@ static pyval *do_slice(render *r, pyval *obj, pyval *slice)
     pyval *parts[3] = {slice->u.list.items[0], slice->u.list.items[1], slice->u.list.items[2]};
     int64_t v[3] = {0, 0, 1};
     int given[3];
+    /* jinja2 compiles x[a:b] to plain Python subscription: errors are not softened */
+    if (obj->type == PV_UNDEFINED)
+        return undefined_error(r, obj);
+    if (obj->type == PV_DICT)
+        return rfail(r, "unhashable type: 'slice'");
+    if ((obj->type != PV_STR && obj->type != PV_LIST && obj->type != PV_TUPLE && obj->type != PV_RANGE) ||
+        (obj->type == PV_LIST && obj->kind != LK_LIST))
+        return rfail(r, "'%s' object is not subscriptable", pv_type_name(obj));
     for (int k = 0; k < 3; k++) {
         int rc = slice_part(r, parts[k], &v[k], &given[k]);
         if (rc < 0)
             return NULL;
         if (rc > 0)
-            return mk_undefined(r, "slice indices must be integers or None");
+            return rfail(r, "slice indices must be integers or None or have an __index__ method");
     }
     if (!given[2])
         v[2] = 1;
     if (v[2] == 0)
-        return mk_undefined(r, "slice step cannot be zero");
-    if (obj->type == PV_RANGE) {
-        pyval **items;
-        size_t n;
-        if (r_iterate(r, obj, &items, &n) < 0)
+        return rfail(r, "slice step cannot be zero");
+    if (obj->type == PV_RANGE) { /* a range slices to a range */
+        int64_t n, start = v[0], stop = v[1];
+        if (r_len(r, obj, &n) < 0)
             return NULL;
-        pyval *l = r_list(r, PV_LIST, 0);
-        if (!l)
-            return NULL;
-        l->u.list.items = items;
-        l->u.list.len = l->u.list.cap = n;
-        obj = l;
+        slice_indices(n, &start, given[0], &stop, given[1], v[2]);
+        pyval *out = pv_mk(r->a, PV_RANGE);
+        if (!out)
+            return oom(r);
+        int64_t a = obj->u.range.start, st = obj->u.range.step;
+        if (__builtin_mul_overflow(st, v[2], &out->u.range.step) ||
+            __builtin_add_overflow(a, start * st, &out->u.range.start) ||
+            __builtin_add_overflow(a, stop * st, &out->u.range.stop))
+            return rfail(r, "range slice too large");
+        return out;
     }
-    if (obj->type != PV_STR && obj->type != PV_LIST && obj->type != PV_TUPLE)
-        return mk_undefined(r, "'%s' object is not subscriptable", pv_type_name(obj));
-    if (obj->type == PV_LIST && obj->kind != LK_LIST)
-        return mk_undefined(r, "'%s' object is not subscriptable", pv_type_name(obj));
     int64_t n = obj->type == PV_STR ? (int64_t)obj->u.str.ncp : (int64_t)obj->u.list.len;
     int64_t start = v[0], stop = v[1], step = v[2];
     slice_indices(n, &start, given[0], &stop, given[1], step);
@@ -626,21 +644,41 @@ static pyval *repeat(render *r, pyval *seq, int64_t times)
     if (seq->type == PV_STR) {
         if (times > 0 && seq->u.str.len > J_MAX_SIZE / (uint64_t)times)
             return rfail(r, "string too long");
-        pv_buf b = {0};
-        for (int64_t i = 0; i < times; i++)
-            pv_buf_append(&b, seq->u.str.s, seq->u.str.len);
-        pyval *s = b.failed ? oom(r) : r_str(r, b.data ? b.data : "", b.len);
-        pv_buf_free(&b);
+        if (seq->u.str.len == 0)
+            times = 0;
+        size_t unit = seq->u.str.len, total = unit * (size_t)times;
+        pyval *s = pv_alloc(r->a, sizeof(pyval) + total + 1);
+        if (!s)
+            return oom(r);
+        char *d = (char *)(s + 1);
+        if (total) { /* doubling copies: a few memcpy calls however many repetitions */
+            memcpy(d, seq->u.str.s, unit);
+            for (size_t done = unit; done < total;) {
+                size_t n = done < total - done ? done : total - done;
+                memcpy(d + done, d, n);
+                done += n;
+            }
+        }
+        d[total] = '\0';
+        s->type = PV_STR;
+        s->immortal = 1;
+        s->ascii = seq->ascii;
+        s->u.str.s = d;
+        s->u.str.len = total;
+        s->u.str.ncp = seq->u.str.ncp * (size_t)times;
         return s;
     }
+    if (seq->u.list.len == 0) /* () * 10**9 is () at once, not a billion empty copies */
+        times = 0;
     if (times > 0 && seq->u.list.len > J_MAX_SIZE / sizeof(pyval *) / (uint64_t)times)
         return rfail(r, "list too long");
     pyval *out = r_list(r, seq->type, seq->u.list.len * (size_t)times);
     if (!out)
         return NULL;
-    for (int64_t i = 0; i < times; i++)
-        for (size_t k = 0; k < seq->u.list.len; k++)
-            out->u.list.items[out->u.list.len++] = seq->u.list.items[k];
+    for (int64_t i = 0; i < times; i++) {
+        memcpy(out->u.list.items + out->u.list.len, seq->u.list.items, seq->u.list.len * sizeof(pyval *));
+        out->u.list.len += seq->u.list.len;
+    }
     return out;
 }
 
@@ -823,12 +861,18 @@ static pyval *eval(render *r, jnode *n);
 
 static int eval_args(render *r, jnode *n, jargs *args)
 {
-    memset(args, 0, sizeof *args);
-    if (n->nargs == 0)
-        return 0;
-    args->pos = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
-    args->kwvals = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
-    args->kwnames = pv_alloc(r->a, (size_t)n->nargs * sizeof(char *));
+    args->npos = args->nkw = 0;
+    if (n->nargs <= JARGS_INLINE) {
+        args->pos = args->pos_buf;
+        args->kwvals = args->kwval_buf;
+        args->kwnames = args->kwname_buf;
+        if (n->nargs == 0)
+            return 0;
+    } else {
+        args->pos = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
+        args->kwvals = pv_alloc(r->a, (size_t)n->nargs * sizeof(pyval *));
+        args->kwnames = pv_alloc(r->a, (size_t)n->nargs * sizeof(char *));
+    }
     if (!args->pos || !args->kwvals || !args->kwnames) {
         oom(r);
         return -1;
@@ -857,8 +901,12 @@ static pyval *eval_compare(render *r, jnode *n)
         if (!right)
             return NULL;
         int ok, cmp;
-        if (r->strict && (left->type == PV_UNDEFINED || right->type == PV_UNDEFINED))
-            return undefined_error(r, left->type == PV_UNDEFINED ? left : right);
+        if (STRICT_UNDEF(r, left) || STRICT_UNDEF(r, right))
+            return undefined_error(r, STRICT_UNDEF(r, left) ? left : right);
+        if ((left->type == PV_LIST || left->type == PV_TUPLE) && r_work(r, left->u.list.len) < 0)
+            return NULL; /* comparing containers scans them */
+        if (left->type == PV_DICT && r_work(r, left->u.dict.len * left->u.dict.len) < 0)
+            return NULL;
         switch (n->ops[i]) {
         case OP_EQ: ok = pv_equal(left, right); break;
         case OP_NE: ok = !pv_equal(left, right); break;
@@ -1028,7 +1076,10 @@ static pyval *eval_inner(render *r, jnode *n)
             return eval(r, n->b);
         if (n->c)
             return eval(r, n->c);
-        return mk_undefined(r, "the inline if-expression evaluated to false and no else section was defined");
+        pyval *u = mk_undefined(r, "the inline if-expression evaluated to false and no else section was defined");
+        if (u)
+            u->kind = 1; /* jinja2 uses the plain Undefined here, even in strict mode */
+        return u;
     }
     default: return rfail(r, "cannot evaluate this node");
     }
@@ -1092,39 +1143,82 @@ static size_t frame_base(render *r)
     return r->nvars;
 }
 
-static int exec_for(render *r, jnode *n, size_t frame)
+/* Filtered loops (for x in y if c) test items lazily, as jinja2's generator does: the
+ * condition of an item runs just before its iteration, or earlier when loop.nextitem,
+ * loop.last or loop.length looks ahead. Keeps testing raw items until `want` are kept. */
+static int loop_fill(render *r, jloop *l, size_t want)
+{
+    /* The condition sees the scope the loop started in (an enclosing loop's `loop`, not
+     * this one's): variables of the current iteration are set aside while it runs. */
+    size_t saved_n = r->nvars, hidden = saved_n - l->outer_nvars;
+    jvar *saved = NULL;
+    if (!l->done && l->len < want && hidden) {
+        saved = pv_alloc(r->a, hidden * sizeof *saved);
+        if (!saved) {
+            oom(r);
+            return -1;
+        }
+        memcpy(saved, r->vars + l->outer_nvars, hidden * sizeof *saved);
+        r->nvars = l->outer_nvars;
+    }
+    int rc = 0;
+    while (!l->done && l->len < want) {
+        if (l->pos >= l->nraw) {
+            l->done = 1;
+            break;
+        }
+        pyval *item = l->raw[l->pos++];
+        size_t base = frame_base(r);
+        if (r_work(r, 1) < 0 || assign(r, base, l->target, item) < 0) {
+            rc = -1;
+            break;
+        }
+        pyval *c = eval(r, l->cond);
+        int t = c ? r_truthy(r, c) : -1;
+        r->nvars = base;
+        if (t < 0) {
+            rc = -1;
+            break;
+        }
+        if (t)
+            l->items[l->len++] = item;
+    }
+    if (saved) { /* capacity already held saved_n entries */
+        memcpy(r->vars + l->outer_nvars, saved, hidden * sizeof *saved);
+        r->nvars = saved_n;
+    }
+    return rc;
+}
+
+static int exec_for(render *r, jnode *n)
 {
     pyval *seq = eval(r, n->b);
     pyval **items;
     size_t count;
     if (!seq || r_iterate(r, seq, &items, &count) < 0)
         return -1;
-    if (n->nargs) { /* for x in y if cond: filter first, loop.length counts what is kept */
-        pyval **kept = pv_alloc(r->a, (count + 1) * sizeof *kept);
-        size_t nk = 0;
-        if (!kept) {
+    jloop state;
+    memset(&state, 0, sizeof state);
+    state.outer_nvars = r->nvars;
+    if (n->nargs) {
+        state.raw = items;
+        state.nraw = count;
+        state.cond = n->args[0];
+        state.target = n->a;
+        state.items = pv_alloc(r->a, (count + 1) * sizeof(pyval *));
+        if (!state.items) {
             oom(r);
             return -1;
         }
-        for (size_t i = 0; i < count; i++) {
-            size_t base = frame_base(r);
-            if (count_iterations(r, 1) < 0 || assign(r, base, n->a, items[i]) < 0)
-                return -1;
-            pyval *c = eval(r, n->args[0]);
-            int t = c ? r_truthy(r, c) : -1;
-            r->nvars = base;
-            if (t < 0)
-                return -1;
-            if (t)
-                kept[nk++] = items[i];
-        }
-        items = kept;
-        count = nk;
+    } else {
+        state.items = items;
+        state.len = count;
+        state.done = 1;
     }
-    (void)frame;
-    if (count == 0)
+    if (loop_fill(r, &state, 1) < 0)
+        return -1;
+    if (state.len == 0)
         return exec_body(r, n->d);
-    jloop state = {items, count, 0};
     pyval *loopv = pv_mk(r->a, PV_FUNC);
     if (!loopv) {
         oom(r);
@@ -1134,11 +1228,15 @@ static int exec_for(render *r, jnode *n, size_t frame)
     loopv->u.func.ptr = &state;
     loopv->u.func.name = "loop";
     size_t saved_frame = r->frame;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0;; i++) {
+        if (loop_fill(r, &state, i + 1) < 0)
+            return -1;
+        if (i >= state.len)
+            break;
         size_t base = frame_base(r);
         state.index = i;
         r->frame = base;
-        if (count_iterations(r, 1) < 0 || assign(r, base, n->a, items[i]) < 0 ||
+        if ((!n->nargs && r_work(r, 1) < 0) || assign(r, base, n->a, state.items[i]) < 0 ||
             set_var(r, base, r->loop_name, loopv) < 0)
             return -1;
         int rc = exec_body(r, n->c);
@@ -1155,7 +1253,7 @@ static int output(render *r, pyval *v)
     if (v->type == PV_STR)
         return pv_buf_append(&r->out, v->u.str.s, v->u.str.len) < 0 ? (rfail(r, "output too large"), -1) : 0;
     if (v->type == PV_UNDEFINED) {
-        if (r->strict) {
+        if (STRICT_UNDEF(r, v)) {
             undefined_error(r, v);
             return -1;
         }
@@ -1189,7 +1287,7 @@ static int exec_node(render *r, jnode *n)
             return -1;
         return exec_body(r, t ? n->b : n->c);
     }
-    case N_FOR: return exec_for(r, n, frame_base(r));
+    case N_FOR: return exec_for(r, n);
     case N_SET: {
         pyval *v = eval(r, n->b);
         return v ? assign(r, r->frame, n->a, v) : -1;
@@ -1231,11 +1329,18 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     t0_error_clear(&local);
     r.err = err ? err : &local;
     t0_error_clear(r.err);
-    r.a = pv_arena_new();
+    _Alignas(16) unsigned char first_chunk[8192]; /* most renders allocate nothing else */
+    jvar first_vars[32];
+    r.vars = first_vars;
+    r.cap = 32;
+    r.vars_on_stack = 1;
+    r.a = pv_arena_on_stack(first_chunk, sizeof first_chunk);
     r.ctx = context && context->type == PV_DICT ? context : NULL;
     r.rng = opt ? opt->seed : 0;
     r.strict = opt ? opt->strict : 0;
     r.out.limit = J_MAX_SIZE;
+    r.out.data = malloc(512); /* typical prompts fit without regrowing */
+    r.out.cap = r.out.data ? 512 : 0;
     r.loop_name = t->loop_name;
     *out = NULL;
     if (out_len)
@@ -1246,7 +1351,8 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     if (rc == 0 && pv_buf_append(&r.out, "", 0) < 0)
         rc = (rfail(&r, "output too large"), -1);
     pv_arena_free(r.a);
-    free(r.vars);
+    if (!r.vars_on_stack)
+        free(r.vars);
     if (rc < 0) {
         pv_buf_free(&r.out);
         if (r.err->status == T0_OK)

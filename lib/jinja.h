@@ -7,7 +7,7 @@
  * an attribute or item of it, or calling it, is an error), globals range, dict, namespace,
  * zip; filters (jinja2's) abs attr batch capitalize count d default first float format
  * int join last length list lower map max min random reject rejectattr replace round
- * select selectattr slice sort string sum title trim truncate unique upper wordcount,
+ * reverse select selectattr slice sort string sum title trim truncate unique upper wordcount,
  * (promptsource's) choice most_frequent highlight; jinja2's tests.
  * Parse once, render many times: a jinja_template is read-only while rendering, so one
  * template may be rendered from several threads at once (each render has its own arena).
@@ -23,11 +23,23 @@
  * and returns seq[draw % len(seq)] (len in items; in code points for a str). An empty
  * sequence takes no draw (choice: error, as Python's random.choice; random: undefined, as
  * jinja2's). Draws are taken in the order jinja2 evaluates the calls (document order,
- * loops in iteration order). tests/reference/prng.py is the same rule in Python.
+ * loops in iteration order). tests/reference/prng.py is the same rule in Python; a Python
+ * reference must register its choice/random filters with @jinja2.pass_context, or jinja2
+ * folds `["a", "b"] | choice` at compile time and draws before the render does.
+ *
+ * DIFFERENCES FROM PYTHON (each an error where Python would go on, unless noted): integers
+ * are int64 (overflow is an error; JSON big ints print and compare but do no arithmetic);
+ * a call that would modify the context (example_list.append) is an error; complex results
+ * ((-1) ** 0.5) are an error; str.format takes {} {0} {name} with a simple format spec;
+ * generators and bound methods print as "<generator object>" / "<built-in method NAME>"
+ * (Python prints an address); macros, call/filter blocks, include/extends, recursive loops
+ * and star arguments in calls are not supported (a syntax error), nor is loop.changed.
  *
  * LIMITS (bad input never crashes or hangs; each is an error with a message): template
- * nesting and expression depth 200, value nesting 200, 10,000,000 loop iterations a render,
- * 64 MiB of output, 64 MiB for any one string or list made while rendering.
+ * nesting and expression depth 200, value nesting 200, 10,000,000 units of work a render
+ * (loop iterations, plus items scanned by `in`, unique, most_frequent, list.index and
+ * container comparisons), 64 MiB of output, 64 MiB for any one string or list made while
+ * rendering.
  */
 #ifndef T0_JINJA_H
 #define T0_JINJA_H

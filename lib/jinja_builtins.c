@@ -1,5 +1,5 @@
 /* jinja_builtins.c: jinja2's filters and tests, promptsource's filters, the globals
- * (range, dict, namespace, zip) and the Python str/list/dict methods templates call. */
+ * (range, dict, namespace, zip) and the list/dict methods templates call (str: jinja_str.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,960 +9,6 @@
 #include <strings.h>
 
 #include "jinja_internal.h"
-
-/* ---------------- small helpers ---------------- */
-
-/* Name dispatch: compare the first byte before calling strcmp (filters are hot). */
-#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit)))
-
-static pyval *mkint(render *r, int64_t i)
-{
-    pyval *v = pv_mk_int(r->a, i);
-    return v ? v : rfail(r, "out of memory");
-}
-
-static pyval *mkfloat(render *r, double f)
-{
-    pyval *v = pv_mk_float(r->a, f);
-    return v ? v : rfail(r, "out of memory");
-}
-
-static pyval *buf_to_str(render *r, pv_buf *b)
-{
-    pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->data ? b->data : "", b->len);
-    pv_buf_free(b);
-    return s;
-}
-
-static pyval *undef(render *r, const char *msg)
-{
-    pyval *v = pv_mk_undefined(r->a, msg, strlen(msg));
-    return v ? v : rfail(r, "out of memory");
-}
-
-/* Binds call arguments to parameter slots; a last parameter "*" collects the remaining
- * positional arguments into a tuple. */
-static int bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots)
-{
-    int np = 0, star = 0;
-    while (params[np]) {
-        if (!strcmp(params[np], "*"))
-            star = 1;
-        np++;
-    }
-    int fixed = star ? np - 1 : np;
-    for (int i = 0; i < np; i++)
-        slots[i] = NULL;
-    for (int i = 0; i < a->npos; i++) {
-        if (i < fixed) {
-            slots[i] = a->pos[i];
-        } else if (star) {
-            if (!slots[fixed] && !(slots[fixed] = r_list(r, PV_TUPLE, 0)))
-                return -1;
-            if (r_push(r, slots[fixed], a->pos[i]) < 0)
-                return -1;
-        } else {
-            rfail(r, "%s() takes at most %d arguments (%d given)", fname, fixed, a->npos);
-            return -1;
-        }
-    }
-    for (int k = 0; k < a->nkw; k++) {
-        int found = 0;
-        for (int i = 0; i < fixed; i++)
-            if (!strcmp(params[i], a->kwnames[k])) {
-                if (slots[i]) {
-                    rfail(r, "%s() got multiple values for argument '%s'", fname, params[i]);
-                    return -1;
-                }
-                slots[i] = a->kwvals[k];
-                found = 1;
-            }
-        if (!found) {
-            rfail(r, "%s() got an unexpected keyword argument '%s'", fname, a->kwnames[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int need_int(render *r, pyval *v, const char *what, int64_t *out)
-{
-    if (v->type == PV_UNDEFINED) {
-        rfail(r, "%s", v->u.str.s);
-        return -1;
-    }
-    if ((v->type != PV_INT && v->type != PV_BOOL) || v->big) {
-        rfail(r, "%s: '%s' object cannot be interpreted as an integer", what, pv_type_name(v));
-        return -1;
-    }
-    *out = pv_int_value(v);
-    return 0;
-}
-
-static pyval *need_str(render *r, pyval *v, const char *what)
-{
-    if (v->type == PV_STR)
-        return v;
-    if (v->type == PV_UNDEFINED)
-        return rfail(r, "%s", v->u.str.s);
-    return rfail(r, "%s: must be str, not %s", what, pv_type_name(v));
-}
-
-/* ---------------- str operations ---------------- */
-
-typedef struct {
-    uint32_t *cp;
-    size_t n;
-} cps;
-
-static int to_cps(render *r, const pyval *s, cps *out)
-{
-    out->n = s->u.str.ncp;
-    out->cp = pv_alloc(r->a, (out->n + 1) * sizeof(uint32_t));
-    if (!out->cp) {
-        rfail(r, "out of memory");
-        return -1;
-    }
-    size_t off = 0;
-    for (size_t i = 0; i < out->n; i++)
-        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &out->cp[i]);
-    return 0;
-}
-
-static int cp_in(uint32_t c, const cps *set)
-{
-    if (!set)
-        return ju_isspace(c);
-    for (size_t i = 0; i < set->n; i++)
-        if (set->cp[i] == c)
-            return 1;
-    return 0;
-}
-
-/* strip: which = 1 left, 2 right, 3 both; chars NULL/None = whitespace */
-static pyval *str_strip(render *r, pyval *s, pyval *chars, int which)
-{
-    cps set, *setp = NULL;
-    if (chars && chars->type != PV_NONE) {
-        if (!need_str(r, chars, "strip arg") || to_cps(r, chars, &set) < 0)
-            return NULL;
-        setp = &set;
-    }
-    const char *p = s->u.str.s;
-    size_t b = 0, e = s->u.str.len;
-    uint32_t c;
-    if (which & 1)
-        while (b < e) {
-            size_t k = ju_decode(p + b, e - b, &c);
-            if (!cp_in(c, setp))
-                break;
-            b += k;
-        }
-    if (which & 2)
-        while (e > b) {
-            size_t st = e - 1;
-            while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
-                st--;
-            ju_decode(p + st, e - st, &c);
-            if (!cp_in(c, setp))
-                break;
-            e = st;
-        }
-    if (b == 0 && e == s->u.str.len)
-        return s;
-    return r_str(r, p + b, e - b);
-}
-
-static pyval *str_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title 4 swapcase */
-{
-    if (s->ascii && mode <= 1) {
-        pyval *o = r_str(r, s->u.str.s, s->u.str.len);
-        if (!o)
-            return NULL;
-        for (size_t i = 0; i < o->u.str.len; i++) {
-            char c = o->u.str.s[i];
-            if (mode == 0 && c >= 'A' && c <= 'Z')
-                o->u.str.s[i] = (char)(c + 32);
-            else if (mode == 1 && c >= 'a' && c <= 'z')
-                o->u.str.s[i] = (char)(c - 32);
-        }
-        return o;
-    }
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    size_t off = 0;
-    int prev_cased = 0, first = 1;
-    while (off < s->u.str.len) {
-        uint32_t c;
-        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-        switch (mode) {
-        case 0: ju_append_lower(&b, c); break;
-        case 1: ju_append_upper(&b, c); break;
-        case 2:
-            if (first)
-                ju_append_title(&b, c);
-            else
-                ju_append_lower(&b, c);
-            break;
-        case 3:
-            if (prev_cased)
-                ju_append_lower(&b, c);
-            else
-                ju_append_title(&b, c);
-            prev_cased = ju_iscased(c);
-            break;
-        }
-        first = 0;
-    }
-    return buf_to_str(r, &b);
-}
-
-static pyval *str_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
-{
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    const char *p = s->u.str.s;
-    size_t len = s->u.str.len, i = 0;
-    if (old->u.str.len == 0) { /* Python inserts `new` around every character */
-        int64_t done = 0;
-        while (1) {
-            if (count < 0 || done < count) {
-                pv_buf_append(&b, new->u.str.s, new->u.str.len);
-                done++;
-            }
-            if (i >= len)
-                break;
-            uint32_t c;
-            size_t k = ju_decode(p + i, len - i, &c);
-            pv_buf_append(&b, p + i, k);
-            i += k;
-            if (b.failed)
-                break;
-        }
-        return buf_to_str(r, &b);
-    }
-    int64_t done = 0;
-    while (i <= len) {
-        const char *hit = (count < 0 || done < count) ? memmem(p + i, len - i, old->u.str.s, old->u.str.len) : NULL;
-        if (!hit) {
-            pv_buf_append(&b, p + i, len - i);
-            break;
-        }
-        pv_buf_append(&b, p + i, (size_t)(hit - (p + i)));
-        pv_buf_append(&b, new->u.str.s, new->u.str.len);
-        i = (size_t)(hit - p) + old->u.str.len;
-        done++;
-    }
-    return buf_to_str(r, &b);
-}
-
-/* Python str.split / rsplit (rsplit only with maxsplit honoured from the right). */
-static pyval *str_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_right)
-{
-    pyval *out = r_list(r, PV_LIST, 0);
-    if (!out)
-        return NULL;
-    const char *p = s->u.str.s;
-    size_t len = s->u.str.len;
-    if (!sep || sep->type == PV_NONE) {
-        /* runs of whitespace; collect all words then re-join the tail past maxsplit */
-        size_t i = 0;
-        size_t starts[2];
-        (void)starts;
-        if (from_right && maxsplit >= 0) {
-            /* split from the right: walk backwards */
-            size_t e = len;
-            pyval *rev = r_list(r, PV_LIST, 0);
-            if (!rev)
-                return NULL;
-            int64_t done = 0;
-            while (1) {
-                while (e > 0) {
-                    size_t st = e - 1;
-                    while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
-                        st--;
-                    uint32_t c;
-                    ju_decode(p + st, e - st, &c);
-                    if (!ju_isspace(c))
-                        break;
-                    e = st;
-                }
-                if (e == 0)
-                    break;
-                if (done == maxsplit) {
-                    pyval *w = r_str(r, p, e);
-                    if (!w || r_push(r, rev, w) < 0)
-                        return NULL;
-                    break;
-                }
-                size_t st = e;
-                while (st > 0) {
-                    size_t q = st - 1;
-                    while (q > 0 && ((unsigned char)p[q] & 0xC0) == 0x80)
-                        q--;
-                    uint32_t c;
-                    ju_decode(p + q, st - q, &c);
-                    if (ju_isspace(c))
-                        break;
-                    st = q;
-                }
-                pyval *w = r_str(r, p + st, e - st);
-                if (!w || r_push(r, rev, w) < 0)
-                    return NULL;
-                done++;
-                e = st;
-            }
-            for (size_t k = rev->u.list.len; k-- > 0;)
-                if (r_push(r, out, rev->u.list.items[k]) < 0)
-                    return NULL;
-            return out;
-        }
-        int64_t done = 0;
-        while (1) {
-            uint32_t c;
-            while (i < len) {
-                size_t k = ju_decode(p + i, len - i, &c);
-                if (!ju_isspace(c))
-                    break;
-                i += k;
-            }
-            if (i >= len)
-                break;
-            if (maxsplit >= 0 && done == maxsplit) {
-                size_t e = len; /* the rest, right-stripped */
-                while (e > i) {
-                    size_t st = e - 1;
-                    while (st > i && ((unsigned char)p[st] & 0xC0) == 0x80)
-                        st--;
-                    ju_decode(p + st, e - st, &c);
-                    if (!ju_isspace(c))
-                        break;
-                    e = st;
-                }
-                pyval *w = r_str(r, p + i, e - i);
-                if (!w || r_push(r, out, w) < 0)
-                    return NULL;
-                break;
-            }
-            size_t st = i;
-            while (i < len) {
-                size_t k = ju_decode(p + i, len - i, &c);
-                if (ju_isspace(c))
-                    break;
-                i += k;
-            }
-            pyval *w = r_str(r, p + st, i - st);
-            if (!w || r_push(r, out, w) < 0)
-                return NULL;
-            done++;
-        }
-        return out;
-    }
-    if (!need_str(r, sep, "split separator"))
-        return NULL;
-    if (sep->u.str.len == 0)
-        return rfail(r, "empty separator");
-    const char *sp = sep->u.str.s;
-    size_t sl = sep->u.str.len;
-    if (from_right && maxsplit >= 0) {
-        pyval *rev = r_list(r, PV_LIST, 0);
-        if (!rev)
-            return NULL;
-        size_t e = len;
-        int64_t done = 0;
-        while (done < maxsplit) {
-            const char *hit = NULL;
-            for (size_t k = e; k >= sl; k--)
-                if (memcmp(p + k - sl, sp, sl) == 0) {
-                    hit = p + k - sl;
-                    break;
-                }
-            if (!hit)
-                break;
-            pyval *w = r_str(r, hit + sl, (size_t)(p + e - (hit + sl)));
-            if (!w || r_push(r, rev, w) < 0)
-                return NULL;
-            e = (size_t)(hit - p);
-            done++;
-        }
-        pyval *w = r_str(r, p, e);
-        if (!w || r_push(r, out, w) < 0)
-            return NULL;
-        for (size_t k = rev->u.list.len; k-- > 0;)
-            if (r_push(r, out, rev->u.list.items[k]) < 0)
-                return NULL;
-        return out;
-    }
-    size_t i = 0;
-    int64_t done = 0;
-    while (1) {
-        const char *hit = (maxsplit < 0 || done < maxsplit) ? memmem(p + i, len - i, sp, sl) : NULL;
-        size_t e = hit ? (size_t)(hit - p) : len;
-        pyval *w = r_str(r, p + i, e - i);
-        if (!w || r_push(r, out, w) < 0)
-            return NULL;
-        if (!hit)
-            break;
-        i = e + sl;
-        done++;
-    }
-    return out;
-}
-
-/* Python str.find with optional start/end in code points; returns code point index or -1. */
-static int64_t str_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int rev)
-{
-    int64_t n = (int64_t)s->u.str.ncp, b = 0, e = n;
-    if (start && start->type != PV_NONE && need_int(r, start, "find", &b) < 0)
-        return -2;
-    if (end && end->type != PV_NONE && need_int(r, end, "find", &e) < 0)
-        return -2;
-    if (b < 0 && (b += n) < 0)
-        b = 0;
-    if (e < 0 && (e += n) < 0)
-        e = 0;
-    if (e > n)
-        e = n;
-    if (b > e)
-        return -1;
-    size_t ob = ju_offset(s, (size_t)b), oe = ju_offset(s, (size_t)e);
-    const char *p = s->u.str.s, *hit = NULL;
-    if (!rev) {
-        hit = sub->u.str.len == 0 ? p + ob : memmem(p + ob, oe - ob, sub->u.str.s, sub->u.str.len);
-    } else {
-        for (size_t k = oe; k >= ob + sub->u.str.len; k--) {
-            if (memcmp(p + k - sub->u.str.len, sub->u.str.s, sub->u.str.len) == 0) {
-                hit = p + k - sub->u.str.len;
-                break;
-            }
-            if (k == 0)
-                break;
-        }
-    }
-    if (!hit)
-        return -1;
-    return (int64_t)ju_count(p, (size_t)(hit - p));
-}
-
-static int str_affix(render *r, pyval *s, pyval *fix, int end, int *ok)
-{
-    *ok = 0;
-    if (fix->type == PV_TUPLE) {
-        for (size_t i = 0; i < fix->u.list.len; i++) {
-            int one;
-            if (str_affix(r, s, fix->u.list.items[i], end, &one) < 0)
-                return -1;
-            if (one) {
-                *ok = 1;
-                return 0;
-            }
-        }
-        return 0;
-    }
-    if (!need_str(r, fix, end ? "endswith" : "startswith"))
-        return -1;
-    size_t n = fix->u.str.len;
-    if (n > s->u.str.len)
-        return 0;
-    *ok = memcmp(end ? s->u.str.s + s->u.str.len - n : s->u.str.s, fix->u.str.s, n) == 0;
-    return 0;
-}
-
-static pyval *str_join(render *r, pyval *sep, pyval *seq, int convert)
-{
-    pyval **items;
-    size_t n;
-    if (r_iterate(r, seq, &items, &n) < 0)
-        return NULL;
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    for (size_t i = 0; i < n; i++) {
-        pyval *s = items[i];
-        if (convert) {
-            if (!(s = r_tostr(r, s))) {
-                pv_buf_free(&b);
-                return NULL;
-            }
-        } else if (s->type != PV_STR) {
-            pv_buf_free(&b);
-            return rfail(r, "sequence item %zu: expected str instance, %s found", i, pv_type_name(s));
-        }
-        if (i)
-            pv_buf_append(&b, sep->u.str.s, sep->u.str.len);
-        pv_buf_append(&b, s->u.str.s, s->u.str.len);
-    }
-    return buf_to_str(r, &b);
-}
-
-/* ---------------- number parsing (Python int() and float() of a str) ---------------- */
-
-static int clean_number(const pyval *s, char *buf, size_t cap)
-{
-    const char *p = s->u.str.s;
-    size_t b = 0, e = s->u.str.len, n = 0;
-    uint32_t c;
-    while (b < e) {
-        size_t k = ju_decode(p + b, e - b, &c);
-        if (!ju_isspace(c))
-            break;
-        b += k;
-    }
-    while (e > b) {
-        size_t st = e - 1;
-        while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
-            st--;
-        ju_decode(p + st, e - st, &c);
-        if (!ju_isspace(c))
-            break;
-        e = st;
-    }
-    for (size_t i = b; i < e; i++) {
-        if (p[i] == '_') { /* allowed only between digits */
-            if (i == b || i + 1 >= e || !(p[i - 1] >= '0' && p[i - 1] <= '9') || !(p[i + 1] >= '0' && p[i + 1] <= '9'))
-                return -1;
-            continue;
-        }
-        if ((unsigned char)p[i] >= 0x80 || n + 1 >= cap)
-            return -1;
-        buf[n++] = p[i];
-    }
-    buf[n] = '\0';
-    return n ? 0 : -1;
-}
-
-static int parse_pyint(const pyval *s, int64_t *out)
-{
-    char buf[64];
-    if (clean_number(s, buf, sizeof buf) < 0)
-        return -1;
-    const char *q = buf;
-    if (*q == '+' || *q == '-')
-        q++;
-    if (!*q)
-        return -1;
-    for (const char *k = q; *k; k++)
-        if (*k < '0' || *k > '9')
-            return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno)
-        return -2;
-    *out = v;
-    return 0;
-}
-
-static int parse_pyfloat(const pyval *s, double *out)
-{
-    char buf[512];
-    if (clean_number(s, buf, sizeof buf) < 0)
-        return -1;
-    const char *q = buf;
-    if (*q == '+' || *q == '-')
-        q++;
-    if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity") || !strcasecmp(q, "nan")) {
-        double v = tolower((unsigned char)q[0]) == 'n' ? NAN : INFINITY;
-        *out = buf[0] == '-' ? -v : v;
-        return 0;
-    }
-    int digits = 0;
-    for (const char *k = q; *k; k++) {
-        if (*k >= '0' && *k <= '9')
-            digits = 1;
-        else if (!strchr(".eE+-", *k))
-            return -1;
-    }
-    if (!digits)
-        return -1;
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* ---------------- printf-style formatting: "..." % args ---------------- */
-
-static pyval *to_int_for_format(render *r, pyval *v, char conv)
-{
-    if (v->type == PV_FLOAT) {
-        if (!isfinite(v->u.f))
-            return rfail(r, "cannot convert float infinity or nan to integer");
-        if (conv != 'd' && conv != 'i')
-            return rfail(r, "%%%c format: an integer is required, not float", conv);
-        if (fabs(v->u.f) >= 9.2e18)
-            return rfail(r, "integer too large");
-        return mkint(r, (int64_t)v->u.f);
-    }
-    if ((v->type == PV_INT || v->type == PV_BOOL) && !v->big)
-        return v;
-    if (v->type == PV_UNDEFINED)
-        return rfail(r, "%s", v->u.str.s);
-    return rfail(r, "%%%c format: a real number is required, not %s", conv, pv_type_name(v));
-}
-
-static void pad_append(pv_buf *b, const char *s, size_t len, int64_t width, int left)
-{
-    int64_t n = (int64_t)ju_count(s, len);
-    if (!left)
-        for (int64_t i = n; i < width; i++)
-            pv_buf_append(b, " ", 1);
-    pv_buf_append(b, s, len);
-    if (left)
-        for (int64_t i = n; i < width; i++)
-            pv_buf_append(b, " ", 1);
-}
-
-pyval *b_str_format(render *r, pyval *fmt, pyval *args)
-{
-    pyval **items = &args;
-    size_t nitems = 1, used = 0;
-    int mapping = args->type == PV_DICT;
-    if (args->type == PV_TUPLE) {
-        items = args->u.list.items;
-        nitems = args->u.list.len;
-    }
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
-    while (p < end) {
-        const char *pct = memchr(p, '%', (size_t)(end - p));
-        if (!pct) {
-            pv_buf_append(&b, p, (size_t)(end - p));
-            break;
-        }
-        pv_buf_append(&b, p, (size_t)(pct - p));
-        p = pct + 1;
-        pyval *arg = NULL;
-        if (p < end && *p == '(') {
-            const char *close = memchr(p, ')', (size_t)(end - p));
-            if (!close || !mapping) {
-                pv_buf_free(&b);
-                return rfail(r, close ? "format requires a mapping" : "incomplete format key");
-            }
-            arg = pv_dict_find_str(args, p + 1, (size_t)(close - p - 1));
-            if (!arg) {
-                pv_buf_free(&b);
-                return rfail(r, "KeyError: '%.*s'", (int)(close - p - 1), p + 1);
-            }
-            p = close + 1;
-        }
-        char flags[8];
-        int nf = 0;
-        while (p < end && strchr("-+ #0", *p) && nf < 6)
-            flags[nf++] = *p++;
-        flags[nf] = '\0';
-        int64_t width = -1, prec = -1;
-        if (p < end && *p == '*') {
-            pv_buf_free(&b);
-            return rfail(r, "'*' in format strings is not supported");
-        }
-        while (p < end && *p >= '0' && *p <= '9')
-            width = (width < 0 ? 0 : width) * 10 + (*p++ - '0');
-        if (p < end && *p == '.') {
-            p++;
-            prec = 0;
-            while (p < end && *p >= '0' && *p <= '9')
-                prec = prec * 10 + (*p++ - '0');
-        }
-        while (p < end && (*p == 'l' || *p == 'h' || *p == 'L'))
-            p++;
-        if (width > 100000 || prec > 100000) {
-            pv_buf_free(&b);
-            return rfail(r, "format width too large");
-        }
-        if (p >= end) {
-            pv_buf_free(&b);
-            return rfail(r, "incomplete format");
-        }
-        char conv = *p++;
-        if (conv == '%') {
-            pv_buf_append(&b, "%", 1);
-            continue;
-        }
-        if (!arg) {
-            if (mapping) {
-                arg = args;
-            } else {
-                if (used >= nitems) {
-                    pv_buf_free(&b);
-                    return rfail(r, "not enough arguments for format string");
-                }
-                arg = items[used++];
-            }
-        }
-        int left = strchr(flags, '-') != NULL;
-        char cfmt[48], tmp[512];
-        if (conv == 's' || conv == 'r' || conv == 'a') {
-            pyval *s;
-            if (conv == 's') {
-                s = r_tostr(r, arg);
-            } else {
-                pv_buf rb = {0};
-                rb.limit = J_MAX_SIZE;
-                if (pv_repr_append(&rb, arg, r->err) < 0) {
-                    pv_buf_free(&rb);
-                    pv_buf_free(&b);
-                    return rfail(r, "value too large");
-                }
-                s = buf_to_str(r, &rb);
-            }
-            if (!s) {
-                pv_buf_free(&b);
-                return NULL;
-            }
-            size_t len = s->u.str.len;
-            if (prec >= 0 && (size_t)prec < s->u.str.ncp)
-                len = ju_offset(s, (size_t)prec);
-            pad_append(&b, s->u.str.s, len, width, left);
-        } else if (strchr("diouxX", conv)) {
-            pyval *iv = to_int_for_format(r, arg, conv);
-            if (!iv) {
-                pv_buf_free(&b);
-                return NULL;
-            }
-            char c = conv == 'i' || conv == 'u' ? 'd' : conv;
-            int64_t v = pv_int_value(iv);
-            if (c == 'd') {
-                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%s%s%s", flags, width >= 0 ? "*" : "", "", prec >= 0 ? ".*" : "", "ll", "d", "");
-            } else { /* Python formats the magnitude of negative hex/octal with a sign */
-                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%c", flags, width >= 0 ? "*" : "", prec >= 0 ? ".*" : "", "ll", c);
-            }
-            int n;
-            long long lv = (long long)v;
-            if (c != 'd' && v < 0) {
-                char inner[64];
-                snprintf(inner, sizeof inner, c == 'o' ? "%llo" : c == 'x' ? "%llx" : "%llX", (unsigned long long)(-(v + 1)) + 1ULL);
-                snprintf(tmp, sizeof tmp, "-%s", inner);
-                n = (int)strlen(tmp);
-                pad_append(&b, tmp, (size_t)n, width, left);
-                continue;
-            }
-            if (width >= 0 && prec >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, (int)prec, lv);
-            else if (width >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, lv);
-            else if (prec >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)prec, lv);
-            else
-                n = snprintf(tmp, sizeof tmp, cfmt, lv);
-            if (n < 0 || (size_t)n >= sizeof tmp) {
-                pv_buf_free(&b);
-                return rfail(r, "formatted number too long");
-            }
-            pv_buf_append(&b, tmp, (size_t)n);
-        } else if (strchr("eEfFgG", conv)) {
-            double v;
-            if (arg->type == PV_FLOAT || ((arg->type == PV_INT || arg->type == PV_BOOL))) {
-                v = pv_float_value(arg);
-            } else {
-                pv_buf_free(&b);
-                if (arg->type == PV_UNDEFINED)
-                    return rfail(r, "%s", arg->u.str.s);
-                return rfail(r, "must be real number, not %s", pv_type_name(arg));
-            }
-            snprintf(cfmt, sizeof cfmt, "%%%s%s.*%c", flags, width >= 0 ? "*" : "", conv);
-            int pr = prec >= 0 ? (int)prec : 6;
-            if (pr > 400)
-                pr = 400;
-            char *big = malloc(2048);
-            if (!big) {
-                pv_buf_free(&b);
-                return rfail(r, "out of memory");
-            }
-            int n = width >= 0 ? snprintf(big, 2048, cfmt, (int)width, pr, v) : snprintf(big, 2048, cfmt, pr, v);
-            if (n < 0 || n >= 2048) {
-                free(big);
-                pv_buf_free(&b);
-                return rfail(r, "formatted number too long");
-            }
-            pv_buf_append(&b, big, (size_t)n);
-            free(big);
-        } else if (conv == 'c') {
-            char u[4];
-            if (arg->type == PV_STR && arg->u.str.ncp == 1) {
-                pad_append(&b, arg->u.str.s, arg->u.str.len, width, left);
-            } else if (arg->type == PV_INT && !arg->big && arg->u.i >= 0 && arg->u.i <= 0x10FFFF) {
-                pad_append(&b, u, ju_encode((uint32_t)arg->u.i, u), width, left);
-            } else {
-                pv_buf_free(&b);
-                return rfail(r, "%%c requires int or char");
-            }
-        } else {
-            pv_buf_free(&b);
-            return rfail(r, "unsupported format character '%c'", conv);
-        }
-    }
-    if (!mapping && used < nitems && args->type == PV_TUPLE) {
-        pv_buf_free(&b);
-        return rfail(r, "not all arguments converted during string formatting");
-    }
-    if (!mapping && args->type != PV_TUPLE && used == 0) {
-        pv_buf_free(&b);
-        return rfail(r, "not all arguments converted during string formatting");
-    }
-    return buf_to_str(r, &b);
-}
-
-/* A format spec of str.format: [[fill]align][sign][0][width][.precision][type]. */
-static int format_spec(render *r, pv_buf *b, pyval *v, const char *sp, size_t n)
-{
-    const char *e = sp + n;
-    char fill = ' ', align = 0, sign = '-', type = 0;
-    int64_t width = 0, prec = -1;
-    if (n >= 2 && strchr("<>^", sp[1])) {
-        fill = sp[0];
-        align = sp[1];
-        sp += 2;
-    } else if (n >= 1 && strchr("<>^", sp[0])) {
-        align = *sp++;
-    }
-    if (sp < e && strchr("+- ", *sp))
-        sign = *sp++;
-    if (sp < e && *sp == '0') {
-        fill = '0';
-        if (!align)
-            align = '=';
-        sp++;
-    }
-    while (sp < e && *sp >= '0' && *sp <= '9' && width < 100000)
-        width = width * 10 + (*sp++ - '0');
-    if (sp < e && *sp == '.') {
-        sp++;
-        prec = 0;
-        while (sp < e && *sp >= '0' && *sp <= '9' && prec < 1000)
-            prec = prec * 10 + (*sp++ - '0');
-    }
-    if (sp < e)
-        type = *sp++;
-    if (sp != e || width >= 100000) {
-        rfail(r, "Invalid format specifier");
-        return -1;
-    }
-    char tmp[1100];
-    const char *body = tmp;
-    size_t blen;
-    int numeric = v->type == PV_INT || v->type == PV_FLOAT || v->type == PV_BOOL;
-    if (v->type == PV_STR && (!type || type == 's')) {
-        blen = v->u.str.len;
-        if (prec >= 0 && (size_t)prec < v->u.str.ncp)
-            blen = ju_offset(v, (size_t)prec);
-        body = v->u.str.s;
-    } else if (numeric && !v->big && (type == 'd' || (!type && v->type != PV_FLOAT && prec < 0))) {
-        if (v->type == PV_FLOAT) {
-            rfail(r, "Unknown format code 'd' for object of type 'float'");
-            return -1;
-        }
-        blen = (size_t)snprintf(tmp, sizeof tmp, sign == '+' ? "%+lld" : sign == ' ' ? "% lld" : "%lld",
-                                (long long)pv_int_value(v));
-    } else if (numeric && !v->big && (!type || strchr("fFeEgG%", type))) {
-        double f = pv_float_value(v);
-        char t = type ? type : 'g';
-        int pr = prec >= 0 ? (int)prec : type ? 6 : 12;
-        if (t == '%')
-            f *= 100;
-        char fmt[16];
-        snprintf(fmt, sizeof fmt, "%%%s.*%c", sign == '+' ? "+" : sign == ' ' ? " " : "", t == '%' ? 'f' : t);
-        if (!type && prec < 0)
-            blen = pv_float_repr(f, tmp);
-        else
-            blen = (size_t)snprintf(tmp, sizeof tmp - 2, fmt, pr, f);
-        if (blen >= sizeof tmp - 2) {
-            rfail(r, "formatted number too long");
-            return -1;
-        }
-        if (t == '%')
-            tmp[blen++] = '%';
-    } else {
-        rfail(r, "Unknown format code '%c' for object of type '%s'", type ? type : 's', pv_type_name(v));
-        return -1;
-    }
-    int64_t len = (int64_t)ju_count(body, blen), padn = width > len ? width - len : 0;
-    if (!align)
-        align = numeric ? '>' : '<';
-    int64_t left = align == '>' || align == '=' ? padn : align == '^' ? padn / 2 : 0;
-    if (align == '=' && blen && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) {
-        pv_buf_append(b, body, 1);
-        body++;
-        blen--;
-    }
-    for (int64_t i = 0; i < left; i++)
-        pv_buf_append(b, &fill, 1);
-    pv_buf_append(b, body, blen);
-    for (int64_t i = left; i < padn; i++)
-        pv_buf_append(b, &fill, 1);
-    return 0;
-}
-
-/* str.format: {} {0} {name} with an optional !r/!s and no format spec beyond the empty one. */
-static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
-{
-    pv_buf b = {0};
-    b.limit = J_MAX_SIZE;
-    const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
-    int auto_idx = 0;
-    while (p < end) {
-        char c = *p;
-        if ((c == '{' || c == '}') && p + 1 < end && p[1] == c) {
-            pv_buf_append(&b, p, 1);
-            p += 2;
-            continue;
-        }
-        if (c == '}') {
-            pv_buf_free(&b);
-            return rfail(r, "Single '}' encountered in format string");
-        }
-        if (c != '{') {
-            pv_buf_append(&b, p++, 1);
-            continue;
-        }
-        const char *close = memchr(p, '}', (size_t)(end - p));
-        if (!close) {
-            pv_buf_free(&b);
-            return rfail(r, "Single '{' encountered in format string");
-        }
-        const char *field = p + 1, *fend = close;
-        const char *bang = memchr(field, '!', (size_t)(fend - field));
-        const char *colon = memchr(field, ':', (size_t)(fend - field));
-
-        const char *nend = bang ? bang : colon ? colon : fend;
-        pyval *arg = NULL;
-        if (nend == field) {
-            if (auto_idx >= a->npos) {
-                pv_buf_free(&b);
-                return rfail(r, "Replacement index %d out of range for positional args tuple", auto_idx);
-            }
-            arg = a->pos[auto_idx++];
-        } else if (*field >= '0' && *field <= '9') {
-            int idx = atoi(field);
-            if (idx >= a->npos) {
-                pv_buf_free(&b);
-                return rfail(r, "Replacement index %d out of range for positional args tuple", idx);
-            }
-            arg = a->pos[idx];
-        } else {
-            for (int k = 0; k < a->nkw; k++)
-                if (strlen(a->kwnames[k]) == (size_t)(nend - field) && !memcmp(a->kwnames[k], field, (size_t)(nend - field)))
-                    arg = a->kwvals[k];
-            if (!arg) {
-                pv_buf_free(&b);
-                return rfail(r, "KeyError: '%.*s'", (int)(nend - field), field);
-            }
-        }
-        int rc;
-        if (colon && colon + 1 < fend)
-            rc = format_spec(r, &b, arg, colon + 1, (size_t)(fend - colon - 1));
-        else
-            rc = bang && bang + 1 < fend && bang[1] == 'r' ? pv_repr_append(&b, arg, r->err) : pv_str_append(&b, arg, r->err);
-        if (rc < 0) {
-            pv_buf_free(&b);
-            return rfail(r, "value too large");
-        }
-        p = close + 1;
-    }
-    return buf_to_str(r, &b);
-}
 
 static int sort_items(render *r, pyval **items, pyval **keys, size_t n, int reverse);
 
@@ -981,7 +27,7 @@ static const char *const TUPLE_METHODS[] = {"count", "index", NULL};
 static const char *const DICT_METHODS[] = {"clear", "copy", "fromkeys", "get", "items", "keys", "pop",
                                            "popitem", "setdefault", "update", "values", NULL};
 
-static const char *find_name(const char *const *names, const char *name, size_t len)
+static const char *jb_find_name(const char *const *names, const char *name, size_t len)
 {
     for (int i = 0; names[i]; i++)
         if (strlen(names[i]) == len && !memcmp(names[i], name, len))
@@ -999,7 +45,7 @@ pyval *b_method(render *r, pyval *self, const char *name, size_t len)
     case PV_DICT: table = DICT_METHODS; break;
     default: return NULL;
     }
-    const char *m = table ? find_name(table, name, len) : NULL;
+    const char *m = table ? jb_find_name(table, name, len) : NULL;
     if (!m)
         return NULL;
     pyval *f = pv_mk(r->a, PV_FUNC);
@@ -1075,191 +121,27 @@ static int dict_update_from(render *r, pyval *d, pyval *src)
     return 0;
 }
 
-static pyval *call_str_method(render *r, pyval *s, const char *m, jargs *a)
-{
-    pyval *v[4];
-    if (IS(m, "split") || IS(m, "rsplit")) {
-        static const char *const P[] = {"sep", "maxsplit", NULL};
-        int64_t maxsplit = -1;
-        if (bind(r, m, a, P, v) < 0 || (v[1] && need_int(r, v[1], m, &maxsplit) < 0))
-            return NULL;
-        return str_split(r, s, v[0], maxsplit, m[0] == 'r');
-    }
-    if (IS(m, "strip") || IS(m, "lstrip") || IS(m, "rstrip")) {
-        static const char *const P[] = {"chars", NULL};
-        if (bind(r, m, a, P, v) < 0)
-            return NULL;
-        return str_strip(r, s, v[0], m[0] == 'l' ? 1 : m[0] == 'r' ? 2 : 3);
-    }
-    if (IS(m, "lower") || IS(m, "casefold"))
-        return a->npos || a->nkw ? rfail(r, "%s() takes no arguments", m) : str_case(r, s, 0);
-    if (IS(m, "upper"))
-        return a->npos || a->nkw ? rfail(r, "upper() takes no arguments") : str_case(r, s, 1);
-    if (IS(m, "capitalize"))
-        return str_case(r, s, 2);
-    if (IS(m, "title"))
-        return str_case(r, s, 3);
-    if (IS(m, "replace")) {
-        static const char *const P[] = {"old", "new", "count", NULL};
-        int64_t count = -1;
-        if (bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0] || !v[1])
-            return rfail(r, "replace() expected at least 2 arguments");
-        if (!need_str(r, v[0], "replace") || !need_str(r, v[1], "replace") || (v[2] && need_int(r, v[2], m, &count) < 0))
-            return NULL;
-        return str_replace(r, s, v[0], v[1], count);
-    }
-    if (IS(m, "find") || IS(m, "index") || IS(m, "rfind") || IS(m, "rindex") ||
-        IS(m, "count")) {
-        static const char *const P[] = {"sub", "start", "end", NULL};
-        if (bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
-        if (!need_str(r, v[0], m))
-            return NULL;
-        if (IS(m, "count")) {
-            if (v[1] || v[2])
-                return rfail(r, "count() with start/end is not supported");
-            if (v[0]->u.str.len == 0)
-                return mkint(r, (int64_t)s->u.str.ncp + 1);
-            int64_t c = 0;
-            const char *p = s->u.str.s, *e = p + s->u.str.len, *hit;
-            while ((hit = memmem(p, (size_t)(e - p), v[0]->u.str.s, v[0]->u.str.len))) {
-                c++;
-                p = hit + v[0]->u.str.len;
-            }
-            return mkint(r, c);
-        }
-        int64_t i = str_find(r, s, v[0], v[1], v[2], m[0] == 'r');
-        if (i == -2)
-            return NULL;
-        if (i < 0 && (IS(m, "index") || IS(m, "rindex")))
-            return rfail(r, "substring not found");
-        return mkint(r, i);
-    }
-    if (IS(m, "join")) {
-        static const char *const P[] = {"iterable", NULL};
-        if (bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "join() takes exactly one argument (0 given)");
-        return str_join(r, s, v[0], 0);
-    }
-    if (IS(m, "startswith") || IS(m, "endswith")) {
-        static const char *const P[] = {"prefix", NULL};
-        int ok;
-        if (bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
-        if (str_affix(r, s, v[0], m[0] == 'e', &ok) < 0)
-            return NULL;
-        return PV_BOOL_V(ok);
-    }
-    if (IS(m, "format"))
-        return str_dot_format(r, s, a);
-    if (!strncmp(m, "is", 2)) {
-        if (s->u.str.len == 0)
-            return PV_FALSE_V;
-        int all = 1, any_cased = 0;
-        size_t off = 0;
-        while (off < s->u.str.len) {
-            uint32_t c;
-            off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-            int ok;
-            if (IS(m, "isdigit") || IS(m, "isdecimal") || IS(m, "isnumeric"))
-                ok = c >= '0' && c <= '9';
-            else if (IS(m, "isalpha"))
-                ok = ju_isword(c) && !(c >= '0' && c <= '9') && c != '_';
-            else if (IS(m, "isalnum"))
-                ok = ju_isword(c) && c != '_';
-            else if (IS(m, "isspace"))
-                ok = ju_isspace(c);
-            else if (IS(m, "isascii"))
-                ok = c < 0x80;
-            else if (IS(m, "islower") || IS(m, "isupper")) {
-                pv_buf t = {0};
-                if (m[2] == 'l')
-                    ju_append_upper(&t, c);
-                else
-                    ju_append_lower(&t, c);
-                char me[4];
-                size_t ml = ju_encode(c, me);
-                int changes = !(t.len == ml && !memcmp(t.data, me, ml));
-                pv_buf_free(&t);
-                if (ju_iscased(c)) {
-                    any_cased = 1;
-                    ok = changes;
-                } else {
-                    ok = 1;
-                }
-            } else
-                return rfail(r, "str.%s() is not supported", m);
-            if (!ok)
-                all = 0;
-        }
-        if (IS(m, "islower") || IS(m, "isupper"))
-            return PV_BOOL_V(all && any_cased);
-        return PV_BOOL_V(all);
-    }
-    if (IS(m, "splitlines")) {
-        pyval *out = r_list(r, PV_LIST, 0);
-        if (!out)
-            return NULL;
-        const char *p = s->u.str.s, *e = p + s->u.str.len, *st = p;
-        while (p < e) {
-            if (*p == '\n' || *p == '\r') {
-                pyval *w = r_str(r, st, (size_t)(p - st));
-                if (!w || r_push(r, out, w) < 0)
-                    return NULL;
-                if (*p == '\r' && p + 1 < e && p[1] == '\n')
-                    p++;
-                st = ++p;
-            } else {
-                p++;
-            }
-        }
-        if (st < e) {
-            pyval *w = r_str(r, st, (size_t)(e - st));
-            if (!w || r_push(r, out, w) < 0)
-                return NULL;
-        }
-        return out;
-    }
-    if (IS(m, "removeprefix") || IS(m, "removesuffix")) {
-        static const char *const P[] = {"fix", NULL};
-        int ok;
-        if (bind(r, m, a, P, v) < 0 || !v[0] || str_affix(r, s, v[0], m[6] == 's', &ok) < 0)
-            return v[0] ? NULL : rfail(r, "%s() takes exactly one argument", m);
-        if (!ok)
-            return s;
-        return m[6] == 's' ? r_str(r, s->u.str.s, s->u.str.len - v[0]->u.str.len)
-                           : r_str(r, s->u.str.s + v[0]->u.str.len, s->u.str.len - v[0]->u.str.len);
-    }
-    return rfail(r, "str.%s() is not supported", m);
-}
-
 static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
 {
     pyval *v[3];
     if (IS(m, "count") || IS(m, "index")) {
         static const char *const P[] = {"value", NULL};
-        if (bind(r, m, a, P, v) < 0)
+        if (jb_bind(r, m, a, P, v) < 0)
             return NULL;
         if (!v[0])
             return rfail(r, "%s() takes exactly one argument (0 given)", m);
         int64_t c = 0;
+        if (r_work(r, l->u.list.len) < 0)
+            return NULL;
         for (size_t i = 0; i < l->u.list.len; i++)
             if (pv_equal(l->u.list.items[i], v[0])) {
                 if (m[0] == 'i')
-                    return mkint(r, (int64_t)i);
+                    return jb_int(r, (int64_t)i);
                 c++;
             }
         if (m[0] == 'i')
             return rfail(r, "value is not in list");
-        return mkint(r, c);
+        return jb_int(r, c);
     }
     if (l->type == PV_TUPLE)
         return rfail(r, "tuple.%s() is not supported", m);
@@ -1275,7 +157,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         return NULL;
     if (IS(m, "append")) {
         static const char *const P[] = {"object", NULL};
-        if (bind(r, m, a, P, v) < 0)
+        if (jb_bind(r, m, a, P, v) < 0)
             return NULL;
         if (!v[0])
             return rfail(r, "append() takes exactly one argument (0 given)");
@@ -1285,7 +167,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
         static const char *const P[] = {"iterable", NULL};
         pyval **items;
         size_t n;
-        if (bind(r, m, a, P, v) < 0 || !v[0] || r_iterate(r, v[0], &items, &n) < 0)
+        if (jb_bind(r, m, a, P, v) < 0 || !v[0] || r_iterate(r, v[0], &items, &n) < 0)
             return v[0] ? NULL : rfail(r, "extend() takes exactly one argument (0 given)");
         for (size_t i = 0; i < n; i++)
             if (r_push(r, l, items[i]) < 0)
@@ -1295,7 +177,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     if (IS(m, "pop")) {
         static const char *const P[] = {"index", NULL};
         int64_t i = -1, n = (int64_t)l->u.list.len;
-        if (bind(r, m, a, P, v) < 0 || (v[0] && need_int(r, v[0], m, &i) < 0))
+        if (jb_bind(r, m, a, P, v) < 0 || (v[0] && jb_need_int(r, v[0], m, &i) < 0))
             return NULL;
         if (n == 0)
             return rfail(r, "pop from empty list");
@@ -1311,7 +193,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     if (IS(m, "insert")) {
         static const char *const P[] = {"index", "object", NULL};
         int64_t i, n = (int64_t)l->u.list.len;
-        if (bind(r, m, a, P, v) < 0 || !v[0] || !v[1] || need_int(r, v[0], m, &i) < 0)
+        if (jb_bind(r, m, a, P, v) < 0 || !v[0] || !v[1] || jb_need_int(r, v[0], m, &i) < 0)
             return (v[0] && v[1]) ? NULL : rfail(r, "insert expected 2 arguments");
         if (i < 0 && (i += n) < 0)
             i = 0;
@@ -1325,7 +207,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     }
     if (IS(m, "remove")) {
         static const char *const P[] = {"value", NULL};
-        if (bind(r, m, a, P, v) < 0 || !v[0])
+        if (jb_bind(r, m, a, P, v) < 0 || !v[0])
             return v[0] ? NULL : rfail(r, "remove() takes exactly one argument");
         for (size_t i = 0; i < l->u.list.len; i++)
             if (pv_equal(l->u.list.items[i], v[0])) {
@@ -1349,7 +231,7 @@ static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
     }
     if (IS(m, "sort")) {
         static const char *const P[] = {"reverse", NULL};
-        if (bind(r, m, a, P, v) < 0)
+        if (jb_bind(r, m, a, P, v) < 0)
             return NULL;
         pyval **keys = pv_alloc(r->a, (l->u.list.len + 1) * sizeof *keys);
         if (!keys)
@@ -1371,7 +253,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
         return view(r, d, LK_VALUES);
     if (IS(m, "get")) {
         static const char *const P[] = {"key", "default", NULL};
-        if (bind(r, m, a, P, v) < 0)
+        if (jb_bind(r, m, a, P, v) < 0)
             return NULL;
         if (!v[0])
             return rfail(r, "get expected at least 1 argument, got 0");
@@ -1400,7 +282,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
     }
     if (IS(m, "pop") || IS(m, "setdefault")) {
         static const char *const P[] = {"key", "default", NULL};
-        if (bind(r, m, a, P, v) < 0)
+        if (jb_bind(r, m, a, P, v) < 0)
             return NULL;
         if (!v[0])
             return rfail(r, "%s expected at least 1 argument, got 0", m);
@@ -1436,7 +318,7 @@ static pyval *g_range(render *r, jargs *a)
     if (a->npos < 1 || a->npos > 3)
         return rfail(r, "range expected at most 3 arguments, got %d", a->npos);
     for (int i = 0; i < a->npos; i++)
-        if (need_int(r, a->pos[i], "range", &v[i]) < 0)
+        if (jb_need_int(r, a->pos[i], "range", &v[i]) < 0)
             return NULL;
     pyval *out = pv_mk(r->a, PV_RANGE);
     if (!out)
@@ -1523,7 +405,7 @@ pyval *b_call(render *r, pyval *f, jargs *a)
         pyval *self = f->u.func.self;
         const char *m = f->u.func.name;
         if (self->type == PV_STR)
-            return call_str_method(r, self, m, a);
+            return js_call_method(r, self, m, a);
         if (self->type == PV_LIST || self->type == PV_TUPLE)
             return call_list_method(r, self, m, a);
         if (self->type == PV_DICT)
@@ -1545,7 +427,7 @@ static const char *const TESTS[] = {
 
 int b_has_test(const char *name)
 {
-    return find_name(TESTS, name, strlen(name)) != NULL;
+    return jb_find_name(TESTS, name, strlen(name)) != NULL;
 }
 
 static int cmp_test(render *r, pyval *a, pyval *b, int want)
@@ -1596,10 +478,10 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         return t == PV_STR || t == PV_TUPLE || t == PV_DICT || t == PV_RANGE || t == PV_UNDEFINED || t == PV_LIST;
     if (IS(name, "callable"))
         return t == PV_FUNC && v->u.func.id != F_LOOP;
-    if (IS(name, "lower") || IS(name, "upper")) {
-        if (t != PV_STR)
-            return 0;
+    if (IS(name, "lower") || IS(name, "upper")) { /* jinja2: str(value).islower() */
         jargs none = {0};
+        if (!(v = r_tostr(r, v)))
+            return -1;
         pyval *res = b_method(r, v, name[0] == 'l' ? "islower" : "isupper", 7);
         if (!res)
             return -1;
@@ -1615,8 +497,8 @@ int b_test(render *r, const char *name, pyval *v, jargs *a)
         pyval *m = r_binop(r, OP_MOD, v, two);
         if (!m)
             return -1;
-        int zero = m->type == PV_FLOAT ? m->u.f == 0 : pv_int_value(m) == 0;
-        return name[0] == 'o' ? !zero : zero;
+        double mv = pv_float_value(m); /* jinja2: value % 2 == 1 for odd, == 0 otherwise */
+        return name[0] == 'o' ? mv == 1 : mv == 0;
     }
     if (!arg) {
         rfail(r, "test '%s' needs an argument", name);
@@ -1659,7 +541,7 @@ static pyval *attr_get(render *r, pyval *item, pyval *attr)
             if (*q < '0' || *q > '9')
                 digits = 0;
         if (digits && pe - p < 18)
-            key = mkint(r, strtoll(p, NULL, 10));
+            key = jb_int(r, strtoll(p, NULL, 10));
         else
             key = r_str(r, p, (size_t)(pe - p));
         if (!key || !(item = r_getitem(r, item, key)))
@@ -1674,7 +556,7 @@ static pyval *fold_case(render *r, pyval *v, int case_sensitive)
 {
     if (case_sensitive || v->type != PV_STR)
         return v;
-    return str_case(r, v, 0);
+    return js_case(r, v, 0);
 }
 
 static pyval *gen_list(render *r)
@@ -1692,6 +574,8 @@ static pyval *f_select(render *r, pyval *seq, jargs *a, int attr_mode, int keep)
     int skip = attr_mode ? 1 : 0;
     if (attr_mode && a->npos < 1)
         return rfail(r, "Missing parameter for attribute name");
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     const char *test = NULL;
@@ -1730,6 +614,8 @@ static pyval *f_map(render *r, pyval *seq, jargs *a)
 {
     pyval **items;
     size_t n;
+    if (!pv_truthy(seq)) /* jinja2 only iterates a true value */
+        return gen_list(r);
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     pyval *attribute = NULL, *def = NULL;
@@ -1789,8 +675,8 @@ static int sort_items(render *r, pyval **items, pyval **keys, size_t n, int reve
             size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi) {
-                int c;
-                if (r_compare(r, keys[j], keys[i], &c) < 0)
+                int c = 0; /* jinja2 sorts by [key] lists: equal keys never reach '<' */
+                if (!pv_equal(keys[j], keys[i]) && r_compare(r, keys[j], keys[i], &c) < 0)
                     return -1;
                 int take_right = reverse ? c > 0 : c < 0;
                 if (take_right) {
@@ -1837,26 +723,29 @@ static int keys_for(render *r, pyval **items, size_t n, pyval *attribute, int ca
 static pyval *f_truncate(render *r, pyval *s, pyval **v)
 {
     int64_t length = 255, leeway = 5;
-    if (v[0] && need_int(r, v[0], "truncate", &length) < 0)
+    if (v[0] && jb_need_int(r, v[0], "truncate", &length) < 0)
         return NULL;
     int killwords = v[1] ? pv_truthy(v[1]) : 0;
     pyval *end = v[2] ? v[2] : NULL;
-    if (v[3] && v[3]->type != PV_NONE && need_int(r, v[3], "truncate", &leeway) < 0)
+    if (v[3] && v[3]->type != PV_NONE && jb_need_int(r, v[3], "truncate", &leeway) < 0)
         return NULL;
-    if (!end && !(end = r_str(r, "...", 3)))
+    static pyval dots = {.type = PV_STR, .immortal = 1, .ascii = 1, .u.str = {"...", 3, 3}};
+    if (!end)
+        end = &dots;
+    if (!jb_need_str(r, end, "truncate end"))
         return NULL;
-    if (!need_str(r, end, "truncate end"))
-        return NULL;
-    if (s->type != PV_STR)
-        return rfail(r, "truncate of a non-string is not supported");
     int64_t endlen = (int64_t)end->u.str.ncp;
     if (length < endlen)
         return rfail(r, "expected length >= %lld, got %lld", (long long)endlen, (long long)length);
     if (leeway < 0)
         return rfail(r, "expected leeway >= 0, got %lld", (long long)leeway);
-    int64_t n = (int64_t)s->u.str.ncp;
+    int64_t n;
+    if (r_len(r, s, &n) < 0)
+        return NULL;
     if (n <= length + leeway)
         return s;
+    if (s->type != PV_STR)
+        return rfail(r, "truncate of a long '%s' is not supported", pv_type_name(s));
     size_t cut = ju_offset(s, (size_t)(length - endlen));
     size_t keep = cut;
     if (!killwords) { /* s[:length - len(end)].rsplit(" ", 1)[0] */
@@ -1869,13 +758,13 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
     pv_buf b = {0};
     pv_buf_append(&b, s->u.str.s, keep);
     pv_buf_append(&b, end->u.str.s, end->u.str.len);
-    return buf_to_str(r, &b);
+    return jb_buf_to_str(r, &b);
 }
 
 static pyval *f_round(render *r, pyval *x, pyval **v)
 {
     int64_t prec = 0;
-    if (v[0] && need_int(r, v[0], "round", &prec) < 0)
+    if (v[0] && jb_need_int(r, v[0], "round", &prec) < 0)
         return NULL;
     const char *method = "common";
     if (v[1]) {
@@ -1898,7 +787,7 @@ static pyval *f_round(render *r, pyval *x, pyval **v)
     if (IS(method, "common")) {
         if (x->type != PV_FLOAT) {
             if (prec >= 0)
-                return mkint(r, pv_int_value(x));
+                return jb_int(r, pv_int_value(x));
             /* round half to even at 10**-prec */
             int64_t m = 1;
             for (int64_t k = 0; k < -prec && m < (int64_t)1e18; k++)
@@ -1910,85 +799,89 @@ static pyval *f_round(render *r, pyval *x, pyval **v)
             }
             if (rem * 2 > m || (rem * 2 == m && (q & 1)))
                 q++;
-            return mkint(r, q * m);
+            return jb_int(r, q * m);
         }
         double f = x->u.f;
         if (!isfinite(f))
-            return mkfloat(r, f);
+            return jb_float(r, f);
         if (prec >= 0) {
             char buf[512];
             snprintf(buf, sizeof buf, "%.*f", (int)prec, f);
-            return mkfloat(r, strtod(buf, NULL));
+            return jb_float(r, strtod(buf, NULL));
         }
         double m = pow(10.0, (double)-prec);
         double q = f / m, rq = nearbyint(q);
-        return mkfloat(r, rq * m);
+        return jb_float(r, rq * m);
     }
     double f = pv_float_value(x), m = pow(10.0, (double)prec);
     double y = IS(method, "ceil") ? ceil(f * m) : floor(f * m);
-    return mkfloat(r, y / m);
+    return jb_float(r, y / m);
 }
 
 static pyval *f_int(render *r, pyval *x, pyval **v)
 {
     pyval *def = v[0];
     int64_t base = 10;
-    if (v[1] && need_int(r, v[1], "int", &base) < 0)
+    if (v[1] && jb_need_int(r, v[1], "int", &base) < 0)
         return NULL;
+    if (x->type == PV_UNDEFINED) /* Undefined.__int__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_INT)
         return x;
     if (x->type == PV_BOOL)
-        return mkint(r, x->u.b);
+        return jb_int(r, x->u.b);
     if (x->type == PV_FLOAT) {
         if (isnan(x->u.f))
-            return def ? def : mkint(r, 0);
+            return def ? def : jb_int(r, 0);
         if (!isfinite(x->u.f))
             return rfail(r, "cannot convert float infinity to integer");
         if (fabs(x->u.f) >= 9.2e18)
             return rfail(r, "integer too large");
-        return mkint(r, (int64_t)x->u.f);
+        return jb_int(r, (int64_t)x->u.f);
     }
     if (x->type == PV_STR) {
         int64_t i;
-        int rc = base == 10 ? parse_pyint(x, &i) : -1;
+        int rc = base == 10 ? js_parse_int(x, &i) : -1;
         if (rc == 0)
-            return mkint(r, i);
+            return jb_int(r, i);
         if (rc == -2)
             return rfail(r, "integer too large");
         if (base != 10) {
             char buf[80];
-            if (clean_number(x, buf, sizeof buf) == 0) {
+            if (js_clean_number(x, buf, sizeof buf) == 0) {
                 char *end;
                 errno = 0;
                 long long ll = strtoll(buf, &end, (int)base);
                 if (!*end && !errno)
-                    return mkint(r, ll);
+                    return jb_int(r, ll);
             }
         }
         double f;
-        if (parse_pyfloat(x, &f) == 0) {
+        if (js_parse_float(x, &f) == 0) {
             if (isnan(f))
-                return def ? def : mkint(r, 0);
+                return def ? def : jb_int(r, 0);
             if (!isfinite(f))
                 return rfail(r, "cannot convert float infinity to integer");
             if (fabs(f) >= 9.2e18)
                 return rfail(r, "integer too large");
-            return mkint(r, (int64_t)f);
+            return jb_int(r, (int64_t)f);
         }
     }
-    return def ? def : mkint(r, 0);
+    return def ? def : jb_int(r, 0);
 }
 
 static pyval *f_float(render *r, pyval *x, pyval **v)
 {
+    if (x->type == PV_UNDEFINED) /* Undefined.__float__ fails */
+        return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_FLOAT)
         return x;
     if (x->type == PV_INT || x->type == PV_BOOL)
-        return mkfloat(r, pv_float_value(x));
+        return jb_float(r, pv_float_value(x));
     double f;
-    if (x->type == PV_STR && parse_pyfloat(x, &f) == 0)
-        return mkfloat(r, f);
-    return v[0] ? v[0] : mkfloat(r, 0.0);
+    if (x->type == PV_STR && js_parse_float(x, &f) == 0)
+        return jb_float(r, f);
+    return v[0] ? v[0] : jb_float(r, 0.0);
 }
 
 static pyval *f_minmax(render *r, pyval *seq, pyval **v, int want_max)
@@ -1998,7 +891,7 @@ static pyval *f_minmax(render *r, pyval *seq, pyval **v, int want_max)
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     if (n == 0)
-        return undef(r, "No aggregated item, sequence was empty.");
+        return jb_undef(r, "No aggregated item, sequence was empty.");
     if (keys_for(r, items, n, v[1], v[0] ? pv_truthy(v[0]) : 0, &keys) < 0)
         return NULL;
     size_t best = 0;
@@ -2026,7 +919,10 @@ static pyval *f_unique(render *r, pyval *seq, pyval **v)
     for (size_t i = 0; i < n; i++) {
         if (keys[i]->type == PV_LIST || keys[i]->type == PV_DICT)
             return rfail(r, "unhashable type: '%s'", pv_type_name(keys[i]));
-        if (r_contains(r, seen, keys[i]))
+        int dup = r_contains(r, seen, keys[i]);
+        if (dup < 0)
+            return NULL;
+        if (dup)
             continue;
         if (r_push(r, seen, keys[i]) < 0 || r_push(r, out, items[i]) < 0)
             return NULL;
@@ -2038,17 +934,17 @@ static pyval *f_unique(render *r, pyval *seq, pyval **v)
 static pyval *draw_from(render *r, pyval *seq, const char *who, int empty_is_error)
 {
     int64_t n;
-    if (seq->type == PV_UNDEFINED && r->strict)
+    if (STRICT_UNDEF(r, seq))
         return rfail(r, "%s", seq->u.str.s);
     if (r_len(r, seq, &n) < 0)
         return NULL;
     if (n == 0) {
         if (empty_is_error)
             return rfail(r, "%s: Cannot choose from an empty sequence", who);
-        return undef(r, "No random item, sequence was empty.");
+        return jb_undef(r, "No random item, sequence was empty.");
     }
     uint64_t d = jinja_splitmix64(&r->rng);
-    pyval *idx = mkint(r, (int64_t)(d % (uint64_t)n));
+    pyval *idx = jb_int(r, (int64_t)(d % (uint64_t)n));
     if (!idx)
         return NULL;
     if (seq->type == PV_DICT) {
@@ -2062,6 +958,23 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 {
     if (!pv_truthy(seq))
         return PV_NONE_V;
+    if (seq->type == PV_DICT) { /* Counter(a_dict) takes the dict's values as the counts */
+        pyval *best = seq->u.dict.e[0].value;
+        for (size_t i = 1; i < seq->u.dict.len; i++) {
+            int c;
+            if (r_compare(r, seq->u.dict.e[i].value, best, &c) < 0)
+                return NULL;
+            if (c == 1)
+                best = seq->u.dict.e[i].value;
+        }
+        pyval *out = r_list(r, PV_LIST, 0);
+        if (!out)
+            return NULL;
+        for (size_t i = 0; i < seq->u.dict.len; i++)
+            if (pv_equal(seq->u.dict.e[i].value, best) && r_push(r, out, seq->u.dict.e[i].key) < 0)
+                return NULL;
+        return out;
+    }
     pyval **items;
     size_t n;
     if (r_iterate(r, seq, &items, &n) < 0)
@@ -2076,6 +989,8 @@ static pyval *f_most_frequent(render *r, pyval *seq)
         if (items[i]->type == PV_LIST || items[i]->type == PV_DICT)
             return rfail(r, "unhashable type: '%s'", pv_type_name(items[i]));
         size_t k = 0;
+        if (r_work(r, nu) < 0)
+            return NULL;
         while (k < nu && !pv_equal(uniq[k], items[i]))
             k++;
         if (k == nu) {
@@ -2095,45 +1010,118 @@ static pyval *f_most_frequent(render *r, pyval *seq)
 }
 
 /* jinja2's title filter: capitalize each piece after runs of [-\s({[<]. */
+static int title_delim(uint32_t c)
+{
+    return ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+}
+
 static pyval *f_title(render *r, pyval *s)
 {
     pv_buf b = {0};
     b.limit = J_MAX_SIZE;
-    size_t off = 0;
-    int at_start = 1;
-    while (off < s->u.str.len) {
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, off = 0;
+    while (off < len) {
         uint32_t c;
-        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-        int delim = ju_isspace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-        if (delim) {
-            char tmp[4];
-            pv_buf_append(&b, tmp, ju_encode(c, tmp));
-            at_start = 1;
-        } else if (at_start) {
-            ju_append_upper(&b, c);
-            at_start = 0;
-        } else {
-            ju_append_lower(&b, c);
+        size_t n = ju_decode(p + off, len - off, &c);
+        if (title_delim(c)) {
+            pv_buf_append(&b, p + off, n);
+            off += n;
+            continue;
+        }
+        ju_append_upper(&b, c); /* item[0].upper() + item[1:].lower(), the rest as its own str */
+        off += n;
+        size_t rest = off;
+        while (off < len) {
+            size_t k = ju_decode(p + off, len - off, &c);
+            if (title_delim(c))
+                break;
+            off += k;
+        }
+        pyval *lowered = off > rest ? r_str(r, p + rest, off - rest) : NULL;
+        if (lowered && !(lowered = js_case(r, lowered, 0))) {
+            pv_buf_free(&b);
+            return NULL;
+        }
+        if (lowered)
+            pv_buf_append(&b, lowered->u.str.s, lowered->u.str.len);
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+/* jinja2's batch: lists of `size` items, the last filled with fill_with when given. */
+static pyval *f_batch(render *r, pyval **items, size_t n, int64_t size, pyval *fill)
+{
+    if (size <= 0)
+        return rfail(r, "batch size must be positive");
+    pyval *out = gen_list(r), *cur = NULL;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!cur && !(cur = r_list(r, PV_LIST, 0)))
+            return NULL;
+        if (r_push(r, cur, items[i]) < 0)
+            return NULL;
+        if ((int64_t)cur->u.list.len == size) {
+            if (r_push(r, out, cur) < 0)
+                return NULL;
+            cur = NULL;
         }
     }
-    return buf_to_str(r, &b);
+    if (cur) {
+        while (fill && fill->type != PV_NONE && (int64_t)cur->u.list.len < size)
+            if (r_push(r, cur, fill) < 0)
+                return NULL;
+        if (r_push(r, out, cur) < 0)
+            return NULL;
+    }
+    return out;
+}
+
+/* jinja2's slice: `slices` columns, the first n % slices one item longer. */
+static pyval *f_slice(render *r, pyval **items, size_t n, int64_t slices, pyval *fill)
+{
+    if (slices <= 0)
+        return rfail(r, "integer division or modulo by zero");
+    pyval *out = gen_list(r);
+    if (!out)
+        return NULL;
+    size_t per = n / (size_t)slices, extra = n % (size_t)slices, offset = 0;
+    for (size_t k = 0; k < (size_t)slices; k++) {
+        size_t start = offset + k * per, end = start + per;
+        if (k < extra)
+            offset++;
+        end = offset + (k + 1) * per;
+        pyval *col = r_list(r, PV_LIST, 0);
+        if (!col)
+            return NULL;
+        for (size_t i = start; i < end && i < n; i++)
+            if (r_push(r, col, items[i]) < 0)
+                return NULL;
+        if (fill && fill->type != PV_NONE && k >= extra && extra)
+            if (r_push(r, col, fill) < 0)
+                return NULL;
+        if (r_push(r, out, col) < 0)
+            return NULL;
+    }
+    return out;
 }
 
 static const char *const FILTERS[] = {
-    "abs", "attr", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
+    "abs", "attr", "batch", "capitalize", "choice", "count", "d", "default", "first", "float", "format", "highlight",
     "int", "join", "last", "length", "list", "lower", "map", "max", "min", "most_frequent", "random",
-    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string", "sum",
+    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice", "sort", "string", "sum",
     "title", "trim", "truncate", "unique", "upper", "wordcount", NULL};
 
 int b_has_filter(const char *name)
 {
-    return find_name(FILTERS, name, strlen(name)) != NULL;
+    return jb_find_name(FILTERS, name, strlen(name)) != NULL;
 }
 
 #define BIND(...)                                                   \
     do {                                                            \
         static const char *const P_[] = {__VA_ARGS__, NULL};        \
-        if (bind(r, name, a, P_, v) < 0)                            \
+        if (jb_bind(r, name, a, P_, v) < 0)                            \
             return NULL;                                            \
     } while (0)
 
@@ -2151,8 +1139,16 @@ static pyval *soft_str(render *r, pyval *x)
 pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
 {
     pyval *v[6] = {NULL};
-    if (x->type == PV_UNDEFINED && r->strict && strcmp(name, "default") && strcmp(name, "d"))
+    if (STRICT_UNDEF(r, x) && strcmp(name, "default") && strcmp(name, "d"))
         return rfail(r, "%s", x->u.str.s);
+    if (IS(name, "string")) {
+        NOARGS();
+        return soft_str(r, x);
+    }
+    if (IS(name, "truncate")) {
+        BIND("length", "killwords", "end", "leeway");
+        return f_truncate(r, x, v);
+    }
     if (IS(name, "default") || IS(name, "d")) {
         BIND("default_value", "boolean");
         int boolean = v[1] ? pv_truthy(v[1]) : 0;
@@ -2178,7 +1174,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
                     return NULL;
             x = l;
         }
-        return str_join(r, sep, x, 1);
+        return js_join(r, sep, x, 1);
     }
     if (IS(name, "replace")) {
         BIND("old", "new", "count");
@@ -2186,14 +1182,14 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             return rfail(r, "replace filter needs old and new");
         int64_t count = -1;
         pyval *s = soft_str(r, x), *o = s ? soft_str(r, v[0]) : NULL, *nw = o ? soft_str(r, v[1]) : NULL;
-        if (!nw || (v[2] && v[2]->type != PV_NONE && need_int(r, v[2], name, &count) < 0))
+        if (!nw || (v[2] && v[2]->type != PV_NONE && jb_need_int(r, v[2], name, &count) < 0))
             return NULL;
-        return str_replace(r, s, o, nw, count);
+        return js_replace(r, s, o, nw, count);
     }
     if (IS(name, "length") || IS(name, "count")) {
         int64_t n;
         NOARGS();
-        return r_len(r, x, &n) < 0 ? NULL : mkint(r, n);
+        return r_len(r, x, &n) < 0 ? NULL : jb_int(r, n);
     }
     if (IS(name, "int")) {
         BIND("default", "base");
@@ -2223,14 +1219,14 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     if (IS(name, "trim")) {
         BIND("chars");
         pyval *s = soft_str(r, x);
-        return s ? str_strip(r, s, v[0], 3) : NULL;
+        return s ? js_strip(r, s, v[0], 3) : NULL;
     }
     if (IS(name, "map"))
         return f_map(r, x, a);
     if (IS(name, "lower") || IS(name, "upper") || IS(name, "capitalize")) {
         NOARGS();
         pyval *s = soft_str(r, x);
-        return s ? str_case(r, s, name[0] == 'l' ? 0 : name[0] == 'u' ? 1 : 2) : NULL;
+        return s ? js_case(r, s, name[0] == 'l' ? 0 : name[0] == 'u' ? 1 : 2) : NULL;
     }
     if (IS(name, "title")) {
         NOARGS();
@@ -2255,7 +1251,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         if (r_iterate(r, x, &items, &n) < 0)
             return NULL;
         if (n == 0)
-            return undef(r, name[0] == 'f' ? "No first item, sequence was empty." : "No last item, sequence was empty.");
+            return jb_undef(r, name[0] == 'f' ? "No first item, sequence was empty." : "No last item, sequence was empty.");
         return name[0] == 'f' ? items[0] : items[n - 1];
     }
     if (IS(name, "min") || IS(name, "max")) {
@@ -2265,11 +1261,11 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
     if (IS(name, "abs")) {
         NOARGS();
         if (x->type == PV_INT && !x->big)
-            return x->u.i >= 0 ? x : x->u.i == INT64_MIN ? rfail(r, "integer overflow") : mkint(r, -x->u.i);
+            return x->u.i >= 0 ? x : x->u.i == INT64_MIN ? rfail(r, "integer overflow") : jb_int(r, -x->u.i);
         if (x->type == PV_BOOL)
-            return mkint(r, x->u.b);
+            return jb_int(r, x->u.b);
         if (x->type == PV_FLOAT)
-            return mkfloat(r, fabs(x->u.f));
+            return jb_float(r, fabs(x->u.f));
         if (x->type == PV_UNDEFINED)
             return rfail(r, "%s", x->u.str.s);
         return rfail(r, "bad operand type for abs(): '%s'", pv_type_name(x));
@@ -2289,10 +1285,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             sort_items(r, l->u.list.items, keys, n, v[0] ? pv_truthy(v[0]) : 0) < 0)
             return NULL;
         return l;
-    }
-    if (IS(name, "string")) {
-        NOARGS();
-        return soft_str(r, x);
     }
     if (IS(name, "format")) {
         pyval *s = soft_str(r, x);
@@ -2328,10 +1320,6 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         NOARGS();
         return draw_from(r, x, "choice", 1);
     }
-    if (IS(name, "truncate")) {
-        BIND("length", "killwords", "end", "leeway");
-        return f_truncate(r, x, v);
-    }
     if (IS(name, "wordcount")) {
         NOARGS();
         pyval *s = soft_str(r, x);
@@ -2348,13 +1336,13 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
                 words++;
             in_word = w;
         }
-        return mkint(r, words);
+        return jb_int(r, words);
     }
     if (IS(name, "sum")) {
         BIND("attribute", "start");
         pyval **items;
         size_t n;
-        pyval *acc = v[1] ? v[1] : mkint(r, 0);
+        pyval *acc = v[1] ? v[1] : jb_int(r, 0);
         if (!acc || r_iterate(r, x, &items, &n) < 0)
             return NULL;
         for (size_t i = 0; i < n; i++) {
@@ -2378,7 +1366,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         pv_buf_append(&b, "<span style='color: #F08080'>", 29);
         pv_buf_append(&b, x->u.str.s, x->u.str.len);
         pv_buf_append(&b, "</span>", 7);
-        return buf_to_str(r, &b);
+        return jb_buf_to_str(r, &b);
     }
     if (IS(name, "reverse")) {
         NOARGS();
@@ -2390,7 +1378,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             pv_buf b = {0};
             for (size_t i = n; i-- > 0;)
                 pv_buf_append(&b, chars[i]->u.str.s, chars[i]->u.str.len);
-            return buf_to_str(r, &b);
+            return jb_buf_to_str(r, &b);
         }
         pyval **items;
         size_t n;
@@ -2403,6 +1391,20 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             if (r_push(r, l, items[i]) < 0)
                 return NULL;
         return l;
+    }
+    if (IS(name, "batch") || IS(name, "slice")) {
+        if (name[0] == 'b')
+            BIND("linecount", "fill_with");
+        else
+            BIND("slices", "fill_with");
+        int64_t k;
+        if (!v[0] || jb_need_int(r, v[0], name, &k) < 0)
+            return v[0] ? NULL : rfail(r, "%s() missing a required argument", name);
+        pyval **items;
+        size_t n;
+        if (r_iterate(r, x, &items, &n) < 0)
+            return NULL;
+        return name[0] == 'b' ? f_batch(r, items, n, k, v[1]) : f_slice(r, items, n, k, v[1]);
     }
     if (IS(name, "attr")) {
         BIND("name");
@@ -2418,7 +1420,7 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             if (y)
                 return y;
         }
-        return undef(r, "no such attribute");
+        return jb_undef(r, "no such attribute");
     }
     return rfail(r, "No filter named '%s'.", name);
 }

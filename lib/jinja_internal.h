@@ -63,6 +63,8 @@ extern pyval pv_undefined_singleton, pv_none_singleton, pv_true_singleton, pv_fa
 /* Render arena: NULL arena = heap (malloc, reference counted). */
 typedef struct pv_arena pv_arena;
 pv_arena *pv_arena_new(void);
+/* An arena whose first chunk is the caller's memory (e.g. a stack buffer of 8 KiB). */
+pv_arena *pv_arena_on_stack(void *mem, size_t size);
 void pv_arena_free(pv_arena *a);
 void *pv_alloc(pv_arena *a, size_t n); /* zeroed; NULL on out-of-memory */
 
@@ -87,6 +89,7 @@ int ju_isspace(uint32_t cp);
 int ju_isprintable(uint32_t cp);
 int ju_iscased(uint32_t cp);
 int ju_isword(uint32_t cp);
+int ju_iscase_ignorable(uint32_t cp);
 /* Appends the lower/upper/title mapping of cp (may be several code points). */
 int ju_append_lower(pv_buf *b, uint32_t cp);
 int ju_append_upper(pv_buf *b, uint32_t cp);
@@ -139,7 +142,7 @@ int jinja_is_global(const char *name);
 /* ---- rendering (jinja.c evaluates, jinja_builtins.c holds filters, tests, methods) ---- */
 
 #define J_MAX_DEPTH 200
-#define J_MAX_ITER 10000000ULL
+#define J_MAX_ITER 10000000ULL /* loop iterations plus items scanned, a render */
 #define J_MAX_SIZE ((size_t)64 << 20)
 
 typedef struct {
@@ -147,9 +150,15 @@ typedef struct {
     pyval *value;
 } jvar;
 
+typedef struct jnode jnode;
 typedef struct {
     pyval **items;
-    size_t len, index; /* index: 0-based position of the current item */
+    size_t len, index; /* items kept so far; index: 0-based position of the current item */
+    /* filtered loops (for x in y if c): raw items still to test */
+    pyval **raw;
+    size_t nraw, pos, outer_nvars;
+    jnode *cond, *target;
+    int done;
 } jloop;
 
 typedef struct render {
@@ -157,6 +166,7 @@ typedef struct render {
     const pyval *ctx;
     jvar *vars;
     size_t nvars, cap;
+    int vars_on_stack;
     uint64_t rng;
     int strict;
     pv_buf out;
@@ -166,6 +176,11 @@ typedef struct render {
     size_t frame;          /* first variable of the innermost scope (a loop iteration) */
     const char *loop_name; /* the template's interned "loop" */
 } render;
+
+/* jinja_options.strict makes using an undefined value an error (jinja2's StrictUndefined),
+ * except the undefined of an inline if without else, which jinja2 always makes lenient
+ * (kind 1). */
+#define STRICT_UNDEF(r, v) ((r)->strict && (v)->type == PV_UNDEFINED && (v)->kind == 0)
 
 /* builtin ids: PV_FUNC values carry one */
 enum {
@@ -185,14 +200,20 @@ pyval *r_binop(render *r, int op, pyval *a, pyval *b);
 int r_contains(render *r, pyval *container, pyval *item); /* 1/0, -1 error */
 int r_truthy(render *r, pyval *v);                        /* -1 error (strict undefined) */
 int r_len(render *r, pyval *v, int64_t *n);
+/* Counts n units of work (loop iterations, items scanned) against J_MAX_ITER; -1 past it. */
+int r_work(render *r, size_t n);
 
 /* jinja_builtins.c */
+#define JARGS_INLINE 6
 typedef struct {
     pyval **pos;
     int npos;
     const char **kwnames;
     pyval **kwvals;
     int nkw;
+    /* storage for calls with few arguments (no allocation in the hot path) */
+    pyval *pos_buf[JARGS_INLINE], *kwval_buf[JARGS_INLINE];
+    const char *kwname_buf[JARGS_INLINE];
 } jargs;
 pyval *b_filter(render *r, const char *name, pyval *input, jargs *args);
 int b_test(render *r, const char *name, pyval *input, jargs *args); /* 1/0, -1 error */
@@ -201,3 +222,25 @@ int b_has_test(const char *name);
 pyval *b_method(render *r, pyval *self, const char *name, size_t len); /* bound method or NULL */
 pyval *b_call(render *r, pyval *func, jargs *args);
 pyval *b_str_format(render *r, pyval *fmt, pyval *args); /* Python's "..." % args */
+/* jinja_str.c: helpers shared by the builtins (all report errors through rfail) */
+#define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit))) /* name dispatch, first byte first */
+pyval *jb_int(render *r, int64_t i);
+pyval *jb_float(render *r, double f);
+pyval *jb_buf_to_str(render *r, pv_buf *b); /* frees b */
+pyval *jb_undef(render *r, const char *msg);
+/* Binds call arguments to parameter slots; a last parameter "*" collects extra positionals. */
+int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots);
+int jb_need_int(render *r, pyval *v, const char *what, int64_t *out);
+pyval *jb_need_str(render *r, pyval *v, const char *what);
+pyval *js_strip(render *r, pyval *s, pyval *chars, int which);   /* 1 left, 2 right, 3 both */
+pyval *js_case(render *r, pyval *s, int mode);                   /* 0 lower 1 upper 2 capitalize 3 title */
+pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count);
+pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_right);
+int64_t js_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int rev); /* -2 error */
+int js_affix(render *r, pyval *s, pyval *fix, int end, int *ok);
+pyval *js_join(render *r, pyval *sep, pyval *seq, int convert);
+int js_clean_number(const pyval *s, char *buf, size_t cap);
+int js_parse_int(const pyval *s, int64_t *out);
+int js_parse_float(const pyval *s, double *out);
+pyval *js_call_method(render *r, pyval *s, const char *m, jargs *a);
+

@@ -300,11 +300,12 @@ static int lex_tag(parser *p, const char *s, size_t len, size_t *pos, int is_blo
             return -1;
         }
         if (balance == 0) {
-            int minus = s[i] == '-' && i + 2 < len + 0 && memcmp(s + i + 1, end_tag, 2) == 0;
-            if (minus || (i + 1 < len && memcmp(s + i, end_tag, 2) == 0)) {
+            int minus = s[i] == '-' && i + 2 < len && memcmp(s + i + 1, end_tag, 2) == 0;
+            int plus = is_block && s[i] == '+' && i + 2 < len && memcmp(s + i + 1, end_tag, 2) == 0;
+            if (minus || plus || (i + 1 < len && memcmp(s + i, end_tag, 2) == 0)) {
                 if (!push_tok(p, is_block ? T_BLOCK_END : T_VAR_END, s + i, 2))
                     return -1;
-                i += minus ? 3 : 2;
+                i += minus || plus ? 3 : 2;
                 if (minus)
                     i = skip_space(s, i, len);
                 *pos = i;
@@ -469,7 +470,8 @@ static int lex(parser *p)
         }
         if (!push_tok(p, kind == '{' ? T_VAR_BEGIN : T_BLOCK_BEGIN, s + k, 2))
             return -1;
-        i = k + 2 + (lminus ? 1 : 0);
+        int lplus = k + 2 < len && s[k + 2] == '+'; /* "{%+": lstrip_blocks is off, so a no-op */
+        i = k + 2 + (lminus || lplus ? 1 : 0);
         if (lex_tag(p, s, len, &i, kind == '%') < 0)
             return -1;
         data_start = i;

@@ -116,6 +116,11 @@ int ju_iscased(uint32_t cp)
     return in_ranges(ju_cased, NELEM(ju_cased), cp);
 }
 
+int ju_iscase_ignorable(uint32_t cp)
+{
+    return in_ranges(ju_case_ignorable, NELEM(ju_case_ignorable), cp);
+}
+
 int ju_isword(uint32_t cp)
 {
     if (cp < 0x80)

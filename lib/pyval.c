@@ -29,11 +29,14 @@ int pv_buf_append(pv_buf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *d = realloc(b->data, cap);
+        char *d = b->borrowed ? malloc(cap) : realloc(b->data, cap);
         if (!d) {
             b->failed = 1;
             return -1;
         }
+        if (b->borrowed && b->len)
+            memcpy(d, b->data, b->len);
+        b->borrowed = 0;
         b->data = d;
         b->cap = cap;
     }
@@ -46,7 +49,8 @@ int pv_buf_append(pv_buf *b, const char *s, size_t n)
 
 void pv_buf_free(pv_buf *b)
 {
-    free(b->data);
+    if (!b->borrowed)
+        free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -66,11 +70,28 @@ typedef struct chunk {
 
 struct pv_arena {
     chunk *head;
+    chunk *borrowed; /* caller's memory (pv_arena_on_stack): never freed */
+    int on_stack;
 };
 
 pv_arena *pv_arena_new(void)
 {
     return calloc(1, sizeof(pv_arena));
+}
+
+pv_arena *pv_arena_on_stack(void *mem, size_t size)
+{
+    if (size < sizeof(pv_arena) + sizeof(chunk) + 1024)
+        return pv_arena_new();
+    pv_arena *a = mem;
+    uintptr_t at = ((uintptr_t)mem + sizeof(pv_arena) + 15) & ~(uintptr_t)15;
+    chunk *c = (chunk *)at;
+    c->next = NULL;
+    c->used = 0;
+    c->size = size - (size_t)(at - (uintptr_t)mem) - sizeof(chunk);
+    a->head = a->borrowed = c;
+    a->on_stack = 1;
+    return a;
 }
 
 void pv_arena_free(pv_arena *a)
@@ -80,10 +101,12 @@ void pv_arena_free(pv_arena *a)
     chunk *c = a->head;
     while (c) {
         chunk *next = c->next;
-        free(c);
+        if (c != a->borrowed)
+            free(c);
         c = next;
     }
-    free(a);
+    if (!a->on_stack)
+        free(a);
 }
 
 void *pv_alloc(pv_arena *a, size_t n)
@@ -93,7 +116,7 @@ void *pv_alloc(pv_arena *a, size_t n)
         return calloc(1, n ? n : 16);
     chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t size = n > 32768 ? n : c ? 65536 : 4096; /* most renders fit the first 4 KiB */
+        size_t size = n > 32768 ? n : (c || n > 4096) ? 65536 : 4096; /* most renders fit in 4 KiB */
         chunk *fresh = malloc(sizeof(chunk) + size);
         if (!fresh)
             return NULL;
@@ -256,13 +279,9 @@ static pv_entry *dict_slot(const pyval *d, const pyval *key)
     return NULL;
 }
 
-int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
+/* Appends an entry known to be absent. */
+static int dict_push(pv_arena *a, pyval *d, pyval *key, pyval *val)
 {
-    pv_entry *slot = dict_slot(d, key);
-    if (slot) {
-        slot->value = val;
-        return 0;
-    }
     if (d->u.dict.len == d->u.dict.cap) {
         size_t cap = d->u.dict.cap ? d->u.dict.cap * 2 : 4;
         pv_entry *e = grow(a, d->u.dict.e, d->u.dict.len, cap, sizeof(pv_entry));
@@ -275,6 +294,16 @@ int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
     d->u.dict.e[d->u.dict.len].value = val;
     d->u.dict.len++;
     return 0;
+}
+
+int pv_dict_put(pv_arena *a, pyval *d, pyval *key, pyval *val)
+{
+    pv_entry *slot = dict_slot(d, key);
+    if (slot) {
+        slot->value = val;
+        return 0;
+    }
+    return dict_push(a, d, key, val);
 }
 
 int pv_dict_remove(pyval *d, const pyval *key)
@@ -434,16 +463,17 @@ int pv_dict_set(pyval *d, const char *key, pyval *value)
         pv_free(value);
         return -1;
     }
+    size_t klen = strlen(key);
     for (size_t i = 0; i < d->u.dict.len; i++) {
         pyval *k = d->u.dict.e[i].key;
-        if (k->type == PV_STR && strcmp(k->u.str.s, key) == 0) {
+        if (k->type == PV_STR && k->u.str.len == klen && memcmp(k->u.str.s, key, klen) == 0) {
             pv_free(d->u.dict.e[i].value);
             d->u.dict.e[i].value = value;
             return 0;
         }
     }
-    pyval *k = pv_new_str(key, strlen(key));
-    if (!k || pv_dict_put(NULL, d, k, value) < 0) {
+    pyval *k = pv_new_str(key, klen);
+    if (!k || dict_push(NULL, d, k, value) < 0) {
         pv_free(k);
         pv_free(value);
         return -1;
@@ -520,6 +550,23 @@ static size_t utf8_valid(const unsigned char *s, size_t len)
 static pyval *json_string(jparse *p)
 {
     p->s++; /* opening quote */
+    /* fast path: no escapes, so the value is the bytes between the quotes */
+    const char *q = p->s;
+    while (q < p->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) {
+        if ((unsigned char)*q < 0x80) {
+            q++;
+            continue;
+        }
+        size_t n = utf8_valid((const unsigned char *)q, (size_t)(p->end - q));
+        if (!n)
+            break;
+        q += n;
+    }
+    if (q < p->end && *q == '"') {
+        pyval *v = pv_mk_str(NULL, p->s, (size_t)(q - p->s));
+        p->s = q + 1;
+        return v ? v : json_fail(p, "out of memory");
+    }
     pv_buf b = {0};
     while (1) {
         if (p->s >= p->end) {
@@ -984,6 +1031,20 @@ static int repr_container(pv_buf *b, const pyval *v, reprstate *st)
     return rc;
 }
 
+/* Decimal digits of i into the end of buf[24]; returns the start. */
+static char *int_digits(int64_t i, char *end)
+{
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    return p;
+}
+
 static int scalar_str(pv_buf *b, const pyval *v)
 {
     char tmp[64];
@@ -993,7 +1054,10 @@ static int scalar_str(pv_buf *b, const pyval *v)
     case PV_INT:
         if (v->big)
             return pv_buf_append(b, v->u.str.s, v->u.str.len);
-        return pv_buf_append(b, tmp, (size_t)sprintf(tmp, "%lld", (long long)v->u.i));
+        {
+            char *p = int_digits(v->u.i, tmp + 24);
+            return pv_buf_append(b, p, (size_t)(tmp + 24 - p));
+        }
     case PV_FLOAT: return pv_buf_append(b, tmp, pv_float_repr(v->u.f, tmp));
     case PV_RANGE:
         if (v->u.range.step == 1)

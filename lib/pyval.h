@@ -52,6 +52,7 @@ typedef struct {
     size_t len, cap;
     size_t limit; /* 0 = none; appending past it fails */
     int failed;
+    int borrowed; /* data is the caller's buffer (e.g. on the stack): copied when it grows, never freed */
 } pv_buf;
 
 int pv_buf_append(pv_buf *b, const char *s, size_t n); /* 0 or -1 */

@@ -1,6 +1,8 @@
 /* record.c: the payload of each record kind, encoded and decoded (layout in stream.h). */
 #include "record.h"
 
+#include "utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,47 +45,14 @@ uint32_t t0_batch_feature_len(const t0_record *rec, int feature)
 
 /* ---- text validation ---- */
 
-/* Length of the UTF-8 sequence starting at s (at most n bytes), or 0 when invalid. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    unsigned cp = c & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 int t0_check_text(const char *s, size_t n, const char *what, t0_error *err)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        if (u[i] == 0)
-            return t0_fail(err, T0_EINPUT, "%s: NUL byte at offset %zu", what, i);
-        size_t len = utf8_sequence_len(u + i, n - i);
-        if (len == 0)
-            return t0_fail(err, T0_EINPUT, "%s: invalid UTF-8 at byte offset %zu", what, i);
-        i += len;
-    }
-    return 0;
+    size_t bad = t0_utf8_invalid(s, n);
+    if (bad == n)
+        return 0;
+    if (s[bad] == 0)
+        return t0_fail(err, T0_EINPUT, "%s: NUL byte at offset %zu", what, bad);
+    return t0_fail(err, T0_EINPUT, "%s: invalid UTF-8 at byte offset %zu", what, bad);
 }
 
 /* ---- encoding ---- */

@@ -5,6 +5,8 @@
  * keys and values are appended to a per-layer cache one position at a time, so a step
  * costs one token per row. Inputs are unpacked rows: pad_token_id marks padding (either
  * side), positions are indices, as Hugging Face's generate() sees them.
+ * The encoder runs in the model's activation arena (t5_model_reserve for rows x enc_len),
+ * so a model does not train and decode at the same time.
  */
 #ifndef T0_T5_DECODE_H
 #define T0_T5_DECODE_H

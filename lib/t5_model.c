@@ -428,13 +428,27 @@ static void make_allow(uint8_t *allow, const int32_t *seg_q, const int32_t *seg_
 static void make_buckets(int32_t *bucket, const int32_t *pos, int B, int T, int bidirectional, const t5_config *c)
 {
     int nb = c->relative_attention_num_buckets, md = c->relative_attention_max_distance;
-    /* relative positions within a row lie in -(T-1)..T-1 for positions < T; others computed directly */
+    /* beyond max_distance every relative position falls in the last bucket of its side, so
+     * a table over -max_distance..max_distance answers every pair */
+    int32_t table[2 * 4096 + 1];
+    int L = md < 4096 ? md : 4096;
+    for (int r = -L; r <= L; r++)
+        table[r + L] = t5_relative_bucket(r, bidirectional, nb, md);
     for (int b = 0; b < B; b++)
         for (int i = 0; i < T; i++) {
             int pi = pos[(long)b * T + i];
             int32_t *row = bucket + ((long)b * T + i) * T;
-            for (int j = 0; j < T; j++)
-                row[j] = t5_relative_bucket(pos[(long)b * T + j] - pi, bidirectional, nb, md);
+            for (int j = 0; j < T; j++) {
+                int r = pos[(long)b * T + j] - pi;
+                if (r < -L || r > L) {
+                    if (L < md) { /* a huge max_distance: no table */
+                        row[j] = t5_relative_bucket(r, bidirectional, nb, md);
+                        continue;
+                    }
+                    r = r < 0 ? -L : L;
+                }
+                row[j] = table[r + L];
+            }
         }
 }
 

@@ -13,7 +13,19 @@
  *
  * Loss (T0 / Mesh TF): sum over target positions of weight * (cross-entropy +
  * z_loss * logsumexp^2), divided by a denominator the caller gives (T0: the number of
- * target positions in the batch, rows * target length).
+ * target positions in the batch, rows * target length). This is Mesh TF's
+ * layers.softmax_cross_entropy_with_logits(z_loss): loss_n = -log_softmax[t_n] +
+ * z_loss * square(logsumexp_n), times weights_nonzero(targets) (seqio's
+ * decoder_loss_weights), reduce_sum / loss_denominator; z_loss 1e-4 in training.
+ *
+ * Dropout (training, config's dropout_rate) where Hugging Face's T5 has it: embeddings,
+ * attention probabilities, each sublayer's output before the residual add, the
+ * feed-forward hidden layer, after each stack's final norm. Masks come from a
+ * counter-based generator keyed by (t5_run.seed, site, element), so backward regenerates
+ * them and a seed reproduces a step; they are not torch's masks.
+ *
+ * Threads: see t5_set_threads (t5_ops.h). t5_model_reserve sizes the attention scratch
+ * for the thread count in effect then.
  */
 #ifndef T0_T5_MODEL_H
 #define T0_T5_MODEL_H

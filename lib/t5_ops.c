@@ -299,39 +299,131 @@ void embedding_backward(float *demb, const float *dout, const int32_t *ids, int 
 
 /* ---------------------------------------------------------------- activations */
 
+/* Row kernels that the compiler vectorizes (built at -O3, without FP-trap semantics so
+ * clamps become blends), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
+ * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
+ * register, instead of one chain it may not reorder. */
+#define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math")))
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float exp_poly(float x)
+{
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x; /* stays a normal float: no denormals */
+    float t = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: round to nearest integer */
+    int32_t ti;
+    memcpy(&ti, &t, 4);
+    float n = t - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* x - n ln2, in two parts */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = (ti - 0x4B400000 + 127) << 23; /* 2^n */
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+ROW_KERNEL static float row_max(const float *x, int n)
+{
+    float lane[8];
+    for (int k = 0; k < 8; k++)
+        lane[k] = -INFINITY;
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
+    float m = -INFINITY;
+    for (int k = 0; k < 8; k++)
+        m = lane[k] > m ? lane[k] : m;
+    for (; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+/* out[i] = exp(x[i] - shift) (out may be x) */
+ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = exp_poly(x[i] - shift);
+}
+
+ROW_KERNEL static float lane_sum(const float *x, int n)
+{
+    float lane[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] += x[i + k];
+    float sum = 0.0f;
+    for (; i < n; i++)
+        sum += x[i];
+    for (int k = 0; k < 8; k++)
+        sum += lane[k];
+    return sum;
+}
+
+/* out[i] = exp(x[i] - shift) * (mask ? mask[i] : 1); returns the sum. out may be x, or
+ * NULL (then the values go through a small buffer) */
+static float exp_row(float *out, const float *x, const uint8_t *mask, float shift, int n)
+{
+    if (!out) {
+        float buf[512], sum = 0.0f;
+        for (int i = 0; i < n; i += 512) {
+            int m = n - i < 512 ? n - i : 512;
+            exp_map(buf, x + i, shift, m);
+            sum += lane_sum(buf, m);
+        }
+        return sum;
+    }
+    exp_map(out, x, shift, n);
+    if (mask)
+        for (int i = 0; i < n; i++)
+            out[i] = mask[i] ? out[i] : 0.0f;
+    return lane_sum(out, n);
+}
+
+float t5_exp(float x)
+{
+    return exp_poly(x);
+}
+
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
 /* gelu_new(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as
  * x * sigmoid(2u) (the same function; expf is several times cheaper than tanhf) */
-static inline float gelu_new(float x)
+INLINE float gelu_new(float x)
 {
     float u = GELU_K * (x + 0.044715f * x * x * x);
-    return x / (1.0f + expf(-2.0f * u));
+    return x / (1.0f + exp_poly(-2.0f * u));
 }
 
-static inline float gelu_new_grad(float x)
+INLINE float gelu_new_grad(float x)
 {
     float u = GELU_K * (x + 0.044715f * x * x * x);
-    float sg = 1.0f / (1.0f + expf(-2.0f * u)); /* (1 + tanh u) / 2 */
+    float sg = 1.0f / (1.0f + exp_poly(-2.0f * u)); /* (1 + tanh u) / 2 */
     return sg + x * 2.0f * sg * (1.0f - sg) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
 }
 
-static inline float gelu_erf(float x)
+INLINE float gelu_erf(float x)
 {
     return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
 }
 
-static inline float gelu_erf_grad(float x)
+INLINE float gelu_erf_grad(float x)
 {
     return 0.5f * (1.0f + erff(x * 0.7071067811865476f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
 }
 
-static inline float act(float x, int kind)
+INLINE float act(float x, int kind)
 {
     return kind == FF_GELU_NEW ? gelu_new(x) : kind == FF_GELU ? gelu_erf(x) : (x > 0.0f ? x : 0.0f);
 }
 
-static inline float act_grad(float x, int kind)
+INLINE float act_grad(float x, int kind)
 {
     return kind == FF_GELU_NEW ? gelu_new_grad(x) : kind == FF_GELU ? gelu_erf_grad(x) : (x > 0.0f ? 1.0f : 0.0f);
 }
@@ -342,10 +434,17 @@ typedef struct {
     int kind;
 } act_job;
 
-static void act_fwd_task(void *ctx, int tid, long s, long e)
+ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
+    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+        const float *a = j->a, *b = j->b;
+        float *h = j->h;
+        for (long i = s; i < e; i++)
+            h[i] = gelu_new(a[i]) * b[i];
+        return;
+    }
     for (long i = s; i < e; i++) {
         float y = act(j->a[i], j->kind);
         j->h[i] = j->b ? y * j->b[i] : y;
@@ -358,10 +457,19 @@ void ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
     t5_parallel_for(n, 4096, act_fwd_task, &j);
 }
 
-static void act_bwd_task(void *ctx, int tid, long s, long e)
+ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
+    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+        const float *a = j->a, *b = j->b, *dh = j->dh;
+        float *da = j->da, *db = j->db;
+        for (long i = s; i < e; i++) {
+            da[i] += dh[i] * b[i] * gelu_new_grad(a[i]);
+            db[i] += dh[i] * gelu_new(a[i]);
+        }
+        return;
+    }
     for (long i = s; i < e; i++) {
         float g = j->dh[i], x = j->a[i];
         float dy = act_grad(x, j->kind);
@@ -476,13 +584,7 @@ static void masked_softmax_row(float *row, const uint8_t *allow, const float *bi
         memset(row, 0, sizeof(float) * Tk);
         return;
     }
-    float sum = 0.0f;
-    for (int j = 0; j < Tk; j++) {
-        float e = allow[j] ? expf(row[j] - mx) : 0.0f;
-        row[j] = e;
-        sum += e;
-    }
-    float inv = 1.0f / sum;
+    float inv = 1.0f / exp_row(row, row, allow, mx, Tk); /* masked keys: exactly 0 */
     for (int j = 0; j < Tk; j++)
         row[j] *= inv;
 }
@@ -636,14 +738,8 @@ static void lse_task(void *ctx, int tid, long s, long e)
     const ce_job *j = ctx;
     for (long n = s; n < e; n++) {
         const float *l = j->cl + n * j->V;
-        float mx = l[0];
-        for (int v = 1; v < j->V; v++)
-            if (l[v] > mx)
-                mx = l[v];
-        double sum = 0.0;
-        for (int v = 0; v < j->V; v++)
-            sum += expf(l[v] - mx);
-        j->lse[n] = mx + (float)log(sum);
+        float mx = row_max(l, j->V);
+        j->lse[n] = mx + logf(exp_row(NULL, l, NULL, mx, j->V));
     }
 }
 
@@ -680,8 +776,9 @@ static void ce_bwd_task(void *ctx, int tid, long s, long e)
         }
         /* loss = w (lse - l_t + z lse^2): d/dl_v = w (p_v (1 + 2 z lse) - [v == t]) */
         float k = w * (1.0f + 2.0f * j->z * j->lse[n]), m = j->lse[n];
+        exp_row(l, l, NULL, m, V);
         for (int v = 0; v < V; v++)
-            l[v] = k * expf(l[v] - m);
+            l[v] *= k;
         l[j->targets[n]] -= w;
     }
 }

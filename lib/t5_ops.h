@@ -18,6 +18,10 @@
  * workers do on start). */
 void t5_set_ftz(void);
 
+/* exp as the row kernels compute it (Cephes polynomial, ~1 ulp; arguments clamped to
+ * [-87, 88], so tiny results stay normal floats) */
+float t5_exp(float x);
+
 /* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
  * ops split their products and loops over the pool's n threads (caller included), whose
  * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's

@@ -46,12 +46,26 @@ static char *replace_all(const char *s, size_t len, const char *from, const char
     return out;
 }
 
+/* The first "|||" in [p, end), or NULL. */
+static const char *find_sep(const char *p, const char *end)
+{
+    while (end - p >= 3 && (p = memchr(p, '|', (size_t)(end - p - 2)))) {
+        if (p[1] == '|' && p[2] == '|')
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 char *t0_truncate_rewrite(const char *jinja)
 {
     char to[64];
     snprintf(to, sizeof to, " | string | truncate(%d) }}", T0_TEXT_VAR_LENGTH);
     return replace_all(jinja, strlen(jinja), "}}", to, NULL);
 }
+
+static uint64_t fnv1a64(const char *s);
+static int compile_fixed_choices(t0_template *t, t0_error *err);
 
 /* ---------------------------------------------------------------- YAML */
 
@@ -134,6 +148,9 @@ static void template_free(t0_template *t)
     free(t->reference);
     jinja_free(t->prog);
     jinja_free(t->choices_prog);
+    pv_free(t->fixed_value);
+    free(t->fixed_choices);
+    free(t->fixed_text);
 }
 
 static int read_template(yaml_ctx *c, yaml_node_t *key, yaml_node_t *val, t0_template *t)
@@ -269,6 +286,7 @@ int t0_templates_compile(t0_template_set *s, t0_error *err)
 {
     for (size_t i = 0; i < s->n; i++) {
         t0_template *t = &s->templates[i];
+        t->id_hash = fnv1a64(t->id);
         char *src = t0_truncate_rewrite(t->jinja);
         if (!src)
             return t0_fail(err, T0_EINTERNAL, "out of memory");
@@ -294,6 +312,8 @@ int t0_templates_compile(t0_template_set *s, t0_error *err)
                 t0_error_prefix(err, "template '%s': answer_choices", t->name);
                 return -1;
             }
+            if (compile_fixed_choices(t, err))
+                return -1;
         }
     }
     return 0;
@@ -347,6 +367,11 @@ static uint64_t fnv1a64(const char *s)
 uint64_t t0_template_seed(uint64_t seed, uint64_t example_index, const char *template_id)
 {
     return mix64(mix64(mix64(seed) ^ example_index) ^ fnv1a64(template_id));
+}
+
+static uint64_t template_seed(const t0_template *t, uint64_t seed, uint64_t example_index)
+{
+    return mix64(mix64(mix64(seed) ^ example_index) ^ t->id_hash);
 }
 
 uint64_t t0_choices_seed(uint64_t render_seed) { return mix64(render_seed ^ 0x636886F3A3A4A9E5ull); }
@@ -430,7 +455,7 @@ int t0_example_prepare(t0_example *ex, const pyval *json, t0_error *err)
         }
         size_t sl;
         const char *sv = pv_str_value(v, &sl);
-        if (sv && memmem(sv, sl, "|||", 3)) {
+        if (sv && find_sep(sv, sv + sl)) {
             char *r = replace_all(sv, sl, "|||", T0_PIPE_PROTECTOR, &sl);
             pv = r ? pv_new_str(r, sl) : NULL;
             free(r);
@@ -462,22 +487,19 @@ void t0_example_clear(t0_example *ex)
 
 /* ---------------------------------------------------------------- apply */
 
+/* Pointers into one rendered text, which split_parts cuts in place. */
 typedef struct {
-    char **v;
+    const char **v;
     size_t n, cap;
-} str_list;
+} part_list;
 
-static int str_list_push(str_list *l, char *s)
+static int part_push(part_list *l, const char *s)
 {
-    if (!s)
-        return -1;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
-        char **nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv) {
-            free(s);
+        const char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
             return -1;
-        }
         l->v = nv;
         l->cap = cap;
     }
@@ -485,33 +507,54 @@ static int str_list_push(str_list *l, char *s)
     return 0;
 }
 
-static void str_list_free(str_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-/* One part of a render: stripped and un-protected (for choices promptsource strips first,
- * for apply it un-protects first; the token holds no whitespace, so the two agree). */
-static char *finish_part(const char *p, size_t len)
+/* Finishes text[a, b) in place: strips it, NUL-terminates it and turns each protector
+ * token back into "|||" (shorter, so it fits). For choices promptsource strips first, for
+ * apply it un-protects first; the token holds no whitespace, so the two agree. */
+static char *finish_part(char *p, size_t len)
 {
     size_t a, n = t0_py_strip(p, len, &a);
-    if (!memmem(p + a, n, T0_PIPE_PROTECTOR, sizeof T0_PIPE_PROTECTOR - 1))
-        return dup_n(p + a, n);
-    return replace_all(p + a, n, T0_PIPE_PROTECTOR, "|||", NULL);
+    char *s = p + a, *end = s + n, *q, *w;
+    const size_t tl = sizeof T0_PIPE_PROTECTOR - 1;
+    if (!(q = memmem(s, n, T0_PIPE_PROTECTOR, tl))) {
+        *end = '\0';
+        return s;
+    }
+    for (w = s; q; q = memmem(s, (size_t)(end - s), T0_PIPE_PROTECTOR, tl)) {
+        memmove(w, s, (size_t)(q - s));
+        w += q - s;
+        memcpy(w, "|||", 3);
+        w += 3;
+        s = q + tl;
+    }
+    memmove(w, s, (size_t)(end - s));
+    w[end - s] = '\0';
+    return p + a;
 }
 
-/* Splits s on "|||" into finished parts. */
-static int split_parts(const char *s, size_t len, str_list *out)
+/* Cuts text (NUL-terminated, len bytes) on "|||" into finished parts, in place. */
+static int split_parts(char *text, size_t len, part_list *out)
 {
-    const char *p = s, *end = s + len, *q;
-    while ((q = memmem(p, (size_t)(end - p), "|||", 3))) {
-        if (str_list_push(out, finish_part(p, (size_t)(q - p))))
+    char *p = text, *end = text + len, *q;
+    out->n = 0;
+    while ((q = (char *)find_sep(p, end))) {
+        if (part_push(out, finish_part(p, (size_t)(q - p))))
             return -1;
         p = q + 3;
     }
-    return str_list_push(out, finish_part(p, (size_t)(end - p)));
+    return part_push(out, finish_part(p, (size_t)(end - p)));
+}
+
+static pyval *str_list_value(const char *const *v, size_t n)
+{
+    pyval *list = pv_new_list();
+    for (size_t i = 0; list && i < n; i++) {
+        pyval *s = pv_new_str(v[i], strlen(v[i]));
+        if (!s || pv_list_append(list, s)) {
+            pv_free(list);
+            return NULL;
+        }
+    }
+    return list;
 }
 
 static int render(const jinja_template *prog, const pyval *ctx, uint64_t seed, int strict, char **out,
@@ -525,90 +568,91 @@ static int render(const jinja_template *prog, const pyval *ctx, uint64_t seed, i
     return 0;
 }
 
+/* answer_choices that read no variable and draw nothing are the same for every example
+ * (promptsource's "fixed" choices): rendered once here. */
+static int compile_fixed_choices(t0_template *t, t0_error *err)
+{
+    if (!t->choices_prog || jinja_has_undeclared(t->choices_prog) || strstr(t->answer_choices, "choice") ||
+        strstr(t->answer_choices, "random"))
+        return 0;
+    size_t len;
+    if (render(t->choices_prog, NULL, 0, 0, &t->fixed_text, &len, t, err))
+        return -1;
+    part_list parts = {0};
+    if (split_parts(t->fixed_text, len, &parts) || !(t->fixed_value = str_list_value(parts.v, parts.n))) {
+        free(parts.v);
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    }
+    t->fixed_choices = parts.v;
+    t->n_fixed = parts.n;
+    return 0;
+}
+
 int t0_template_apply(const t0_template *t, t0_example *ex, uint64_t seed, uint64_t example_index,
                       int strict, t0_rendered *out, t0_error *err)
 {
-    uint64_t rseed = t0_template_seed(seed, example_index, t->id);
-    str_list choices = {0}, parts = {0};
-    char *text = NULL;
+    uint64_t rseed = template_seed(t, seed, example_index);
+    part_list parts = {0};
     size_t len;
     pyval *ac = NULL;
     memset(out, 0, sizeof *out);
     out->label = -1;
-    if (t->choices_prog) {
-        if (render(t->choices_prog, ex->protected_ex, t0_choices_seed(rseed), strict, &text, &len, t, err))
+    if (t->fixed_value) {
+        out->choices = t->fixed_choices;
+        out->n_choices = (uint32_t)t->n_fixed;
+        ac = pv_ref(t->fixed_value);
+    } else if (t->choices_prog) {
+        if (render(t->choices_prog, ex->protected_ex, t0_choices_seed(rseed), strict, &out->choices_text_, &len,
+                   t, err))
             goto fail;
-        int rc = split_parts(text, len, &choices);
-        free(text);
-        text = NULL;
-        if (rc || !(ac = pv_new_list()))
+        if (split_parts(out->choices_text_, len, &parts))
             goto oom;
-        for (size_t i = 0; i < choices.n; i++) {
-            pyval *s = pv_new_str(choices.v[i], strlen(choices.v[i]));
-            if (!s || pv_list_append(ac, s))
-                goto oom;
-        }
+        out->choices = out->choices_owned_ = parts.v;
+        out->n_choices = (uint32_t)parts.n;
+        parts = (part_list){0};
+        if (!(ac = str_list_value(out->choices, out->n_choices)))
+            goto oom;
     } else if (!(ac = pv_new_none())) {
         goto oom;
     }
-    /* The example's answer_choices may have been protected when rendering the list; the
-     * context gets the finished (un-protected) list, as promptsource's does. */
-    if (pv_dict_set(ex->context, "answer_choices", ac)) {
-        ac = NULL;
-        goto oom;
-    }
+    /* The context gets the finished (un-protected) list, as promptsource's does. */
+    int rc = pv_dict_set(ex->context, "answer_choices", ac);
     ac = NULL;
-    if (render(t->prog, ex->context, rseed, strict, &text, &len, t, err))
-        goto fail;
-    int rc = split_parts(text, len, &parts);
-    free(text);
     if (rc)
         goto oom;
+    if (render(t->prog, ex->context, rseed, strict, &out->text_, &len, t, err))
+        goto fail;
+    if (split_parts(out->text_, len, &parts))
+        goto oom;
     if (parts.n != 2 || !parts.v[0][0]) {
+        free(parts.v);
+        t0_rendered_clear(out);
         out->dropped = 1;
-        str_list_free(&parts);
-        str_list_free(&choices);
         return 0;
     }
     out->input = parts.v[0];
-    if (parts.v[1][0]) {
-        out->target = parts.v[1];
-    } else {
-        free(parts.v[1]);
-        if (!(out->target = dup_s(T0_NO_LABEL))) {
-            free(parts.v);
-            goto oom_out;
-        }
-    }
+    out->target = parts.v[1][0] ? parts.v[1] : T0_NO_LABEL;
     free(parts.v);
-    out->choices = choices.v;
-    out->n_choices = (uint32_t)choices.n;
-    for (size_t i = 0; i < choices.n; i++)
-        if (!strcmp(choices.v[i], out->target)) {
+    for (uint32_t i = 0; i < out->n_choices; i++)
+        if (!strcmp(out->choices[i], out->target)) {
             out->label = (int32_t)i;
             break;
         }
     return 0;
-oom_out:
-    str_list_free(&choices);
-    t0_rendered_clear(out);
-    return t0_fail(err, T0_EINTERNAL, "out of memory");
 oom:
     pv_free(ac);
     t0_fail(err, T0_EINTERNAL, "out of memory");
 fail:
-    str_list_free(&parts);
-    str_list_free(&choices);
+    free(parts.v);
+    t0_rendered_clear(out);
     return -1;
 }
 
 void t0_rendered_clear(t0_rendered *r)
 {
-    free(r->input);
-    free(r->target);
-    for (uint32_t i = 0; i < r->n_choices; i++)
-        free(r->choices[i]);
-    free(r->choices);
+    free(r->text_);
+    free(r->choices_text_);
+    free(r->choices_owned_);
     memset(r, 0, sizeof *r);
     r->label = -1;
 }

@@ -57,6 +57,12 @@ typedef struct {
     unsigned long line;   /* line of the template in the file (1-based) */
     jinja_template *prog;         /* set by t0_templates_compile */
     jinja_template *choices_prog; /* NULL without answer_choices */
+    uint64_t id_hash;             /* fnv1a64(id), set by t0_templates_compile */
+    /* "fixed" answer_choices (no variables, no choice/random): rendered once by compile */
+    const char **fixed_choices;
+    size_t n_fixed;
+    char *fixed_text;
+    pyval *fixed_value;
 } t0_template;
 
 typedef struct {
@@ -99,13 +105,18 @@ typedef struct {
 int t0_example_prepare(t0_example *ex, const pyval *json, t0_error *err);
 void t0_example_clear(t0_example *ex);
 
+/* A rendered example; the strings point into the render (or the template) and live
+ * until t0_rendered_clear. */
 typedef struct {
     int dropped;    /* 1: no record (fewer/more than 2 parts or an empty input) */
-    char *input;
-    char *target;
-    char **choices;
+    const char *input;
+    const char *target;
+    const char **choices;
     uint32_t n_choices;
     int32_t label;
+    /* owned memory */
+    char *text_, *choices_text_;
+    const char **choices_owned_;
 } t0_rendered;
 
 /* Applies a compiled template to a prepared example. Render errors (strict undefined,

@@ -1,6 +1,8 @@
 /* textlines.c: line reader over plain and zstd-compressed files; see textlines.h. */
 #include "textlines.h"
 
+#include "utf8.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +111,7 @@ static int emit(t0_lines *r, size_t start, size_t n, const char **line, size_t *
 {
     size_t bad;
     r->lineno++;
-    if (t0_utf8_check(r->buf + start, n, &bad))
+    if ((bad = t0_utf8_invalid(r->buf + start, n)) != n)
         return t0_fail(err, T0_EINPUT, "%s: line %llu: %s at byte %zu", r->name, (unsigned long long)r->lineno,
                        r->buf[start + bad] ? "invalid UTF-8" : "NUL byte", bad + 1);
     *line = r->buf + start;
@@ -161,43 +163,3 @@ void t0_lines_close(t0_lines *r)
     free(r);
 }
 
-int t0_utf8_check(const char *str, size_t n, size_t *bad)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c == 0) {
-            *bad = i;
-            return -1;
-        }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            k = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            *bad = i;
-            return -1;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) {
-                *bad = i;
-                return -1;
-            }
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            *bad = i;
-            return -1;
-        }
-        i += k + 1;
-    }
-    return 0;
-}

@@ -26,7 +26,5 @@ uint64_t t0_lines_number(const t0_lines *r); /* 1-based number of the last line 
 const char *t0_lines_name(const t0_lines *r);
 void t0_lines_close(t0_lines *r);
 
-/* 0 when s[0..n) is UTF-8 with no NUL byte; else -1 and *bad = offset of the first bad byte. */
-int t0_utf8_check(const char *s, size_t n, size_t *bad);
 
 #endif

@@ -55,6 +55,14 @@ records() { t0-cat "$@"; }
     [ "${#stderr_lines[@]}" -eq 2 ]
 }
 
+@test "render: --progress reports examples and records/s on stderr; quiet in a pipe without it" {
+    run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" --progress -o "$TMP/out.t0" "$TMP/mini.jsonl"
+    [[ ${stderr_lines[0]} == *"t0-render: 3 examples, 8 records, "*" records/s" ]]
+    [ "${#stderr_lines[@]}" -eq 3 ]
+    run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl"
+    [[ $stderr != *"records/s"* ]]
+}
+
 @test "render: -n selects by name (repeatable), an unknown name is an error" {
     t0-render -t "$TMP/mini.yaml" -n basic "$TMP/mini.jsonl" 2>/dev/null | records > "$TMP/a.jsonl"
     [ "$(jq -r .template "$TMP/a.jsonl" | sort -u)" = "basic" ]
@@ -148,6 +156,13 @@ records() { t0-cat "$@"; }
     run -1 --separate-stderr t0-render -t "$TMP/mini.yaml" "$TMP/badline.jsonl"
     [ "${#stderr_lines[@]}" -eq 1 ]
     [[ $stderr == "t0-render: $TMP/badline.jsonl:2: invalid JSON"* ]]
+    # what reached stdout is no complete stream: a reader downstream fails too
+    t0-render -t "$TMP/mini.yaml" "$TMP/badline.jsonl" > "$TMP/partial.t0" 2>/dev/null || true
+    run -1 t0-cat "$TMP/partial.t0"
+    { for i in $(seq 20000); do echo '{"premise":"a long enough premise to fill buffers","label":1}'; done
+      echo '{"premise": nope}'; } > "$TMP/late.jsonl"
+    t0-render -t "$TMP/mini.yaml" "$TMP/late.jsonl" > "$TMP/partial2.t0" 2>/dev/null || true
+    run -1 t0-cat "$TMP/partial2.t0"
     printf '%s\n' '[1, 2]' > "$TMP/array.jsonl"
     run -1 t0-render -t "$TMP/mini.yaml" "$TMP/array.jsonl"
     assert_one_error_line t0-render

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jinja.h"
@@ -25,8 +27,11 @@ static const char usage[] =
     "  --seed S         seed of the choice/random filters (default 0; see lib/templates.h)\n"
     "  --strict         a field the example lacks is an error (default: jinja2's undefined)\n"
     "  -o OUT           write the stream to OUT (atomically) instead of stdout\n"
+    "  --progress       examples and records/s on stderr as it goes (default when stderr is a terminal)\n"
     "  -h, --help       this text;  --version  the version\n"
-    "Examples dropped by a template (no input after rendering) are counted on stderr.\n";
+    "Examples dropped by a template (no input after rendering) are counted on stderr.\n"
+    "As t-zero's seqio path did, top-level keys a-b are read as a_b; blank lines are skipped\n"
+    "and not counted; ids count examples from 0 across all FILEs.\n";
 
 typedef struct {
     const char *templates_path;
@@ -35,6 +40,7 @@ typedef struct {
     int original_task;
     uint64_t seed;
     int strict;
+    int progress;
     const char *out;
 } options;
 
@@ -73,7 +79,27 @@ typedef struct {
     t0_writer *w;
     uint64_t examples, records;
     uint64_t *dropped; /* per template */
+    double start, last_report;
 } renderer;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* One progress line, rewritten in place about once a second. */
+static void progress(renderer *r, int final)
+{
+    double t = now_s();
+    if (!final && t - r->last_report < 1.0)
+        return;
+    r->last_report = t;
+    fprintf(stderr, "\rt0-render: %llu examples, %llu records, %.0f records/s%s",
+            (unsigned long long)r->examples, (unsigned long long)r->records,
+            r->records / (t - r->start > 1e-9 ? t - r->start : 1e-9), final ? "\n" : "");
+}
 
 static int write_record(renderer *r, const t0_template *t, const t0_rendered *out, t0_error *err)
 {
@@ -84,7 +110,7 @@ static int write_record(renderer *r, const t0_template *t, const t0_rendered *ou
     rec.id = r->examples;
     rec.input = out->input;
     rec.target = out->target;
-    rec.choices = (const char **)out->choices;
+    rec.choices = out->choices;
     rec.n_choices = out->n_choices;
     rec.label = out->label;
     r->records++;
@@ -105,13 +131,13 @@ static int render_line(renderer *r, const char *line, size_t len, t0_error *err)
     for (size_t i = 0; !rc && i < r->set->n; i++) {
         const t0_template *t = &r->set->templates[i];
         t0_rendered out;
-        rc = t0_template_apply(t, &ex, r->o->seed, r->examples, r->o->strict, &out, err);
-        if (!rc && out.dropped)
+        if ((rc = t0_template_apply(t, &ex, r->o->seed, r->examples, r->o->strict, &out, err)))
+            break;
+        if (out.dropped)
             r->dropped[i]++;
-        else if (!rc)
+        else
             rc = write_record(r, t, &out, err);
-        if (!rc)
-            t0_rendered_clear(&out);
+        t0_rendered_clear(&out);
     }
     t0_example_clear(&ex);
     r->examples++;
@@ -137,6 +163,8 @@ static int render_file(renderer *r, const char *path, t0_error *err)
     while ((rc = t0_lines_next(in, &line, &len, err)) > 0) {
         if (is_blank(line, len))
             continue;
+        if (r->o->progress && (r->examples & 1023) == 0)
+            progress(r, 0);
         if (render_line(r, line, len, err)) {
             t0_error_prefix(err, "%s:%llu", t0_lines_name(in), (unsigned long long)t0_lines_number(in));
             rc = -1;
@@ -167,6 +195,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longopts[] = {
         {"original-task", no_argument, 0, 'O'}, {"seed", required_argument, 0, 'S'},
         {"strict", no_argument, 0, 's'},        {"help", no_argument, 0, 'h'},
+        {"progress", no_argument, 0, 'P'},
         {"version", no_argument, 0, 'V'},       {0, 0, 0, 0},
     };
     int c;
@@ -178,6 +207,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'o': o->out = optarg; break;
         case 'O': o->original_task = 1; break;
         case 's': o->strict = 1; break;
+        case 'P': o->progress = 1; break;
         case 'S': {
             int64_t v;
             t0_error err = {0};
@@ -203,6 +233,7 @@ int main(int argc, char **argv)
     t0_error err = {0};
     o.names = calloc((size_t)argc + 1, sizeof *o.names);
     o.out = "-";
+    o.progress = isatty(STDERR_FILENO);
     if (!o.names)
         return 2;
     int rc = parse_args(argc, argv, &o);
@@ -216,7 +247,7 @@ int main(int argc, char **argv)
         free(o.names);
         return die(&err);
     }
-    renderer r = {&o, set, NULL, 0, 0, calloc(set->n + 1, sizeof(uint64_t))};
+    renderer r = {&o, set, NULL, 0, 0, calloc(set->n + 1, sizeof(uint64_t)), now_s(), now_s()};
     if (!r.dropped || !(r.w = t0_writer_open(o.out, &err))) {
         if (!r.dropped)
             t0_fail(&err, T0_EINTERNAL, "out of memory");
@@ -225,6 +256,8 @@ int main(int argc, char **argv)
         for (int i = optind; i < argc || (i == optind && optind == argc); i++)
             if ((rc = render_file(&r, i < argc ? argv[i] : "-", &err)))
                 break;
+        if (o.progress)
+            progress(&r, 1);
         if (rc) {
             t0_writer_abort(r.w);
             rc = die(&err);

@@ -22,7 +22,8 @@ $venv/bin/python tests/reference/render_ref.py -t $fix/mini.yaml --seed 7 $fix/m
     bin/t0-cat --encode | bin/t0-cat > $fix/mini.seed7.expected.jsonl
 work=build/render-fixtures
 rm -rf $work && mkdir -p $work/cases
-$venv/bin/python tests/reference/synth_examples.py "$templates" $work/cases | tee $work/synth.log | head -1
+$venv/bin/python tests/reference/synth_examples.py "$templates" $work/cases > $work/synth.log
+head -n 1 $work/synth.log
 # Expected records in t0-cat's own JSON form, so the test compares bytes.
 find $work/cases -name '*.expected.jsonl' | while read -r f; do
     bin/t0-cat --encode "$f" | bin/t0-cat > "$f.tmp" && mv "$f.tmp" "$f"

@@ -3,6 +3,7 @@
 (lower/upper/title mappings, isspace, isprintable, cased, \\w), as the running
 Python (3.11: Unicode 14.0) defines them. Run from the repository root."""
 import sys
+import unicodedata
 
 MAXCP = 0x110000
 
@@ -52,6 +53,10 @@ def main():
     parts.append(rtab("ju_printable", ranges(lambda c: c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF)))
     parts.append(rtab("ju_cased", ranges(lambda c: c.isupper() or c.islower() or c.istitle())))
     parts.append(rtab("ju_word", ranges(lambda c: c.isalnum() or c == "_")))
+    # Case_Ignorable (for the final sigma rule of str.lower), from general categories plus
+    # the Word_Break MidLetter/MidNumLet/Single_Quote characters
+    parts.append(rtab("ju_case_ignorable", ranges(
+        lambda c: unicodedata.category(c) in ("Mn", "Me", "Cf", "Lm", "Sk") or c in "'.:^`\u00b7\u2018\u2019\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a")))
     with open("lib/jinja_unicode_tab.h", "w") as f:
         f.write("\n".join(parts))
 

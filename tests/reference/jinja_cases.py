@@ -19,11 +19,15 @@ from prng import SplitMix64  # noqa: E402
 RNG = [SplitMix64(0)]
 
 
-def choice(seq):
+# pass_context keeps jinja2 from folding `[...] | choice` at compile time (which would take
+# a draw before the render's): draws happen in render order, as in the C engine.
+@jinja2.pass_context
+def choice(context, seq):
     return RNG[0].choice(seq)
 
 
-def jrandom(seq):
+@jinja2.pass_context
+def jrandom(context, seq):
     try:
         return RNG[0].choice(seq)
     except IndexError:
@@ -42,12 +46,18 @@ def highlight(input):
     return "<span style='color: #F08080'>" + input + "</span>"
 
 
-env = Environment(loader=BaseLoader)
-env.globals.update(zip=zip)
-env.filters["highlight"] = highlight
-env.filters["choice"] = choice
-env.filters["most_frequent"] = most_frequent
-env.filters["random"] = jrandom
+def make_env(undefined=jinja2.Undefined):
+    e = Environment(loader=BaseLoader, undefined=undefined)
+    e.globals.update(zip=zip)
+    e.filters["highlight"] = highlight
+    e.filters["choice"] = choice
+    e.filters["most_frequent"] = most_frequent
+    e.filters["random"] = jrandom
+    return e
+
+
+env = make_env()
+strict_env = make_env(jinja2.StrictUndefined)  # jinja_options.strict = 1
 
 EX = {"premise": "The cat sat on the mat.", "hypothesis": "A cat is sitting.", "label": 1,
       "choices": {"text": ["red", "green", "blue"], "label": ["A", "B", "C"]},
@@ -127,7 +137,8 @@ CASES = [
     # whitespace control, comments, raw
     "a  {%- if true -%}  b  {%- endif -%}  c", "a {{- 'b' -}} c", "x {# comment #} y", "x {#- c -#} y",
     "a\n{% if true %}\nb\n{% endif %}\nc", "  {%- for i in [1,2] %}\n{{ i }}{%- endfor %}",
-    "{% raw %}{{ not rendered }}{% endraw %}", "a {%- raw -%} {{ x }} {%- endraw -%} b", "{{ '{{' }}",
+    "a {%+ if true %}b{% endif +%} c", "a {{+ 1 }} b", "a {#+ c #} b", "a {{ 1 +}} b", "x {{ 1 -}}\n  y", "x\n  {{- 1 }}",
+    "a {%- if true +%} b{% endif %}", "{% raw %}{{ not rendered }}{% endraw %}", "a {%- raw -%} {{ x }} {%- endraw -%} b", "{{ '{{' }}",
     "line1\n  {{ n }}  \n", "{{ {'a': {'b': 1}} }}", "{{ {'a':1}['a'] }}",
     # filters
     "{{ words | join(', ') }}", "{{ nums | join }}", "{{ nested | join(', ', attribute='name') }}", "{{ 'abc' | join('-') }}",
@@ -206,7 +217,25 @@ CASES = [
     "{{ text | replace(\"alpha\", \"\") | trim }}", "{% if label == 0 %}no{% elif label == 1 %}yes{% endif %}",
     "{{ (nums | sum / nums | length) | round(1) }}", "{{ f * 2 | int }}", "{{ (f * 2) | int }}", "{{ -f | abs }}",
     "{{ words | length > 2 }}", "{{ nums[0] | string + '!' }}", "{{ '{:.1f}'.format(f) }}",
-    "Q: {{ text }}\n{% for c in answer_choices %}- {{ c }}\n{% endfor %}A:", "{{ pipes }} ||| {{ pipes.split('|||') }}",
+    "Q: {{ text }}\n{% for c in answer_choices %}- {{ c }}\n{% endfor %}A:",
+    # found by the random differential test (jinja_fuzzdiff.py)
+    "{{ range(5)[:2] }} {{ range(5)[1:3:2] }} {{ range(10)[::-3] }} {{ range(5)[1:] | list }}", "{{ d[1:2] }}", "{{ n[1:] }}",
+    "{{ missing[1:] }}", "{{ words['a':] }}", "{{ none | select | list }} {{ 0 | map('upper') | list }} {{ false | reject | list }}",
+    "{{ 5 | select | list }}", "{{ words | truncate(8) }}", "{{ range(3) | truncate(5) }}", "{{ nums | truncate(2) }}",
+    "{{ 0.1 is odd }} {{ 3.0 is odd }} {{ 4.0 is even }} {{ 2.5 is even }}", "{{ d is lower }} {{ (1, 2) is lower }} {{ nums is upper }}",
+    "{{ missing | int }}", "{{ missing | float }}", "{{ d | most_frequent }}", "{{ {'a': 2, 'b': 'x'} | most_frequent }}",
+    "{{ [missing, missing] | sort }}", "{{ [missing, 1] | sort }}", "{{ [missing, missing] | min }}", "{{ 'abc' % [1] }}",
+    "{{ 'abc' % missing }}", "{{ 'abc' % 5 }}", "{{ [] in d }}", "{{ [1] not in {'k': 1} }}", "{{ words | batch(3) | list }}",
+    "{{ words | batch(3, 'x') | list }}", "{{ nums | slice(2) | list }}", "{{ nums | slice(3, 0) | list }}",
+    # a filtered loop tests its items lazily (promptsource's DocRED templates rely on it)
+    "{% set names = [] %}{% for w in words if w not in names %}{{ names.append(w) }}{% endfor %}{{ names }}",
+    "{% for x in nums if x > 0 %}{{ loop.index }}/{{ loop.length }}{{ loop.last }}{{ loop.nextitem }} {% endfor %}",
+    "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.nextitem }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
+    "{% set seen = [] %}{% for w in words if w not in seen %}{{ loop.length }}{% set _ = seen.append(w) %}{% endfor %}{{ seen }}",
+    "{% for x in nums if x > 100 %}{{ x }}{% else %}none kept{% endfor %}",
+    "{% for a in [1, 2] %}{% for x in [5, 6] if loop.index == 1 %}{{ a }}{{ x }}{{ loop.last }} {% endfor %}{% endfor %}",
+    "{% for x in nums if loop is undefined %}{{ loop.length }}{% endfor %}", "{{ ['a', 'b'] | choice }}{{ ['a', 'b'] | choice }}",
+    "{{ 'ΣΑΣ Σ'.lower() }} {{ 'ΟΔΟΣ.' | lower }} {{ 'AΣ\\'Σ b' | lower }} {{ 'ΑΣ'.capitalize() }} {{ 'ΣΑΣ ΣΑΣ'.title() }} {{ 'ΣΑΣ' | title }}", "{{ pipes }} ||| {{ pipes.split('|||') }}",
 ]
 
 CONTEXTS = {
@@ -215,10 +244,21 @@ CONTEXTS = {
 }
 
 
-def render(src, ctx, seed):
+STRICT_CASES = [
+    "{{ missing }}", "{{ missing is defined }}", "{{ missing | default('d') }}", "{{ missing | d('x', true) }}",
+    "{{ missing is none }}", "{% if missing %}a{% endif %}", "{% for x in missing %}{% endfor %}", "{{ missing == 1 }}",
+    "{{ missing != 1 }}", "{{ 1 in missing }}", "{{ missing | length }}", "{{ missing ~ 'a' }}", "{{ missing | string }}",
+    "{{ missing | list }}", "{{ missing | int }}", "{{ missing.attr }}", "{{ choices.missing }}", "{{ choices.missing is defined }}",
+    "{{ choices.missing | default('ok') }}", "{{ words[10] }}", "{{ words[10] is undefined }}", "{{ premise }}",
+    "{{ 'x' if missing is defined else 'y' }}", "[{{ 'x' if false }}]", "{{ missing or 'x' }}", "{{ not missing }}",
+    "{{ missing | upper }}", "{{ [missing] }}", "{{ missing | join }}", "{{ missing | choice }}", "{{ missing + 1 }}",
+]
+
+
+def render(src, ctx, seed, strict=False):
     RNG[0] = SplitMix64(seed)
     try:
-        out = env.from_string(src).render(**ctx)
+        out = (strict_env if strict else env).from_string(src).render(**ctx)
         return {"expected": out}
     except Exception as e:  # noqa: BLE001 - the engine must fail too; the message is informative
         return {"error": "%s: %s" % (type(e).__name__, e)}
@@ -231,6 +271,10 @@ def main():
         ctx = copy.deepcopy(EX)  # a template may modify its context (list.append)
         row = {"template": src, "context": copy.deepcopy(EX), "seed": seed}
         row.update(render(src, ctx, seed))
+        rows.append(row)
+    for i, src in enumerate(STRICT_CASES):
+        row = {"template": src, "context": copy.deepcopy(EX), "seed": i, "strict": True}
+        row.update(render(src, copy.deepcopy(EX), i, strict=True))
         rows.append(row)
     for src, ctxs in CONTEXTS.items():
         for ctx in ctxs:
@@ -245,4 +289,5 @@ def main():
         len(rows), sum("error" in r for r in rows), jinja2.__version__))
 
 
-main()
+if __name__ == "__main__":
+    main()

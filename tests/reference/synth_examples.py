@@ -24,7 +24,7 @@ import os
 import random
 import sys
 
-from jinja2 import nodes
+from jinja2 import meta, nodes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import render_ref  # noqa: E402
@@ -54,6 +54,8 @@ class Shape:
         self.truth = False
         self.tuple_elems = None
         self.split_outs = []          # (sep, Shape of the list .split(sep) gives)
+        self.parent = None            # the list this is the element shape of
+        self.contains = []            # texts a str must hold (s.index("<"))
 
     def mark(self, kind):
         self.kinds[kind] += 1
@@ -67,6 +69,7 @@ class Shape:
     def el(self):
         if self.elem is None:
             self.elem = Shape(self.path + ("[]",) if self.path is not None else None)
+            self.elem.parent = self
         return self.elem
 
 
@@ -104,8 +107,27 @@ class Infer:
         return s.attr(n.attr)
 
     def e_Getitem(self, n, scope):
-        s = self.expr(n.node, scope)
         a = n.arg
+        if isinstance(n.node, nodes.Dict) and not isinstance(a, nodes.Const):
+            # {"A": 0, "B": 1}[key]: key is one of the literal's keys
+            self.expr(n.node, scope)
+            ai = self.expr(a, scope)
+            if ai is not None:
+                for pair in n.node.items:
+                    c, v = self._const_value(pair.key)
+                    if c:
+                        ai.consts.append(v)
+                        ai.mark(_kind_of(v))
+            return None
+        if isinstance(n.node, (nodes.List, nodes.Tuple)) and not isinstance(a, nodes.Const):
+            # ["A", "B"][i]: i indexes the literal
+            self.expr(n.node, scope)
+            ai = self.expr(a, scope)
+            if ai is not None:
+                ai.mark("int")
+                ai.consts.extend(range(len(n.node.items)))
+            return None
+        s = self.expr(n.node, scope)
         if isinstance(a, nodes.Slice):
             for p in (a.start, a.stop, a.step):
                 if p is not None:
@@ -163,6 +185,14 @@ class Infer:
                     obj.mark("str")
                 out = Shape(None)
                 out.mark("str")
+                return out
+            if meth == "index" and n.args and isinstance(n.args[0], nodes.Const) and isinstance(n.args[0].value, str):
+                # s.index("<"): a string holding that text
+                if obj is not None:
+                    obj.mark("str")
+                    obj.contains.append(n.args[0].value)
+                out = Shape(None)
+                out.mark("int")
                 return out
             if meth == "index":
                 if obj is not None:
@@ -247,6 +277,9 @@ class Infer:
             return s
         if name in ("selectattr", "rejectattr", "sum", "max", "min", "groupby"):
             s.mark("list")
+            if name in ("selectattr", "rejectattr") and len(n.args) >= 3 and \
+                    all(isinstance(x, nodes.Const) for x in n.args[:3]):
+                s.el().attr(n.args[0].value).consts.append(n.args[2].value)
             if n.args and isinstance(n.args[0], nodes.Const) and isinstance(n.args[0].value, str):
                 s.el().attr(n.args[0].value)
             if "attribute" in kw and isinstance(kw["attribute"], nodes.Const):
@@ -301,6 +334,9 @@ class Infer:
                     right.consts.append(lv)
                 elif right is not None and left is not None:
                     left.member_of.append(right)
+                    right.mark("list")
+                    if left.kinds["int"]:
+                        right.el().mark("int")
             else:
                 if left is not None and rc:
                     left.consts.append(rv)
@@ -308,6 +344,11 @@ class Infer:
                 if right is not None and lc:
                     right.consts.append(lv)
                     right.mark(_kind_of(lv))
+                if op.op in ("eq", "ne") and left is not None and right is not None:
+                    # `choice == answerKey` with choice from a list: answerKey is a member
+                    for a, b in ((left, right), (right, left)):
+                        if a.parent is not None and b.parent is None:
+                            b.member_of.append(a.parent)
             left, left_node = right, op.expr
         return None
 
@@ -319,6 +360,12 @@ class Infer:
         for s, c, v in ((l, rc, rv), (r, lc, lv)):
             if s is not None and c:
                 s.mark(_kind_of(v))
+        if isinstance(n, nodes.Sub) and l is not None and rc and isinstance(rv, int) and not isinstance(rv, bool):
+            l.consts.extend(range(rv, rv + 5))  # `x - 32` indexes from 32 on
+        if isinstance(n, (nodes.Sub, nodes.Div, nodes.FloorDiv)):
+            for x in (l, r):
+                if x is not None:
+                    x.mark("int")
         out = Shape(None)
         if (lc and isinstance(lv, str)) or (rc and isinstance(rv, str)):
             out.mark("str")
@@ -444,7 +491,9 @@ WORDS = ("the cat sat on mat a dog ran fast blue river city of Paris was founded
          "who what which one two three red house tree book water light dark night morning").split()
 ODD = ["caf\u00e9", "na\u00efve", "\u4e2d\u6587", "\u00fcber", "\U0001F600", "\u00a0nbsp", "tab\there",
        "quote\"s", "back\\slash", "new\nline", "O'Brien", "{{x}}", "{% raw %}", "50%", "<b>", "&amp;"]
-WS = [" ", "\n", "\t", "\u3000", "\xa0", "\u2003", "\r\n", "\x1c", "\u2028", "\x85"]
+# Python's str.strip() whitespace (edges of a render), and two look-alikes that are not
+WS = [" ", "\n", "\t", "\u3000", "\xa0", "\u2003", "\r\n", "\x1c", "\x1f", "\u2028", "\u2029", "\x85",
+      "\x0b", "\x0c", "\u1680", "\u202f", "\u205f", "\u200a", "\u200b", "\ufeff"]
 
 
 def text(rng, lo=1, hi=12):
@@ -452,11 +501,11 @@ def text(rng, lo=1, hi=12):
     ws = [rng.choice(ODD) if rng.random() < 0.08 else rng.choice(WORDS) for _ in range(n)]
     s = " ".join(ws)
     r = rng.random()
-    if r < 0.1:
+    if r < 0.2:
         s = rng.choice(WS) + s + rng.choice(WS)
-    elif r < 0.13:
+    elif r < 0.23:
         s = s + " ||| " + rng.choice(WORDS)
-    elif r < 0.15:
+    elif r < 0.25:
         s = " ".join(rng.choice(WORDS) for _ in range(450))
     return s
 
@@ -524,6 +573,8 @@ class Gen:
             return rng.choice([0.5, 1.25, 3.0, 2, 7, 0.1, 10.75, 1e-05, 123456.5])
         if kind == "bool":
             return rng.random() < 0.5
+        if s.contains and rng.random() < 0.9:
+            return "%s %s %s" % (text(rng, 1, 4), " x ".join(s.contains), text(rng, 1, 4))
         if s.split_seps and rng.random() < 0.85:
             sep, out = rng.choice(s.split_outs) if s.split_outs else (" ", None)
             if not isinstance(sep, str) or not sep:
@@ -562,8 +613,28 @@ def all_shapes(s, out):
     return out
 
 
+def share_values(ex, inf, rng):
+    """A plain str field takes, now and then, the value of an item of a list of str fields
+    (answers that are among the options), so targets match choices."""
+    lists = [v for v in ex.values() if isinstance(v, list) and v and all(isinstance(x, str) for x in v)]
+    for v in ex.values():
+        if isinstance(v, dict):
+            lists += [x for x in v.values() if isinstance(x, list) and x and all(isinstance(y, str) for y in x)]
+    if not lists:
+        return
+    for k, s in inf.root.attrs.items():
+        v = ex.get(k)
+        if isinstance(v, str) and not s.consts and not s.member_of and rng.random() < 0.25:
+            ex[k] = rng.choice(rng.choice(lists))
+        elif isinstance(v, list) and v and all(isinstance(x, str) for x in v) and rng.random() < 0.25:
+            other = rng.choice(lists)
+            if other is not v:
+                ex[k] = [rng.choice(other) for _ in v]
+
+
 def fix_links(ex, shapes, rng, comp, inf):
     """Members become members and indexes index, where both ends are plain paths."""
+    share_values(ex, inf, rng)
     for s in shapes:
         if s.path is None or "[]" in s.path or not s.path:
             continue
@@ -603,10 +674,27 @@ def infer_template(t):
     return inf
 
 
+def fixed_choices(comp):
+    """promptsource's fixed answer choices (no variables), or []."""
+    ac = comp.t.get("answer_choices")
+    if ac is None or meta.find_undeclared_variables(render_ref.ENV.parse(ac)):
+        return []
+    try:
+        return [x.strip() for x in comp.choices_prog.render().split("|||")]
+    except Exception:
+        return []
+
+
 def synth(task, t, per, tries, rng):
     comp = render_ref.Compiled(t)
     inf = infer_template(t)
     shapes = all_shapes(inf.root, [])
+    fixed = fixed_choices(comp)
+    if fixed:
+        # a field printed as the target is often one of the fixed choices
+        for s in inf.root.attrs.values():
+            if not s.consts and not s.attrs and s.elem is None:
+                s.consts.extend(fixed)
     kept, seen, dropped_kept = [], set(), False
     for i in range(tries):
         g = Gen(rng, i)

@@ -220,6 +220,36 @@ static void test_adamw(void)
     }
 }
 
+/* t-zero's exclusion list ("bias", "LayerNorm.weight") matches only the relative attention
+ * bias: with zero gradients a step is the decay alone, and it skips that tensor */
+static void test_adamw_no_decay(void)
+{
+    t0_error err = {0};
+    t5_model *m = t5_model_open(FIXTURE_DIR "/c_packed", &err);
+    if (!CHECK(m != NULL))
+        return;
+    float *p0 = malloc(m->nfloats * sizeof(float)), *g = calloc(m->nfloats, sizeof(float));
+    memcpy(p0, m->params, m->nfloats * sizeof(float));
+    adamw_opts o;
+    adamw_defaults(&o);
+    o.decay_rel_bias = 0;
+    adamw *a = adamw_create(m->specs, m->nspecs, &o, &err);
+    adamw_step(a, m->params, g);
+    int ok = 1;
+    for (int i = 0; i < m->nspecs; i++) {
+        int bias = strstr(m->specs[i].name, "relative_attention_bias") != NULL;
+        for (size_t k = m->offset[i]; k < m->offset[i] + t5_numel(&m->specs[i]); k++) {
+            float want = bias ? p0[k] : p0[k] * (1.0f - o.lr * o.weight_decay);
+            ok &= m->params[k] == want;
+        }
+    }
+    CHECK(ok);
+    adamw_free(a);
+    free(p0);
+    free(g);
+    t5_model_free(m);
+}
+
 int main(void)
 {
     if (access(FIXTURE_DIR "/buckets.safetensors", R_OK) != 0) {
@@ -232,5 +262,6 @@ int main(void)
     t5_set_threads(1);
     test_adafactor_resume();
     test_adamw();
+    test_adamw_no_decay();
     return unit_summary("test_adafactor");
 }

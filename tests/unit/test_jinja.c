@@ -1,7 +1,11 @@
 /* test_jinja.c: the Jinja engine against real jinja2. Every line of
  * tests/fixtures/jinja_cases.jsonl (written by tests/reference/jinja_cases.py) is a
  * template, a context, a seed and jinja2's output or error; the engine must produce
- * the same output byte for byte, or fail where jinja2 failed. */
+ * the same output byte for byte, or fail where jinja2 failed. jinja_random.jsonl holds
+ * random expressions from tests/reference/jinja_fuzzdiff.py, jinja_corpus.jsonl real
+ * promptsource templates with synthetic examples (tests/reference/jinja_corpus.py). */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +28,8 @@ static void run_case(const char *line, size_t len, int lineno)
     pyval *ctx = pv_dict_get(row, "context");
     pyval *seedv = pv_dict_get(row, "seed");
     pyval *expv = pv_dict_get(row, "expected");
-    jinja_options opt = {(uint64_t)(seedv ? pv_int_value(seedv) : 0), 0};
+    pyval *strictv = pv_dict_get(row, "strict");
+    jinja_options opt = {(uint64_t)(seedv ? pv_int_value(seedv) : 0), strictv ? pv_truthy(strictv) : 0};
     char *out = NULL;
     size_t out_len = 0;
     int ok = -1;
@@ -35,7 +40,7 @@ static void run_case(const char *line, size_t len, int lineno)
     const char *exp = expv ? pv_str_value(expv, &elen) : NULL;
     int pass = exp ? (ok == 0 && out_len == elen && memcmp(out, exp, elen) == 0) : ok != 0;
     if (!CHECK(pass) && shown++ < 40) {
-        fprintf(stderr, "  line %d template: %s\n", lineno, tsrc);
+        fprintf(stderr, "  line %d template%s: %s\n", lineno, opt.strict ? " (strict)" : "", tsrc);
         if (exp)
             fprintf(stderr, "  expected: [%s]\n", exp);
         else
@@ -50,9 +55,8 @@ static void run_case(const char *line, size_t len, int lineno)
     pv_free(row);
 }
 
-static void test_fixtures(void)
+static void test_fixtures(const char *path, int min_cases)
 {
-    const char *path = getenv("JINJA_CASES") ? getenv("JINJA_CASES") : "tests/fixtures/jinja_cases.jsonl";
     FILE *f = fopen(path, "rb");
     if (!CHECK(f != NULL)) {
         fprintf(stderr, "cannot open %s\n", path);
@@ -71,7 +75,7 @@ static void test_fixtures(void)
     }
     free(line);
     fclose(f);
-    CHECK(cases >= 300);
+    CHECK(cases >= min_cases);
 }
 
 /* The seeded rule of jinja.h against tests/fixtures/prng_draws.txt (from tests/reference/prng.py). */
@@ -161,11 +165,97 @@ static void test_undeclared(void)
     }
 }
 
+/* The fuzzer's regression inputs (fuzz/corpus/fuzz_jinja/regress-*: template, NUL, JSON
+ * context) must parse and render (or fail) cleanly; make check SAN=1 watches memory. */
+static void test_fuzz_regressions(void)
+{
+    const char *dir = "fuzz/corpus/fuzz_jinja";
+    DIR *d = opendir(dir);
+    if (!CHECK(d != NULL))
+        return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "regress-", 8))
+            continue;
+        char path[512], buf[1 << 16];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!CHECK(f != NULL))
+            continue;
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        const char *nul = memchr(buf, 0, len);
+        size_t tlen = nul ? (size_t)(nul - buf) : len;
+        t0_error err;
+        pyval *ctx = nul ? pv_from_json(nul + 1, len - tlen - 1, &err) : NULL;
+        jinja_template *t = jinja_parse(buf, tlen, &err);
+        char *out = NULL;
+        if (t && jinja_render(t, ctx, NULL, &out, NULL, &err) == 0)
+            free(out);
+        jinja_free(t);
+        pv_free(ctx);
+        n++;
+    }
+    closedir(d);
+    CHECK(n >= 3);
+}
+
+/* A parsed template is read-only while rendering: threads may share it. */
+static jinja_template *shared_t;
+static pyval *shared_ctx;
+
+static void *render_many(void *arg)
+{
+    (void)arg;
+    int ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        char *out;
+        t0_error err;
+        jinja_options opt = {(uint64_t)i, 0};
+        if (jinja_render(shared_t, shared_ctx, &opt, &out, NULL, &err) < 0)
+            return NULL;
+        ok &= strncmp(out, "The cat|", 8) == 0;
+        free(out);
+    }
+    return ok ? (void *)1 : NULL;
+}
+
+static void test_threads(void)
+{
+    const char *src = "{{ premise.split()[:2] | join(' ') }}|{% for w in words if w %}{{ loop.index }}{{ w | upper }}"
+                      "{% endfor %}{{ words | choice }}{% set ns = namespace(n=0) %}{% set ns.n = ns.n + 1 %}{{ ns.n }}";
+    const char *json = "{\"premise\": \"The cat sat\", \"words\": [\"a\", \"\", \"b\"]}";
+    t0_error err;
+    shared_t = jinja_parse(src, strlen(src), &err);
+    shared_ctx = pv_from_json(json, strlen(json), &err);
+    if (!CHECK(shared_t && shared_ctx))
+        return;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&th[i], NULL, render_many, NULL) == 0);
+    for (int i = 0; i < 4; i++) {
+        void *res;
+        pthread_join(th[i], &res);
+        CHECK(res != NULL);
+    }
+    jinja_free(shared_t);
+    pv_free(shared_ctx);
+}
+
 int main(void)
 {
     test_prng();
-    test_fixtures();
+    if (getenv("JINJA_CASES")) { /* e.g. the output of tests/reference/jinja_fuzzdiff.py */
+        test_fixtures(getenv("JINJA_CASES"), 1);
+        return unit_summary("test_jinja");
+    }
+    test_fixtures("tests/fixtures/jinja_cases.jsonl", 300);
+    test_fixtures("tests/fixtures/jinja_random.jsonl", 500); /* jinja_fuzzdiff.py, seed 1 */
+    test_fixtures("tests/fixtures/jinja_corpus.jsonl", 500); /* promptsource templates, jinja_corpus.py */
     test_strict_and_errors();
     test_undeclared();
+    test_fuzz_regressions();
+    test_threads();
     return unit_summary("test_jinja");
 }

@@ -117,8 +117,29 @@ static void check_invalid_records(void)
     CHECK(strcmp(err.msg, "label 0 is not -1 or an index into 0 choices") == 0);
 }
 
+/* The word-at-a-time ASCII path must still find a bad byte at every position. */
+static void check_text_positions(void)
+{
+    char text[40];
+    for (size_t at = 0; at < 32; at++) {
+        for (int bad = 0; bad < 3; bad++) {
+            memset(text, 'a', sizeof text);
+            text[at] = bad == 0 ? '\0' : bad == 1 ? '\xff' : '\x80';
+            t0_error err = {0};
+            CHECK(t0_check_text(text, 33, "t", &err) == -1);
+            char want[64];
+            snprintf(want, sizeof want, bad ? "t: invalid UTF-8 at byte offset %zu" : "t: NUL byte at offset %zu", at);
+            CHECK(strcmp(err.msg, want) == 0);
+        }
+    }
+    memset(text, 'a', sizeof text);
+    memcpy(text + 7, "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 9); /* é 日 😀 across word edges */
+    CHECK(t0_check_text(text, sizeof text, "t", NULL) == 0);
+}
+
 int main(void)
 {
+    check_text_positions();
     FILE *f = tmpfile();
     CHECK(write_records(f) == 0);
     check_roundtrip(f);

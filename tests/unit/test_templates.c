@@ -8,6 +8,7 @@
 
 #include "templates.h"
 #include "textlines.h"
+#include "utf8.h"
 #include "unit.h"
 
 static const char yaml_text[] =
@@ -133,6 +134,15 @@ static void test_apply(void)
     CHECK(strstr(err.msg, "template 'first'") != NULL);
     t0_example_clear(&ex);
     pv_free(json);
+    /* several protected separators, at the edges too, come back in place */
+    line = "{\"a\": \"|||a|||b||| |||\", \"label\": 0}";
+    json = pv_from_json(line, strlen(line), &err);
+    CHECK(!t0_example_prepare(&ex, json, &err));
+    CHECK(!t0_template_apply(&s->templates[0], &ex, 0, 0, 0, &out, &err));
+    CHECK(!strcmp(out.input, "|||a|||b||| |||") && !strcmp(out.target, "No") && out.label == 0);
+    t0_rendered_clear(&out);
+    t0_example_clear(&ex);
+    pv_free(json);
     line = "{\"answer-choices\": 1}";
     json = pv_from_json(line, strlen(line), &err);
     CHECK(t0_example_prepare(&ex, json, &err) == -1 && strstr(err.msg, "answer_choices"));
@@ -208,14 +218,13 @@ static void test_lines(void)
 
 static void test_utf8(void)
 {
-    size_t bad;
-    CHECK(t0_utf8_check("ok \xc3\xa9 \xf0\x9f\x98\x80", 10, &bad) == 0);
-    CHECK(t0_utf8_check("a\xe9z", 3, &bad) == -1 && bad == 1);
-    CHECK(t0_utf8_check("\xc0\xaf", 2, &bad) == -1);         /* overlong */
-    CHECK(t0_utf8_check("\xed\xa0\x80", 3, &bad) == -1);     /* surrogate */
-    CHECK(t0_utf8_check("\xf4\x90\x80\x80", 4, &bad) == -1); /* > U+10FFFF */
-    CHECK(t0_utf8_check("ab\xe2\x82", 4, &bad) == -1 && bad == 2);
-    CHECK(t0_utf8_check("a\0b", 3, &bad) == -1 && bad == 1);
+    CHECK(t0_utf8_invalid("ok \xc3\xa9 \xf0\x9f\x98\x80", 10) == 10);
+    CHECK(t0_utf8_invalid("a\xe9z", 3) == 1);
+    CHECK(t0_utf8_invalid("\xc0\xaf", 2) < 2);         /* overlong */
+    CHECK(t0_utf8_invalid("\xed\xa0\x80", 3) < 3);     /* surrogate */
+    CHECK(t0_utf8_invalid("\xf4\x90\x80\x80", 4) < 4); /* > U+10FFFF */
+    CHECK(t0_utf8_invalid("ab\xe2\x82", 4) == 2);
+    CHECK(t0_utf8_invalid("a\0b", 3) == 1);
 }
 
 int main(void)
