@@ -15,7 +15,7 @@ records() { t0-cat "$@"; }
 
 @test "render: --help and --version" {
     run -0 t0-render --help
-    [[ $output == *"usage: t0-render -t TEMPLATES.yaml"* ]]
+    [[ $output == *"Usage: t0-render -t TEMPLATES.yaml"* ]]
     run -0 t0-render --version
     [[ $output == "t0-render "* ]]
 }

@@ -16,7 +16,7 @@
 #include "textlines.h"
 
 static const char usage[] =
-    "usage: t0-render -t TEMPLATES.yaml [-n NAME]... [--original-task] [--seed S] [--strict]\n"
+    "Usage: t0-render -t TEMPLATES.yaml [-n NAME]... [--original-task] [--seed S] [--strict]\n"
     "                 [-o OUT] [FILE.jsonl|FILE.jsonl.zst ...]\n"
     "Renders every JSON example (one object a line; stdin when no FILE) through every selected\n"
     "promptsource template, with promptsource's Template.apply semantics, and writes example\n"
