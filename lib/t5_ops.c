@@ -303,7 +303,14 @@ void embedding_backward(float *demb, const float *dout, const int32_t *ids, int 
  * clamps become blends), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
  * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
  * register, instead of one chain it may not reorder. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC also builds each kernel for AVX2 and AVX-512 and picks one at load time (the
+ * default build is baseline SSE2, 4 lanes); no FP contraction under -std=c11, so every
+ * variant computes the same bits */
+#define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math"), target_clones("avx512f", "avx2", "default")))
+#else
 #define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math")))
+#endif
 #define INLINE static inline __attribute__((always_inline))
 
 INLINE float exp_poly(float x)
@@ -567,26 +574,54 @@ void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t sit
 
 /* ---------------------------------------------------------------- attention */
 
-/* one row of scores -> probabilities, over the allowed keys only */
-static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket, int H,
-                               int h, int Tk)
+/* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
+ * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
+ * too, and the mask drops them from the max and the sum. */
+ROW_KERNEL static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket,
+                                          int H, int h, int Tk)
 {
-    float mx = -INFINITY;
-    for (int j = 0; j < Tk; j++) {
-        if (!allow[j])
-            continue;
-        if (bias)
+    if (bias)
+        for (int j = 0; j < Tk; j++)
             row[j] += bias[bucket[j] * H + h];
-        if (row[j] > mx)
+    float lane[8];
+    for (int k = 0; k < 8; k++)
+        lane[k] = -INFINITY;
+    int j = 0;
+    for (; j + 8 <= Tk; j += 8)
+        for (int k = 0; k < 8; k++) {
+            float x = allow[j + k] ? row[j + k] : -INFINITY;
+            lane[k] = x > lane[k] ? x : lane[k];
+        }
+    float mx = -INFINITY;
+    for (int k = 0; k < 8; k++)
+        mx = lane[k] > mx ? lane[k] : mx;
+    for (; j < Tk; j++)
+        if (allow[j] && row[j] > mx)
             mx = row[j];
-    }
     if (mx == -INFINITY) { /* nothing to attend to: zeros */
         memset(row, 0, sizeof(float) * Tk);
         return;
     }
     float inv = 1.0f / exp_row(row, row, allow, mx, Tk); /* masked keys: exactly 0 */
-    for (int j = 0; j < Tk; j++)
+    for (j = 0; j < Tk; j++)
         row[j] *= inv;
+}
+
+/* softmax backward over one row: dS_j = P_j (dP_j - sum_l P_l dP_l), in place in dP */
+ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
+{
+    float lane[8] = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] += p[j + k] * dp[j + k];
+    float dot = 0.0f;
+    for (; j < n; j++)
+        dot += p[j] * dp[j];
+    for (int k = 0; k < 8; k++)
+        dot += lane[k];
+    for (j = 0; j < n; j++)
+        dp[j] = p[j] * (dp[j] - dot);
 }
 
 size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
@@ -676,11 +711,7 @@ static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
         for (int i = 0; i < Tq; i++) {
             const float *pr = Pb + (long)i * Tk;
             float *dr = dP + (long)i * Tk;
-            float dot = 0.0f;
-            for (int jj = 0; jj < Tk; jj++)
-                dot += pr[jj] * dr[jj];
-            for (int jj = 0; jj < Tk; jj++)
-                dr[jj] = pr[jj] * (dr[jj] - dot);
+            softmax_grad_row(dr, pr, Tk);
             if (s->bias) { /* S += bias[bucket]: into this thread's table, summed after */
                 long r = ((long)b * Tq + i) * Tk;
                 const uint8_t *al = s->allow + r;
