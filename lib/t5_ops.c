@@ -624,6 +624,24 @@ ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
         dp[j] = p[j] * (dp[j] - dot);
 }
 
+/* dbias[bucket[j] * H + h] += dS_j over the allowed keys. Neighbouring keys mostly share
+ * a bucket, so a run is summed in a register and added once: adding each key into the
+ * table would chain every add through memory. */
+static void bias_grad_row(float *dbias, const float *ds, const uint8_t *allow, const int32_t *bucket, int H, int h,
+                          int Tk)
+{
+    int cur = bucket[0];
+    float run = 0.0f;
+    for (int j = 0; j < Tk; j++) {
+        if (bucket[j] != cur) {
+            dbias[cur * H + h] += run;
+            cur = bucket[j], run = 0.0f;
+        }
+        run += allow[j] ? ds[j] : 0.0f;
+    }
+    dbias[cur * H + h] += run;
+}
+
 size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
 {
     return (size_t)slots * (2 * (size_t)Tq * Tk + (size_t)num_buckets * H);
@@ -716,9 +734,7 @@ static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
                 long r = ((long)b * Tq + i) * Tk;
                 const uint8_t *al = s->allow + r;
                 const int32_t *bk = s->bucket + r;
-                for (int jj = 0; jj < Tk; jj++)
-                    if (al[jj])
-                        dbias[bk[jj] * H + h] += dr[jj];
+                bias_grad_row(dbias, dr, al, bk, H, h, Tk);
             }
         }
         /* S = q @ k^T:  dq += dS @ k ;  dk += dS^T @ q */
