@@ -299,18 +299,9 @@ void embedding_backward(float *demb, const float *dout, const int32_t *ids, int 
 
 /* ---------------------------------------------------------------- activations */
 
-/* Row kernels that the compiler vectorizes (built at -O3, without FP-trap semantics so
- * clamps become blends), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
+/* Row kernels (T5_ROW_KERNEL, see t5_ops.h), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
  * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
  * register, instead of one chain it may not reorder. */
-#if defined(__GNUC__) && !defined(__clang__)
-/* GCC also builds each kernel for AVX2 and AVX-512 and picks one at load time (the
- * default build is baseline SSE2, 4 lanes); no FP contraction under -std=c11, so every
- * variant computes the same bits */
-#define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math"), target_clones("avx512f", "avx2", "default")))
-#else
-#define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math")))
-#endif
 #define INLINE static inline __attribute__((always_inline))
 
 INLINE float exp_poly(float x)
@@ -334,7 +325,7 @@ INLINE float exp_poly(float x)
     return y * scale;
 }
 
-ROW_KERNEL static float row_max(const float *x, int n)
+T5_ROW_KERNEL static float row_max(const float *x, int n)
 {
     float lane[8];
     for (int k = 0; k < 8; k++)
@@ -352,13 +343,13 @@ ROW_KERNEL static float row_max(const float *x, int n)
 }
 
 /* out[i] = exp(x[i] - shift) (out may be x) */
-ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
+T5_ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
 {
     for (int i = 0; i < n; i++)
         out[i] = exp_poly(x[i] - shift);
 }
 
-ROW_KERNEL static float lane_sum(const float *x, int n)
+T5_ROW_KERNEL static float lane_sum(const float *x, int n)
 {
     float lane[8] = {0};
     int i = 0;
@@ -441,7 +432,7 @@ typedef struct {
     int kind;
 } act_job;
 
-ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
@@ -464,7 +455,7 @@ void ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
     t5_parallel_for(n, 4096, act_fwd_task, &j);
 }
 
-ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
@@ -577,7 +568,7 @@ void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t sit
 /* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
  * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
  * too, and the mask drops them from the max and the sum. */
-ROW_KERNEL static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket,
+T5_ROW_KERNEL static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket,
                                           int H, int h, int Tk)
 {
     if (bias)
@@ -608,7 +599,7 @@ ROW_KERNEL static void masked_softmax_row(float *row, const uint8_t *allow, cons
 }
 
 /* softmax backward over one row: dS_j = P_j (dP_j - sum_l P_l dP_l), in place in dP */
-ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
+T5_ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
 {
     float lane[8] = {0};
     int j = 0;
