@@ -212,7 +212,7 @@ typedef struct {
     float eps;
 } rms_job;
 
-static void rms_fwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
@@ -220,11 +220,17 @@ static void rms_fwd_task(void *ctx, int tid, long s, long e)
     for (long n = s; n < e; n++) {
         const float *xr = j->x + n * C;
         float *o = j->out + n * C;
-        float ss = 0.0f;
-        for (int i = 0; i < C; i++)
+        float lane[8] = {0}, ss = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] += xr[i + k] * xr[i + k];
+        for (; i < C; i++)
             ss += xr[i] * xr[i];
+        for (int k = 0; k < 8; k++)
+            ss += lane[k];
         float r = 1.0f / sqrtf(ss / C + j->eps);
-        for (int i = 0; i < C; i++)
+        for (i = 0; i < C; i++)
             o[i] = j->w[i] * (xr[i] * r); /* HF: weight * (x * rsqrt(var + eps)) */
         j->rstd[n] = r;
     }
@@ -237,7 +243,7 @@ void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, in
 }
 
 /* rows: dx */
-static void rms_bwd_rows(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_bwd_rows(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
@@ -247,17 +253,23 @@ static void rms_bwd_rows(void *ctx, int tid, long s, long e)
         float *dxr = j->dx + n * C;
         float r = j->rstd_in[n];
         /* y_i = w_i x_i r, r = (mean(x^2)+eps)^-1/2, dr/dx_j = -r^3 x_j / C */
-        float dot = 0.0f;
-        for (int i = 0; i < C; i++)
+        float lane[8] = {0}, dot = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int l = 0; l < 8; l++)
+                lane[l] += j->w[i + l] * dy[i + l] * xr[i + l];
+        for (; i < C; i++)
             dot += j->w[i] * dy[i] * xr[i];
+        for (int l = 0; l < 8; l++)
+            dot += lane[l];
         float k = dot * r * r * r / C;
-        for (int i = 0; i < C; i++)
+        for (i = 0; i < C; i++)
             dxr[i] += j->w[i] * dy[i] * r - k * xr[i];
     }
 }
 
 /* columns: dw_i += sum_n dy_ni x_ni r_n */
-static void rms_bwd_cols(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_bwd_cols(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
