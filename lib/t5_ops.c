@@ -376,9 +376,9 @@ T5_ROW_KERNEL static float lane_sum(const float *x, int n)
     return sum;
 }
 
-/* out[i] = exp(x[i] - shift) * (mask ? mask[i] : 1); returns the sum. out may be x, or
- * NULL (then the values go through a small buffer) */
-static float exp_row(float *out, const float *x, const uint8_t *mask, float shift, int n)
+/* out[i] = exp(x[i] - shift); returns the sum. out may be x, or NULL (then the values go
+ * through a small buffer) */
+static float exp_row(float *out, const float *x, float shift, int n)
 {
     if (!out) {
         float buf[512], sum = 0.0f;
@@ -390,9 +390,6 @@ static float exp_row(float *out, const float *x, const uint8_t *mask, float shif
         return sum;
     }
     exp_map(out, x, shift, n);
-    if (mask)
-        for (int i = 0; i < n; i++)
-            out[i] = mask[i] ? out[i] : 0.0f;
     return lane_sum(out, n);
 }
 
@@ -580,33 +577,24 @@ void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t sit
 /* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
  * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
  * too, and the mask drops them from the max and the sum. */
-T5_ROW_KERNEL static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket,
-                                          int H, int h, int Tk)
+T5_ROW_KERNEL static void masked_softmax_row(float *restrict row, const uint8_t *restrict allow, const float *bias,
+                                             const int32_t *bucket, int H, int h, int Tk)
 {
     if (bias)
         for (int j = 0; j < Tk; j++)
             row[j] += bias[bucket[j] * H + h];
-    float lane[8];
-    for (int k = 0; k < 8; k++)
-        lane[k] = -INFINITY;
-    int j = 0;
-    for (; j + 8 <= Tk; j += 8)
-        for (int k = 0; k < 8; k++) {
-            float x = allow[j + k] ? row[j + k] : -INFINITY;
-            lane[k] = x > lane[k] ? x : lane[k];
-        }
-    float mx = -INFINITY;
-    for (int k = 0; k < 8; k++)
-        mx = lane[k] > mx ? lane[k] : mx;
-    for (; j < Tk; j++)
-        if (allow[j] && row[j] > mx)
-            mx = row[j];
+    for (int j = 0; j < Tk; j++) /* masked keys out of the max */
+        row[j] = allow[j] ? row[j] : -INFINITY;
+    float mx = row_max(row, Tk);
     if (mx == -INFINITY) { /* nothing to attend to: zeros */
         memset(row, 0, sizeof(float) * Tk);
         return;
     }
-    float inv = 1.0f / exp_row(row, row, allow, mx, Tk); /* masked keys: exactly 0 */
-    for (j = 0; j < Tk; j++)
+    exp_map(row, row, mx, Tk);
+    for (int j = 0; j < Tk; j++) /* masked keys: exactly 0 */
+        row[j] = allow[j] ? row[j] : 0.0f;
+    float inv = 1.0f / lane_sum(row, Tk);
+    for (int j = 0; j < Tk; j++)
         row[j] *= inv;
 }
 
@@ -789,7 +777,7 @@ static void lse_task(void *ctx, int tid, long s, long e)
     for (long n = s; n < e; n++) {
         const float *l = j->cl + n * j->V;
         float mx = row_max(l, j->V);
-        j->lse[n] = mx + logf(exp_row(NULL, l, NULL, mx, j->V));
+        j->lse[n] = mx + logf(exp_row(NULL, l, mx, j->V));
     }
 }
 
@@ -826,7 +814,7 @@ static void ce_bwd_task(void *ctx, int tid, long s, long e)
         }
         /* loss = w (lse - l_t + z lse^2): d/dl_v = w (p_v (1 + 2 z lse) - [v == t]) */
         float k = w * (1.0f + 2.0f * j->z * j->lse[n]), m = j->lse[n];
-        exp_row(l, l, NULL, m, V);
+        exp_row(l, l, m, V);
         for (int v = 0; v < V; v++)
             l[v] *= k;
         l[j->targets[n]] -= w;
