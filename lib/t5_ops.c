@@ -212,7 +212,7 @@ typedef struct {
     float eps;
 } rms_job;
 
-static void rms_fwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
@@ -220,11 +220,17 @@ static void rms_fwd_task(void *ctx, int tid, long s, long e)
     for (long n = s; n < e; n++) {
         const float *xr = j->x + n * C;
         float *o = j->out + n * C;
-        float ss = 0.0f;
-        for (int i = 0; i < C; i++)
+        float lane[8] = {0}, ss = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] += xr[i + k] * xr[i + k];
+        for (; i < C; i++)
             ss += xr[i] * xr[i];
+        for (int k = 0; k < 8; k++)
+            ss += lane[k];
         float r = 1.0f / sqrtf(ss / C + j->eps);
-        for (int i = 0; i < C; i++)
+        for (i = 0; i < C; i++)
             o[i] = j->w[i] * (xr[i] * r); /* HF: weight * (x * rsqrt(var + eps)) */
         j->rstd[n] = r;
     }
@@ -237,7 +243,7 @@ void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, in
 }
 
 /* rows: dx */
-static void rms_bwd_rows(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_bwd_rows(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
@@ -247,17 +253,23 @@ static void rms_bwd_rows(void *ctx, int tid, long s, long e)
         float *dxr = j->dx + n * C;
         float r = j->rstd_in[n];
         /* y_i = w_i x_i r, r = (mean(x^2)+eps)^-1/2, dr/dx_j = -r^3 x_j / C */
-        float dot = 0.0f;
-        for (int i = 0; i < C; i++)
+        float lane[8] = {0}, dot = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int l = 0; l < 8; l++)
+                lane[l] += j->w[i + l] * dy[i + l] * xr[i + l];
+        for (; i < C; i++)
             dot += j->w[i] * dy[i] * xr[i];
+        for (int l = 0; l < 8; l++)
+            dot += lane[l];
         float k = dot * r * r * r / C;
-        for (int i = 0; i < C; i++)
+        for (i = 0; i < C; i++)
             dxr[i] += j->w[i] * dy[i] * r - k * xr[i];
     }
 }
 
 /* columns: dw_i += sum_n dy_ni x_ni r_n */
-static void rms_bwd_cols(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void rms_bwd_cols(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
@@ -299,11 +311,9 @@ void embedding_backward(float *demb, const float *dout, const int32_t *ids, int 
 
 /* ---------------------------------------------------------------- activations */
 
-/* Row kernels that the compiler vectorizes (built at -O3, without FP-trap semantics so
- * clamps become blends), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
+/* Row kernels (T5_ROW_KERNEL, see t5_ops.h), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
  * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
  * register, instead of one chain it may not reorder. */
-#define ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math")))
 #define INLINE static inline __attribute__((always_inline))
 
 INLINE float exp_poly(float x)
@@ -327,7 +337,7 @@ INLINE float exp_poly(float x)
     return y * scale;
 }
 
-ROW_KERNEL static float row_max(const float *x, int n)
+T5_ROW_KERNEL static float row_max(const float *x, int n)
 {
     float lane[8];
     for (int k = 0; k < 8; k++)
@@ -345,13 +355,13 @@ ROW_KERNEL static float row_max(const float *x, int n)
 }
 
 /* out[i] = exp(x[i] - shift) (out may be x) */
-ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
+T5_ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
 {
     for (int i = 0; i < n; i++)
         out[i] = exp_poly(x[i] - shift);
 }
 
-ROW_KERNEL static float lane_sum(const float *x, int n)
+T5_ROW_KERNEL static float lane_sum(const float *x, int n)
 {
     float lane[8] = {0};
     int i = 0;
@@ -366,9 +376,9 @@ ROW_KERNEL static float lane_sum(const float *x, int n)
     return sum;
 }
 
-/* out[i] = exp(x[i] - shift) * (mask ? mask[i] : 1); returns the sum. out may be x, or
- * NULL (then the values go through a small buffer) */
-static float exp_row(float *out, const float *x, const uint8_t *mask, float shift, int n)
+/* out[i] = exp(x[i] - shift); returns the sum. out may be x, or NULL (then the values go
+ * through a small buffer) */
+static float exp_row(float *out, const float *x, float shift, int n)
 {
     if (!out) {
         float buf[512], sum = 0.0f;
@@ -380,9 +390,6 @@ static float exp_row(float *out, const float *x, const uint8_t *mask, float shif
         return sum;
     }
     exp_map(out, x, shift, n);
-    if (mask)
-        for (int i = 0; i < n; i++)
-            out[i] = mask[i] ? out[i] : 0.0f;
     return lane_sum(out, n);
 }
 
@@ -434,7 +441,7 @@ typedef struct {
     int kind;
 } act_job;
 
-ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
@@ -457,7 +464,7 @@ void ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
     t5_parallel_for(n, 4096, act_fwd_task, &j);
 }
 
-ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
+T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
@@ -567,26 +574,63 @@ void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t sit
 
 /* ---------------------------------------------------------------- attention */
 
-/* one row of scores -> probabilities, over the allowed keys only */
-static void masked_softmax_row(float *row, const uint8_t *allow, const float *bias, const int32_t *bucket, int H,
-                               int h, int Tk)
+/* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
+ * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
+ * too, and the mask drops them from the max and the sum. */
+T5_ROW_KERNEL static void masked_softmax_row(float *restrict row, const uint8_t *restrict allow, const float *bias,
+                                             const int32_t *bucket, int H, int h, int Tk)
 {
-    float mx = -INFINITY;
-    for (int j = 0; j < Tk; j++) {
-        if (!allow[j])
-            continue;
-        if (bias)
+    if (bias)
+        for (int j = 0; j < Tk; j++)
             row[j] += bias[bucket[j] * H + h];
-        if (row[j] > mx)
-            mx = row[j];
-    }
+    for (int j = 0; j < Tk; j++) /* masked keys out of the max */
+        row[j] = allow[j] ? row[j] : -INFINITY;
+    float mx = row_max(row, Tk);
     if (mx == -INFINITY) { /* nothing to attend to: zeros */
         memset(row, 0, sizeof(float) * Tk);
         return;
     }
-    float inv = 1.0f / exp_row(row, row, allow, mx, Tk); /* masked keys: exactly 0 */
+    exp_map(row, row, mx, Tk);
+    for (int j = 0; j < Tk; j++) /* masked keys: exactly 0 */
+        row[j] = allow[j] ? row[j] : 0.0f;
+    float inv = 1.0f / lane_sum(row, Tk);
     for (int j = 0; j < Tk; j++)
         row[j] *= inv;
+}
+
+/* softmax backward over one row: dS_j = P_j (dP_j - sum_l P_l dP_l), in place in dP */
+T5_ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
+{
+    float lane[8] = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] += p[j + k] * dp[j + k];
+    float dot = 0.0f;
+    for (; j < n; j++)
+        dot += p[j] * dp[j];
+    for (int k = 0; k < 8; k++)
+        dot += lane[k];
+    for (j = 0; j < n; j++)
+        dp[j] = p[j] * (dp[j] - dot);
+}
+
+/* dbias[bucket[j] * H + h] += dS_j over the allowed keys. Neighbouring keys mostly share
+ * a bucket, so a run is summed in a register and added once: adding each key into the
+ * table would chain every add through memory. */
+static void bias_grad_row(float *dbias, const float *ds, const uint8_t *allow, const int32_t *bucket, int H, int h,
+                          int Tk)
+{
+    int cur = bucket[0];
+    float run = 0.0f;
+    for (int j = 0; j < Tk; j++) {
+        if (bucket[j] != cur) {
+            dbias[cur * H + h] += run;
+            cur = bucket[j], run = 0.0f;
+        }
+        run += allow[j] ? ds[j] : 0.0f;
+    }
+    dbias[cur * H + h] += run;
 }
 
 size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
@@ -676,18 +720,12 @@ static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
         for (int i = 0; i < Tq; i++) {
             const float *pr = Pb + (long)i * Tk;
             float *dr = dP + (long)i * Tk;
-            float dot = 0.0f;
-            for (int jj = 0; jj < Tk; jj++)
-                dot += pr[jj] * dr[jj];
-            for (int jj = 0; jj < Tk; jj++)
-                dr[jj] = pr[jj] * (dr[jj] - dot);
+            softmax_grad_row(dr, pr, Tk);
             if (s->bias) { /* S += bias[bucket]: into this thread's table, summed after */
                 long r = ((long)b * Tq + i) * Tk;
                 const uint8_t *al = s->allow + r;
                 const int32_t *bk = s->bucket + r;
-                for (int jj = 0; jj < Tk; jj++)
-                    if (al[jj])
-                        dbias[bk[jj] * H + h] += dr[jj];
+                bias_grad_row(dbias, dr, al, bk, H, h, Tk);
             }
         }
         /* S = q @ k^T:  dq += dS @ k ;  dk += dS^T @ q */
@@ -739,7 +777,7 @@ static void lse_task(void *ctx, int tid, long s, long e)
     for (long n = s; n < e; n++) {
         const float *l = j->cl + n * j->V;
         float mx = row_max(l, j->V);
-        j->lse[n] = mx + logf(exp_row(NULL, l, NULL, mx, j->V));
+        j->lse[n] = mx + logf(exp_row(NULL, l, mx, j->V));
     }
 }
 
@@ -776,7 +814,7 @@ static void ce_bwd_task(void *ctx, int tid, long s, long e)
         }
         /* loss = w (lse - l_t + z lse^2): d/dl_v = w (p_v (1 + 2 z lse) - [v == t]) */
         float k = w * (1.0f + 2.0f * j->z * j->lse[n]), m = j->lse[n];
-        exp_row(l, l, NULL, m, V);
+        exp_row(l, l, m, V);
         for (int v = 0; v < V; v++)
             l[v] *= k;
         l[j->targets[n]] -= w;

@@ -22,6 +22,16 @@ void t5_set_ftz(void);
  * [-87, 88], so tiny results stay normal floats) */
 float t5_exp(float x);
 
+/* Elementwise and row loops that the compiler vectorizes: built at -O3 without FP-trap
+ * semantics (so clamps become blends) and also for AVX2 and AVX-512, one
+ * picked at load time (the default build is baseline SSE2, 4 lanes). -std=c11 turns FP
+ * contraction off, so every variant computes the same bits. GCC only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define T5_ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math"), target_clones("avx512f", "avx2", "default")))
+#else
+#define T5_ROW_KERNEL /* clang has no optimize attribute */
+#endif
+
 /* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
  * ops split their products and loops over the pool's n threads (caller included), whose
  * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's
