@@ -121,6 +121,27 @@ static int dict_update_from(render *r, pyval *d, pyval *src)
     return 0;
 }
 
+/* Python's d.update(m, **kw) and dict(m, **kw): at most one mapping or iterable of pairs,
+ * then the keyword arguments. what names the call in the error. 0 or -1. */
+static int dict_update_args(render *r, pyval *d, jargs *a, const char *what)
+{
+    if (a->npos > 1) {
+        rfail(r, "%s expected at most 1 argument, got %d", what, a->npos);
+        return -1;
+    }
+    if (a->npos && dict_update_from(r, d, a->pos[0]) < 0)
+        return -1;
+    for (int k = 0; k < a->nkw; k++) {
+        pyval *key = r_str(r, a->kwnames[k], strlen(a->kwnames[k]));
+        if (!key || pv_dict_put(r->a, d, key, a->kwvals[k]) < 0) {
+            if (key)
+                rfail(r, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static pyval *call_list_method(render *r, pyval *l, const char *m, jargs *a)
 {
     pyval *v[3];
@@ -269,16 +290,7 @@ static pyval *call_dict_method(render *r, pyval *d, const char *m, jargs *a)
     if (mutable_check(r, d, m) < 0)
         return NULL;
     if (IS(m, "update")) {
-        if (a->npos > 1)
-            return rfail(r, "update expected at most 1 argument, got %d", a->npos);
-        if (a->npos && dict_update_from(r, d, a->pos[0]) < 0)
-            return NULL;
-        for (int k = 0; k < a->nkw; k++) {
-            pyval *key = r_str(r, a->kwnames[k], strlen(a->kwnames[k]));
-            if (!key || pv_dict_put(r->a, d, key, a->kwvals[k]) < 0)
-                return key ? rfail(r, "out of memory") : NULL;
-        }
-        return PV_NONE_V;
+        return dict_update_args(r, d, a, "update") < 0 ? NULL : PV_NONE_V;
     }
     if (IS(m, "pop") || IS(m, "setdefault")) {
         static const char *const P[] = {"key", "default", NULL};
@@ -344,16 +356,7 @@ static pyval *g_dict(render *r, jargs *a, pv_type t)
     pyval *d = pv_mk_dict(r->a, t);
     if (!d)
         return rfail(r, "out of memory");
-    if (a->npos > 1)
-        return rfail(r, "%s expected at most 1 argument, got %d", t == PV_DICT ? "dict" : "namespace", a->npos);
-    if (a->npos && dict_update_from(r, d, a->pos[0]) < 0)
-        return NULL;
-    for (int k = 0; k < a->nkw; k++) {
-        pyval *key = r_str(r, a->kwnames[k], strlen(a->kwnames[k]));
-        if (!key || pv_dict_put(r->a, d, key, a->kwvals[k]) < 0)
-            return key ? rfail(r, "out of memory") : NULL;
-    }
-    return d;
+    return dict_update_args(r, d, a, t == PV_DICT ? "dict" : "namespace") < 0 ? NULL : d;
 }
 
 static pyval *g_zip(render *r, jargs *a)
