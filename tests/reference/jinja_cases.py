@@ -8,53 +8,11 @@ import copy
 import json
 import os
 import sys
-from collections import Counter
 
 import jinja2
-from jinja2 import BaseLoader, Environment
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prng import SplitMix64  # noqa: E402
-
-RNG = [SplitMix64(0)]
-
-
-# pass_context keeps jinja2 from folding `[...] | choice` at compile time (which would take
-# a draw before the render's): draws happen in render order, as in the C engine.
-@jinja2.pass_context
-def choice(context, seq):
-    return RNG[0].choice(seq)
-
-
-@jinja2.pass_context
-def jrandom(context, seq):
-    try:
-        return RNG[0].choice(seq)
-    except IndexError:
-        return env.undefined("No random item, sequence was empty.")
-
-
-def most_frequent(items):
-    if not items:
-        return
-    item_counts = Counter(items).most_common()
-    max_freq = item_counts[0][1]
-    return [c[0] for c in item_counts if c[1] == max_freq]
-
-
-def highlight(input):
-    return "<span style='color: #F08080'>" + input + "</span>"
-
-
-def make_env(undefined=jinja2.Undefined):
-    e = Environment(loader=BaseLoader, undefined=undefined)
-    e.globals.update(zip=zip)
-    e.filters["highlight"] = highlight
-    e.filters["choice"] = choice
-    e.filters["most_frequent"] = most_frequent
-    e.filters["random"] = jrandom
-    return e
-
+from promptsource_env import make_env, reseed  # noqa: E402
 
 env = make_env()
 strict_env = make_env(jinja2.StrictUndefined)  # jinja_options.strict = 1
@@ -256,7 +214,7 @@ STRICT_CASES = [
 
 
 def render(src, ctx, seed, strict=False):
-    RNG[0] = SplitMix64(seed)
+    reseed(seed)
     try:
         out = (strict_env if strict else env).from_string(src).render(**ctx)
         return {"expected": out}

@@ -23,13 +23,13 @@ Semantics (mirrors lib/templates.c):
     see seed_for() and Rng below (identical to lib/templates.c and lib/jinja.c).
 """
 import argparse
-import collections
 import json
 import sys
 
 import jinja2
 import yaml
-from jinja2 import BaseLoader, Environment
+
+from promptsource_env import make_env, reseed
 
 PIPE_PROTECTOR = "3ed2dface8203c4c9dfb1a5dc58e41e0"
 TEXT_VAR_LENGTH = 2048
@@ -64,73 +64,6 @@ def seed_for(seed, index, template_id):
 def choices_seed(render_seed):
     """answer_choices is a render of its own; its seed is derived so the two draw apart."""
     return splitmix64(render_seed ^ 0x636886F3A3A4A9E5)
-
-
-class Rng:
-    """The engine's PRNG (lib/jinja.h "DETERMINISTIC RANDOMNESS"): splitmix64 from the seed."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK64
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        return z ^ (z >> 31)
-
-    def below(self, n):
-        return self.next() % n
-
-
-# ---------------------------------------------------------------- environment
-
-_RNG = [Rng(0)]
-
-
-def _draw(seq):
-    if len(seq) == 0:
-        raise IndexError("Cannot choose from an empty sequence")
-    return seq[_RNG[0].below(len(seq))]
-
-
-# pass_context keeps jinja2 from folding `[...] | choice` at compile time: promptsource
-# compiles the template on every apply(), so each render draws anew.
-@jinja2.pass_context
-def _choice(context, seq):
-    """Python's random.choice with the engine's generator: seq[draw % len(seq)]."""
-    return _draw(seq)
-
-
-@jinja2.pass_context
-def _random(context, seq):
-    """jinja2's random filter: an empty sequence gives undefined (and takes no draw)."""
-    try:
-        return _draw(seq)
-    except IndexError:
-        return context.environment.undefined("No random item, sequence was empty.")
-
-
-def _most_frequent(items):
-    if not items:
-        return None
-    counts = collections.Counter(items).most_common()
-    top = counts[0][1]
-    return [c[0] for c in counts if c[1] == top]
-
-
-def _highlight(s):
-    return "<span style='color: #F08080'>" + s + "</span>"
-
-
-def make_env(undefined=jinja2.Undefined):
-    env = Environment(loader=BaseLoader, undefined=undefined)
-    env.globals.update(zip=zip)
-    env.filters["highlight"] = _highlight
-    env.filters["choice"] = _choice
-    env.filters["random"] = _random
-    env.filters["most_frequent"] = _most_frequent
-    return env
 
 
 ENV = make_env()
@@ -198,12 +131,12 @@ def apply(c, example, render_seed):
     protected = protect(example)
     choices = None
     if c.choices_prog is not None:
-        _RNG[0] = Rng(choices_seed(render_seed))
+        reseed(choices_seed(render_seed))
         rendered = c.choices_prog.render(**protected)
         choices = [unprotect(x.strip()) for x in rendered.split("|||")]
     ctx = dict(protected)
     ctx["answer_choices"] = choices
-    _RNG[0] = Rng(render_seed)
+    reseed(render_seed)
     rendered = c.prog.render(**ctx)
     return [unprotect(p).strip() for p in rendered.split("|||")], choices
 
