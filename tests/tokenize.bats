@@ -103,6 +103,22 @@ same_lines() { # name, expected, got
     [ "$output" = "<extra_id_0> the end<extra_id_99>" ]
 }
 
+@test "--no-sentinels reads <extra_id_N> as plain text, as spm_encode does" {
+    printf 'Hello <extra_id_0> world<extra_id_99>\n<extra_id_5>\n' >"$D/sent.txt"
+    run -0 "$TOK" -m "$D/t5-1k.model" --text --no-eos --no-sentinels -o "$D/sent.ids" "$D/sent.txt"
+    # no sentinel ids (1000..1099 for this model), and the text comes back whole
+    ! grep -Eq '(^| )10[0-9][0-9]( |$)' "$D/sent.ids"
+    run -0 "$TOK" -m "$D/t5-1k.model" --decode "$D/sent.ids"
+    [ "$output" = "$(cat "$D/sent.txt")" ]
+    # without the flag the same text gives sentinels
+    run -0 "$TOK" -m "$D/t5-1k.model" --text --no-eos "$D/sent.txt"
+    [[ "${lines[1]}" = "1094" ]]
+    if command -v spm_encode >/dev/null; then
+        spm_encode --model "$D/t5-1k.model" --output_format=id <"$D/sent.txt" >"$D/sent.spm"
+        cmp "$D/sent.spm" "$D/sent.ids"
+    fi
+}
+
 @test "invalid UTF-8 is encoded as spm_encode does, no crash" {
     # each of these lines is in the corpus; its ids there are spm_encode's
     export LC_ALL=C # bytes, not characters, for read and grep

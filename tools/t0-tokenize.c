@@ -7,12 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "json.h"
-#include "outfile.h"
-#include "spm.h"
-#include "spm_batch.h"
-#include "stream.h"
+#include "common/cli.h"
+#include "common/json.h"
+#include "common/outfile.h"
+#include "spm/spm.h"
+#include "spm/spm_batch.h"
+#include "stream/stream.h"
 
 static const char *prog = "t0-tokenize";
 
@@ -28,7 +28,10 @@ static const char usage[] =
     "      --target-len N    keep the first N target/choice ids, the last one still EOS\n"
     "      --text            text lines in, lines of space-separated ids out (EOS appended)\n"
     "      --pieces          with --text: print pieces instead of ids\n"
-    "      --no-eos          append no EOS (--text --no-eos gives spm_encode's ids)\n"
+    "      --no-eos          append no EOS; --text --no-eos gives spm_encode's ids, except that\n"
+    "                        <extra_id_N> in the text becomes sentinel N (as Hugging Face's\n"
+    "                        T5 tokenizer does; spm_encode splits it into plain pieces)\n"
+    "      --no-sentinels    read <extra_id_N> as plain text, as spm_encode does\n"
     "      --decode          lines of ids in, text lines out, as spm_decode does\n"
     "      --threads N       tokenize on N threads (output order is kept; default 1)\n"
     "  -h, --help            show this help\n"
@@ -49,7 +52,7 @@ enum { BATCH_ITEMS = 4096, BATCH_LINES = 1 << 17, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
     const char *model, *output, *input;
-    int text, pieces, no_eos, decode, threads, progress;
+    int text, pieces, no_eos, no_sentinels, decode, threads, progress;
     int64_t input_len, target_len; /* 0: no limit */
 } options;
 
@@ -67,6 +70,13 @@ typedef struct {
     uint64_t done;  /* lines or records written */
     double started; /* seconds, monotonic */
 } context;
+
+/* T5's tokenizer (sentinels split out of the text), or spm_encode's with --no-sentinels. */
+static int encode(const context *c, const char *s, size_t n, t0_spm_work *w, t0_error *err)
+{
+    return c->opt->no_sentinels ? t0_spm_encode_plain(c->m, s, n, w, err)
+                                : t0_spm_encode(c->m, s, n, w, err);
+}
 
 static double now(void)
 {
@@ -153,7 +163,7 @@ static int text_line(context *c, worker *wk, const char *s, size_t n, t0_error *
             return -1;
         return t0_buf_append(&wk->out, w->text, w->len, err);
     }
-    if (t0_spm_encode(c->m, s, n, w, err))
+    if (encode(c, s, n, w, err))
         return -1;
     if (c->eos >= 0 && t0_spm_push_id(w, c->eos, err))
         return -1;
@@ -340,7 +350,7 @@ static int tokenize_field(context *c, const char *text, int with_eos, int64_t li
                           t0_spm_work *w, t0_error *err)
 {
     t0_spm_work_reset(w);
-    if (t0_spm_encode(c->m, text, strlen(text), w, err))
+    if (encode(c, text, strlen(text), w, err))
         return -1;
     int eos = with_eos && c->eos >= 0;
     if (eos && t0_spm_push_id(w, c->eos, err))
@@ -530,13 +540,14 @@ static int run(const options *o, t0_error *err)
 int main(int argc, char **argv)
 {
     enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
-           OPT_THREADS, OPT_PROGRESS };
+           OPT_THREADS, OPT_PROGRESS, OPT_NO_SENTINELS };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
         {"input-len", required_argument, 0, OPT_INPUT_LEN},
         {"target-len", required_argument, 0, OPT_TARGET_LEN},
         {"text", no_argument, 0, OPT_TEXT},       {"pieces", no_argument, 0, OPT_PIECES},
         {"no-eos", no_argument, 0, OPT_NO_EOS},   {"decode", no_argument, 0, OPT_DECODE},
+        {"no-sentinels", no_argument, 0, OPT_NO_SENTINELS},
         {"threads", required_argument, 0, OPT_THREADS},
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
@@ -555,6 +566,7 @@ int main(int argc, char **argv)
         case OPT_TEXT: o.text = 1; break;
         case OPT_PIECES: o.pieces = 1; break;
         case OPT_NO_EOS: o.no_eos = 1; break;
+        case OPT_NO_SENTINELS: o.no_sentinels = 1; break;
         case OPT_DECODE: o.decode = 1; break;
         case OPT_PROGRESS: o.progress = 1; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
