@@ -6,14 +6,13 @@
 # against the sgemm peak it measures, peak memory, and the C/PyTorch speed ratio.
 #   sh bench/bench-model.sh [BIN]    (BIN unused: the bench program is build/rel/bench/t5_step_bench)
 # Environment: ROWS ENC DEC STEPS THREADS ("1 2"), PYTHON (an interpreter with torch and
-# transformers; default build/venv-model/bin/python, made by `make fixtures`).
+# transformers; default: the virtualenv tests/reference/venv-model.sh makes under build/).
 set -eu
 cd "$(dirname "$0")/.."
 exe=build/rel/bench/t5_step_bench
 [ -x "$exe" ] || make --no-print-directory "$exe" >/dev/null
 rows=${ROWS:-8} enc=${ENC:-512} dec=${DEC:-128} steps=${STEPS:-2}
-py=${PYTHON:-build/venv-model/bin/python}
-[ -x "$py" ] || py=/work/venv-modelmath/bin/python
+py=${PYTHON:-$(sh tests/reference/venv-model.sh || echo none)}
 have_torch=0
 "$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
 # OpenBLAS does not recognise some virtualised CPUs and falls back to its SSE3 (Prescott)
@@ -37,6 +36,6 @@ for t in ${THREADS:-1 2}; do
         pt=$(echo "$p" | sed 's/.*tokens_per_s=\([0-9.]*\).*/\1/')
         echo "threads=$t C/PyTorch tokens/s ratio: $(awk -v a="$ct" -v b="$pt" 'BEGIN { printf "%.2f", a / b }')"
     else
-        echo "threads=$t PyTorch: skipped ($py lacks torch/transformers; run make fixtures)"
+        echo "threads=$t PyTorch: skipped (no virtualenv with torch and transformers: pip could not install them)"
     fi
 done

@@ -4,7 +4,7 @@
 #   tests/fixtures/jinja_random.jsonl  600 random expressions (jinja_fuzzdiff.py, seed 1)
 #   tests/fixtures/jinja_corpus.jsonl  every 5th promptsource template (jinja_corpus.py; needs ../shared)
 #   tests/fixtures/prng_draws.txt      the seeded choice rule (prng.py)
-#   lib/jinja_unicode_tab.h            Python's Unicode tables (gen_unicode.py)
+#   lib/render/pyunicode_tab.h            Python's Unicode tables (gen_unicode.py)
 set -e
 venv=build/venv-render-jinja
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -12,7 +12,7 @@ venv=build/venv-render-jinja
 py="$venv/bin/python"
 "$py" tests/reference/jinja_cases.py
 "$py" tests/reference/jinja_fuzzdiff.py tests/fixtures/jinja_random.jsonl 600 1
-for shared in ../shared /work/shared; do
+for shared in ../shared; do
     if [ -d "$shared/promptsource/templates" ]; then
         "$py" tests/reference/jinja_corpus.py "$shared/promptsource/templates" tests/fixtures/jinja_corpus.jsonl 5
         break
