@@ -22,7 +22,8 @@ endif
 CFLAGS = $(CFLAGS_BASE) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_SRC = $(sort $(wildcard lib/*/*.c))
+LIB_HDR = $(wildcard lib/*/*.h)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 TOOL_SRC = $(sort $(wildcard tools/t0-*.c))
 TOOLS = $(TOOL_SRC:tools/%.c=$(BIN)/%)
@@ -33,7 +34,7 @@ BATS = $(sort $(wildcard tests/*.bats))
 .PHONY: all deps test check unit bats install clean fuzz fuzz-deps bench fixtures train-mixture
 all: $(LIBT0) $(TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -91,7 +92,7 @@ FUZZ_SECONDS ?= 120
 FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -pthread -Ilib -fsanitize=fuzzer,address,undefined
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 FUZZ_PACKAGES = clang libclang-rt-14-dev

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 
 static double now(void)
 {

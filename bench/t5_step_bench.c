@@ -11,9 +11,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "adafactor.h"
-#include "t5_model.h"
-#include "t5_ops.h"
+#include "train/adafactor.h"
+#include "t5/t5_model.h"
+#include "t5/t5_ops.h"
 
 static double now(void)
 {

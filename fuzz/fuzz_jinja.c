@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jinja.h"
-#include "pyval.h"
+#include "render/jinja.h"
+#include "render/pyval.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record_json.h"
-#include "stream.h"
+#include "stream/record_json.h"
+#include "stream/stream.h"
 
 static void roundtrip(const t0_record *rec)
 {

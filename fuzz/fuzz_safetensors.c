@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safetensors.h"
+#include "t5/safetensors.h"
 
 static void check(const uint8_t *data, size_t size)
 {

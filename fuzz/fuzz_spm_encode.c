@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "spm.h"
+#include "spm/spm.h"
 
 static const char *names[] = {"t5-1k", "bytes-1k", "user-1k", "raw-1k", "identity-1k", "custom-1k"};
 enum { N_MODELS = sizeof names / sizeof names[0] };

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spm.h"
-#include "tokenizer_json.h"
+#include "spm/spm.h"
+#include "spm/tokenizer_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

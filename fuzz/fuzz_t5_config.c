@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "t5_config.h"
+#include "t5/t5_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

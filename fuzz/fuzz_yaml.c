@@ -1,11 +1,11 @@
-/* Fuzzes the promptsource templates.yaml loader (lib/templates.c on libyaml): any bytes
+/* Fuzzes the promptsource templates.yaml loader (lib/render/templates.c on libyaml): any bytes
  * must give a template set or an error message, never a crash, a leak or a hang. Sets
  * that load are also compiled (the truncate rewrite and jinja_parse of every template). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "templates.h"
+#include "render/templates.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

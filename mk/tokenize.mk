@@ -1,4 +1,4 @@
-# SentencePiece tokenizer (lib/spm*, lib/tokenizer_json, tools/t0-tokenize).
+# SentencePiece tokenizer (lib/spm/, tools/t0-tokenize).
 # make test needs nothing beyond the common packages: its fixtures are committed under
 # tests/fixtures/spm. Re-making them (make fixtures) and the benchmark (make bench,
 # make bench-tokenize) need Debian's sentencepiece for spm_train/spm_encode/spm_decode;

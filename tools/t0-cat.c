@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "outfile.h"
-#include "record_json.h"
-#include "stream.h"
+#include "common/cli.h"
+#include "common/outfile.h"
+#include "stream/record_json.h"
+#include "stream/stream.h"
 
 static const char *prog = "t0-cat";
 

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "t5_config.h"
-#include "t5_init.h"
+#include "common/cli.h"
+#include "t5/t5_config.h"
+#include "t5/t5_init.h"
 
 static const char *prog = "t0-init";
 

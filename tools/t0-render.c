@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "jinja.h"
-#include "pyval.h"
-#include "stream.h"
-#include "templates.h"
-#include "textlines.h"
+#include "common/cli.h"
+#include "render/jinja.h"
+#include "render/pyval.h"
+#include "stream/stream.h"
+#include "render/templates.h"
+#include "common/textlines.h"
 
 static const char usage[] =
     "Usage: t0-render -t TEMPLATES.yaml [-n NAME]... [--original-task] [--seed S] [--strict]\n"

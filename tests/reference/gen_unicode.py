@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes lib/jinja_unicode_tab.h: the Unicode properties Python's str methods use
+"""Writes lib/render/pyunicode_tab.h: the Unicode properties Python's str methods use
 (lower/upper/title mappings, isspace, isprintable, cased, \\w), as the running
 Python (3.11: Unicode 14.0) defines them. Run from the repository root."""
 import sys
@@ -57,7 +57,7 @@ def main():
     # the Word_Break MidLetter/MidNumLet/Single_Quote characters
     parts.append(rtab("ju_case_ignorable", ranges(
         lambda c: unicodedata.category(c) in ("Mn", "Me", "Cf", "Lm", "Sk") or c in "'.:^`\u00b7\u2018\u2019\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a")))
-    with open("lib/jinja_unicode_tab.h", "w") as f:
+    with open("lib/render/pyunicode_tab.h", "w") as f:
         f.write("\n".join(parts))
 
 

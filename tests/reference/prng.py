@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The deterministic choice/random rule of lib/jinja.h, in Python (bit for bit).
+"""The deterministic choice/random rule of lib/render/jinja.h, in Python (bit for bit).
 
 Each render owns one splitmix64 generator whose state starts at the seed; each
 `choice(seq)` / `random(seq)` on a non-empty sequence takes the next draw and

@@ -1,4 +1,4 @@
-"""promptsource's Jinja environment, as the C engine runs it (lib/jinja.h): BaseLoader, the
+"""promptsource's Jinja environment, as the C engine runs it (lib/render/jinja.h): BaseLoader, the
 global zip, and the filters highlight, most_frequent, choice and random, where choice and
 random draw from the seeded generator of prng.py instead of Python's global random.
 Shared by the reference scripts (render_ref.py, jinja_cases.py); reseed() before a render."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference renderer for t0-render: Python jinja2 with promptsource's Template.apply
 semantics written out (promptsource itself is not needed), plus t-zero's seqio
-post-processing, exactly as lib/templates.h documents them.
+post-processing, exactly as lib/render/templates.h documents them.
 
     render_ref.py -t TEMPLATES.yaml [-n NAME]... [--original-task] [--seed S] [FILE.jsonl ...]
 
@@ -9,7 +9,7 @@ prints one JSON object a line: kind ("example"), task, template, id, input, targ
 (the fields of an example record), in the order t0-render writes them
 (for each example, for each selected template in file order).
 
-Semantics (mirrors lib/templates.c):
+Semantics (mirrors lib/render/templates.c):
   - example: one JSON object a line; top-level keys "a-b" become "a_b" (promptsource.utils.removeHyphen,
     applied by t-zero's seqio path before apply()).
   - jinja: every "}}" becomes " | string | truncate(2048) }}"; every top-level string field has
@@ -20,7 +20,7 @@ Semantics (mirrors lib/templates.c):
     An empty target becomes "<NO LABEL>".
   - choices: the answer_choices list ([] when None); label = index of the target in it, or -1.
   - `choice` and `random` filters draw from a PRNG seeded per (seed, example index, template id),
-    see seed_for() and Rng below (identical to lib/templates.c and lib/jinja.c).
+    see seed_for() and Rng below (identical to lib/render/templates.c and lib/render/jinja.c).
 """
 import argparse
 import json

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "safetensors.h"
-#include "t5_model.h"
+#include "t5/safetensors.h"
+#include "t5/t5_model.h"
 
 #define FIXTURE_DIR "tests/fixtures/model"
 

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adafactor.h"
-#include "adamw.h"
+#include "train/adafactor.h"
+#include "train/adamw.h"
 #include "model_fixture.h"
-#include "t5_ops.h"
+#include "t5/t5_ops.h"
 #include "unit.h"
 
 #define TOL 1e-6 /* on the parameters after the steps */

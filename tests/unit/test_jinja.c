@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jinja.h"
-#include "pyval.h"
+#include "render/jinja.h"
+#include "render/pyval.h"
 #include "unit.h"
 
 static int shown;

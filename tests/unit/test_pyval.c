@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyval.h"
+#include "render/pyval.h"
 #include "unit.h"
 
 static int str_is(const char *json, const char *want)

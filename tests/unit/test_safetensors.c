@@ -1,6 +1,6 @@
 /* test_safetensors: conversions, write/read round trips, header validation and its
  * messages, sharded directories, and the files Python's safetensors wrote (fixtures). */
-#include "safetensors.h"
+#include "t5/safetensors.h"
 #include "unit.h"
 
 #include <stdint.h>

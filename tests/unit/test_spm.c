@@ -5,9 +5,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "spm.h"
-#include "spm_trie.h"
-#include "tokenizer_json.h"
+#include "spm/spm.h"
+#include "spm/spm_trie.h"
+#include "spm/tokenizer_json.h"
 #include "unit.h"
 
 /* ---- a tiny protobuf writer, for hand-made models ---- */

@@ -2,7 +2,8 @@
  * every flipped byte of a small stream is an error, and kind checks name the maker. */
 #include <stdlib.h>
 
-#include "stream.h"
+#include "common/utf8.h"
+#include "stream/stream.h"
 #include "unit.h"
 
 static int32_t feat[T0_BATCH_FEATURES][6];

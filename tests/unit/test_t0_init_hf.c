@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "model_fixture.h"
-#include "t5_init.h"
+#include "t5/t5_init.h"
 #include "unit.h"
 
 #define T0INIT_DIR "tests/fixtures/t0init"

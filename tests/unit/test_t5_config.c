@@ -1,7 +1,7 @@
 /* test_t5_config: config.json defaults and validation, presets as published, writer round
  * trip, and the tensor list checked against a checkpoint transformers saved (fixture). */
-#include "safetensors.h"
-#include "t5_config.h"
+#include "t5/safetensors.h"
+#include "t5/t5_config.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "model_fixture.h"
-#include "t5_decode.h"
-#include "t5_ops.h"
+#include "t5/t5_decode.h"
+#include "t5/t5_ops.h"
 #include "unit.h"
 
 static int32_t *as_ids(const float *f, size_t n)

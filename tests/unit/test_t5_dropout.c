@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "model_fixture.h"
-#include "t5_ops.h"
+#include "t5/t5_ops.h"
 #include "unit.h"
 
 static void test_mask(void)

@@ -2,7 +2,7 @@
  * deviation transformers' _init_weights gives it (within sampling tolerance), the stds are
  * the formulas of modeling_t5.py, values depend only on (seed, name), and model directories
  * are written whole, read back, and never over something that exists. */
-#include "t5_init.h"
+#include "t5/t5_init.h"
 #include "unit.h"
 
 #include <stdlib.h>

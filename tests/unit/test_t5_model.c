@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "model_fixture.h"
-#include "t5_ops.h"
+#include "t5/t5_ops.h"
 #include "unit.h"
 
 static const char *configs[] = {"a_gated_untied", "b_relu_tied", "c_packed"};

@@ -6,9 +6,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "templates.h"
-#include "textlines.h"
-#include "utf8.h"
+#include "render/templates.h"
+#include "common/textlines.h"
+#include "common/utf8.h"
 #include "unit.h"
 
 static const char yaml_text[] =

@@ -1,0 +1,1172 @@
+/* jinja_str.c: Python's str semantics for the Jinja engine: the str methods templates call
+ * (split, strip, replace, find, join, format, case mappings with Unicode tables), int()/float()
+ * parsing, printf-style "%" formatting, and the argument helpers the builtins share. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "render/jinja_internal.h"
+
+/* ---------------- small helpers ---------------- */
+
+
+
+pyval *jb_int(render *r, int64_t i)
+{
+    pyval *v = pv_mk_int(r->a, i);
+    return v ? v : rfail(r, "out of memory");
+}
+
+pyval *jb_float(render *r, double f)
+{
+    pyval *v = pv_mk_float(r->a, f);
+    return v ? v : rfail(r, "out of memory");
+}
+
+pyval *jb_buf_to_str(render *r, pv_buf *b)
+{
+    pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->data ? b->data : "", b->len);
+    pv_buf_free(b);
+    return s;
+}
+
+pyval *jb_undef(render *r, const char *msg)
+{
+    pyval *v = pv_mk_undefined(r->a, msg, strlen(msg));
+    return v ? v : rfail(r, "out of memory");
+}
+
+/* Binds call arguments to parameter slots; a last parameter "*" collects the remaining
+ * positional arguments into a tuple. */
+int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots)
+{
+    int np = 0, star = 0;
+    while (params[np]) {
+        if (!strcmp(params[np], "*"))
+            star = 1;
+        np++;
+    }
+    int fixed = star ? np - 1 : np;
+    for (int i = 0; i < np; i++)
+        slots[i] = NULL;
+    for (int i = 0; i < a->npos; i++) {
+        if (i < fixed) {
+            slots[i] = a->pos[i];
+        } else if (star) {
+            if (!slots[fixed] && !(slots[fixed] = r_list(r, PV_TUPLE, 0)))
+                return -1;
+            if (r_push(r, slots[fixed], a->pos[i]) < 0)
+                return -1;
+        } else {
+            rfail(r, "%s() takes at most %d arguments (%d given)", fname, fixed, a->npos);
+            return -1;
+        }
+    }
+    for (int k = 0; k < a->nkw; k++) {
+        int found = 0;
+        for (int i = 0; i < fixed; i++)
+            if (!strcmp(params[i], a->kwnames[k])) {
+                if (slots[i]) {
+                    rfail(r, "%s() got multiple values for argument '%s'", fname, params[i]);
+                    return -1;
+                }
+                slots[i] = a->kwvals[k];
+                found = 1;
+            }
+        if (!found) {
+            rfail(r, "%s() got an unexpected keyword argument '%s'", fname, a->kwnames[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int jb_need_int(render *r, pyval *v, const char *what, int64_t *out)
+{
+    if (v->type == PV_UNDEFINED) {
+        rfail(r, "%s", v->u.str.s);
+        return -1;
+    }
+    if ((v->type != PV_INT && v->type != PV_BOOL) || v->big) {
+        rfail(r, "%s: '%s' object cannot be interpreted as an integer", what, pv_type_name(v));
+        return -1;
+    }
+    *out = pv_int_value(v);
+    return 0;
+}
+
+pyval *jb_need_str(render *r, pyval *v, const char *what)
+{
+    if (v->type == PV_STR)
+        return v;
+    if (v->type == PV_UNDEFINED)
+        return rfail(r, "%s", v->u.str.s);
+    return rfail(r, "%s: must be str, not %s", what, pv_type_name(v));
+}
+
+/* ---------------- str operations ---------------- */
+
+typedef struct {
+    uint32_t *cp;
+    size_t n;
+} cps;
+
+static int to_cps(render *r, const pyval *s, cps *out)
+{
+    out->n = s->u.str.ncp;
+    out->cp = pv_alloc(r->a, (out->n + 1) * sizeof(uint32_t));
+    if (!out->cp) {
+        rfail(r, "out of memory");
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < out->n; i++)
+        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &out->cp[i]);
+    return 0;
+}
+
+static int cp_in(uint32_t c, const cps *set)
+{
+    if (!set)
+        return ju_isspace(c);
+    for (size_t i = 0; i < set->n; i++)
+        if (set->cp[i] == c)
+            return 1;
+    return 0;
+}
+
+/* strip: which = 1 left, 2 right, 3 both; chars NULL/None = whitespace */
+pyval *js_strip(render *r, pyval *s, pyval *chars, int which)
+{
+    cps set, *setp = NULL;
+    if (chars && chars->type != PV_NONE) {
+        if (!jb_need_str(r, chars, "strip arg") || to_cps(r, chars, &set) < 0)
+            return NULL;
+        setp = &set;
+    }
+    const char *p = s->u.str.s;
+    size_t b = 0, e = s->u.str.len;
+    uint32_t c;
+    if (which & 1)
+        while (b < e) {
+            size_t k = ju_decode(p + b, e - b, &c);
+            if (!cp_in(c, setp))
+                break;
+            b += k;
+        }
+    if (which & 2)
+        while (e > b) {
+            size_t st = e - 1;
+            while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
+                st--;
+            ju_decode(p + st, e - st, &c);
+            if (!cp_in(c, setp))
+                break;
+            e = st;
+        }
+    if (b == 0 && e == s->u.str.len)
+        return s;
+    return r_str(r, p + b, e - b);
+}
+
+/* Python's final sigma rule: capital sigma at byte `at` lowers to final sigma when a cased
+ * letter precedes it and none follows (case-ignorable characters skipped both ways). */
+static int final_sigma(const pyval *s, size_t at)
+{
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, i = at;
+    uint32_t c;
+    int before = 0, after = 0;
+    while (i > 0) {
+        size_t st = i - 1;
+        while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
+            st--;
+        ju_decode(p + st, i - st, &c);
+        i = st;
+        if (!ju_iscase_ignorable(c)) {
+            before = ju_iscased(c);
+            break;
+        }
+    }
+    i = at + 2; /* U+03A3 is two bytes */
+    while (i < len) {
+        i += ju_decode(p + i, len - i, &c);
+        if (!ju_iscase_ignorable(c)) {
+            after = ju_iscased(c);
+            break;
+        }
+    }
+    return before && !after;
+}
+
+static void lower_at(pv_buf *b, const pyval *s, size_t at, uint32_t c)
+{
+    if (c == 0x3A3 && final_sigma(s, at))
+        pv_buf_append(b, "\xcf\x82", 2);
+    else
+        ju_append_lower(b, c);
+}
+
+pyval *js_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 title */
+{
+    if (s->ascii && mode <= 1) {
+        pyval *o = r_str(r, s->u.str.s, s->u.str.len);
+        if (!o)
+            return NULL;
+        for (size_t i = 0; i < o->u.str.len; i++) {
+            char c = o->u.str.s[i];
+            if (mode == 0 && c >= 'A' && c <= 'Z')
+                o->u.str.s[i] = (char)(c + 32);
+            else if (mode == 1 && c >= 'a' && c <= 'z')
+                o->u.str.s[i] = (char)(c - 32);
+        }
+        return o;
+    }
+    pv_buf b = {0};
+    b.limit = J_MAX_SIZE;
+    size_t off = 0;
+    int prev_cased = 0, first = 1;
+    while (off < s->u.str.len) {
+        uint32_t c;
+        size_t at = off;
+        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
+        switch (mode) {
+        case 0: lower_at(&b, s, at, c); break;
+        case 1: ju_append_upper(&b, c); break;
+        case 2:
+            if (first)
+                ju_append_title(&b, c);
+            else
+                lower_at(&b, s, at, c);
+            break;
+        case 3:
+            if (prev_cased)
+                lower_at(&b, s, at, c);
+            else
+                ju_append_title(&b, c);
+            prev_cased = ju_iscased(c);
+            break;
+        }
+        first = 0;
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
+{
+    pv_buf b = {0};
+    b.limit = J_MAX_SIZE;
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len, i = 0;
+    if (old->u.str.len == 0) { /* Python inserts `new` around every character */
+        int64_t done = 0;
+        while (1) {
+            if (count < 0 || done < count) {
+                pv_buf_append(&b, new->u.str.s, new->u.str.len);
+                done++;
+            }
+            if (i >= len)
+                break;
+            uint32_t c;
+            size_t k = ju_decode(p + i, len - i, &c);
+            pv_buf_append(&b, p + i, k);
+            i += k;
+            if (b.failed)
+                break;
+        }
+        return jb_buf_to_str(r, &b);
+    }
+    int64_t done = 0;
+    while (i <= len) {
+        const char *hit = (count < 0 || done < count) ? memmem(p + i, len - i, old->u.str.s, old->u.str.len) : NULL;
+        if (!hit) {
+            pv_buf_append(&b, p + i, len - i);
+            break;
+        }
+        pv_buf_append(&b, p + i, (size_t)(hit - (p + i)));
+        pv_buf_append(&b, new->u.str.s, new->u.str.len);
+        i = (size_t)(hit - p) + old->u.str.len;
+        done++;
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+/* Python str.split / rsplit (rsplit only with maxsplit honoured from the right). */
+pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_right)
+{
+    pyval *out = r_list(r, PV_LIST, 0);
+    if (!out)
+        return NULL;
+    const char *p = s->u.str.s;
+    size_t len = s->u.str.len;
+    if (!sep || sep->type == PV_NONE) {
+        /* runs of whitespace; collect all words then re-join the tail past maxsplit */
+        size_t i = 0;
+        size_t starts[2];
+        (void)starts;
+        if (from_right && maxsplit >= 0) {
+            /* split from the right: walk backwards */
+            size_t e = len;
+            pyval *rev = r_list(r, PV_LIST, 0);
+            if (!rev)
+                return NULL;
+            int64_t done = 0;
+            while (1) {
+                while (e > 0) {
+                    size_t st = e - 1;
+                    while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
+                        st--;
+                    uint32_t c;
+                    ju_decode(p + st, e - st, &c);
+                    if (!ju_isspace(c))
+                        break;
+                    e = st;
+                }
+                if (e == 0)
+                    break;
+                if (done == maxsplit) {
+                    pyval *w = r_str(r, p, e);
+                    if (!w || r_push(r, rev, w) < 0)
+                        return NULL;
+                    break;
+                }
+                size_t st = e;
+                while (st > 0) {
+                    size_t q = st - 1;
+                    while (q > 0 && ((unsigned char)p[q] & 0xC0) == 0x80)
+                        q--;
+                    uint32_t c;
+                    ju_decode(p + q, st - q, &c);
+                    if (ju_isspace(c))
+                        break;
+                    st = q;
+                }
+                pyval *w = r_str(r, p + st, e - st);
+                if (!w || r_push(r, rev, w) < 0)
+                    return NULL;
+                done++;
+                e = st;
+            }
+            for (size_t k = rev->u.list.len; k-- > 0;)
+                if (r_push(r, out, rev->u.list.items[k]) < 0)
+                    return NULL;
+            return out;
+        }
+        int64_t done = 0;
+        while (1) {
+            uint32_t c;
+            while (i < len) {
+                size_t k = ju_decode(p + i, len - i, &c);
+                if (!ju_isspace(c))
+                    break;
+                i += k;
+            }
+            if (i >= len)
+                break;
+            if (maxsplit >= 0 && done == maxsplit) {
+                size_t e = len; /* the rest, right-stripped */
+                while (e > i) {
+                    size_t st = e - 1;
+                    while (st > i && ((unsigned char)p[st] & 0xC0) == 0x80)
+                        st--;
+                    ju_decode(p + st, e - st, &c);
+                    if (!ju_isspace(c))
+                        break;
+                    e = st;
+                }
+                pyval *w = r_str(r, p + i, e - i);
+                if (!w || r_push(r, out, w) < 0)
+                    return NULL;
+                break;
+            }
+            size_t st = i;
+            while (i < len) {
+                size_t k = ju_decode(p + i, len - i, &c);
+                if (ju_isspace(c))
+                    break;
+                i += k;
+            }
+            pyval *w = r_str(r, p + st, i - st);
+            if (!w || r_push(r, out, w) < 0)
+                return NULL;
+            done++;
+        }
+        return out;
+    }
+    if (!jb_need_str(r, sep, "split separator"))
+        return NULL;
+    if (sep->u.str.len == 0)
+        return rfail(r, "empty separator");
+    const char *sp = sep->u.str.s;
+    size_t sl = sep->u.str.len;
+    if (from_right && maxsplit >= 0) {
+        pyval *rev = r_list(r, PV_LIST, 0);
+        if (!rev)
+            return NULL;
+        size_t e = len;
+        int64_t done = 0;
+        while (done < maxsplit) {
+            const char *hit = NULL;
+            for (size_t k = e; k >= sl; k--)
+                if (memcmp(p + k - sl, sp, sl) == 0) {
+                    hit = p + k - sl;
+                    break;
+                }
+            if (!hit)
+                break;
+            pyval *w = r_str(r, hit + sl, (size_t)(p + e - (hit + sl)));
+            if (!w || r_push(r, rev, w) < 0)
+                return NULL;
+            e = (size_t)(hit - p);
+            done++;
+        }
+        pyval *w = r_str(r, p, e);
+        if (!w || r_push(r, out, w) < 0)
+            return NULL;
+        for (size_t k = rev->u.list.len; k-- > 0;)
+            if (r_push(r, out, rev->u.list.items[k]) < 0)
+                return NULL;
+        return out;
+    }
+    size_t i = 0;
+    int64_t done = 0;
+    while (1) {
+        const char *hit = (maxsplit < 0 || done < maxsplit) ? memmem(p + i, len - i, sp, sl) : NULL;
+        size_t e = hit ? (size_t)(hit - p) : len;
+        pyval *w = r_str(r, p + i, e - i);
+        if (!w || r_push(r, out, w) < 0)
+            return NULL;
+        if (!hit)
+            break;
+        i = e + sl;
+        done++;
+    }
+    return out;
+}
+
+/* Python str.find with optional start/end in code points; returns code point index or -1. */
+int64_t js_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int rev)
+{
+    int64_t n = (int64_t)s->u.str.ncp, b = 0, e = n;
+    if (start && start->type != PV_NONE && jb_need_int(r, start, "find", &b) < 0)
+        return -2;
+    if (end && end->type != PV_NONE && jb_need_int(r, end, "find", &e) < 0)
+        return -2;
+    if (b < 0 && (b += n) < 0)
+        b = 0;
+    if (e < 0 && (e += n) < 0)
+        e = 0;
+    if (e > n)
+        e = n;
+    if (b > e)
+        return -1;
+    size_t ob = ju_offset(s, (size_t)b), oe = ju_offset(s, (size_t)e);
+    const char *p = s->u.str.s, *hit = NULL;
+    if (!rev) {
+        hit = sub->u.str.len == 0 ? p + ob : memmem(p + ob, oe - ob, sub->u.str.s, sub->u.str.len);
+    } else {
+        for (size_t k = oe; k >= ob + sub->u.str.len; k--) {
+            if (memcmp(p + k - sub->u.str.len, sub->u.str.s, sub->u.str.len) == 0) {
+                hit = p + k - sub->u.str.len;
+                break;
+            }
+            if (k == 0)
+                break;
+        }
+    }
+    if (!hit)
+        return -1;
+    return (int64_t)ju_count(p, (size_t)(hit - p));
+}
+
+int js_affix(render *r, pyval *s, pyval *fix, int end, int *ok)
+{
+    *ok = 0;
+    if (fix->type == PV_TUPLE) {
+        for (size_t i = 0; i < fix->u.list.len; i++) {
+            int one;
+            if (js_affix(r, s, fix->u.list.items[i], end, &one) < 0)
+                return -1;
+            if (one) {
+                *ok = 1;
+                return 0;
+            }
+        }
+        return 0;
+    }
+    if (!jb_need_str(r, fix, end ? "endswith" : "startswith"))
+        return -1;
+    size_t n = fix->u.str.len;
+    if (n > s->u.str.len)
+        return 0;
+    *ok = memcmp(end ? s->u.str.s + s->u.str.len - n : s->u.str.s, fix->u.str.s, n) == 0;
+    return 0;
+}
+
+pyval *js_join(render *r, pyval *sep, pyval *seq, int convert)
+{
+    pyval **items;
+    size_t n;
+    if (r_iterate(r, seq, &items, &n) < 0)
+        return NULL;
+    pv_buf b = {0};
+    b.limit = J_MAX_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        pyval *s = items[i];
+        if (convert) {
+            if (!(s = r_tostr(r, s))) {
+                pv_buf_free(&b);
+                return NULL;
+            }
+        } else if (s->type != PV_STR) {
+            pv_buf_free(&b);
+            return rfail(r, "sequence item %zu: expected str instance, %s found", i, pv_type_name(s));
+        }
+        if (i)
+            pv_buf_append(&b, sep->u.str.s, sep->u.str.len);
+        pv_buf_append(&b, s->u.str.s, s->u.str.len);
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+/* ---------------- number parsing (Python int() and float() of a str) ---------------- */
+
+int js_clean_number(const pyval *s, char *buf, size_t cap)
+{
+    const char *p = s->u.str.s;
+    size_t b = 0, e = s->u.str.len, n = 0;
+    uint32_t c;
+    while (b < e) {
+        size_t k = ju_decode(p + b, e - b, &c);
+        if (!ju_isspace(c))
+            break;
+        b += k;
+    }
+    while (e > b) {
+        size_t st = e - 1;
+        while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
+            st--;
+        ju_decode(p + st, e - st, &c);
+        if (!ju_isspace(c))
+            break;
+        e = st;
+    }
+    for (size_t i = b; i < e; i++) {
+        if (p[i] == '_') { /* allowed only between digits */
+            if (i == b || i + 1 >= e || !(p[i - 1] >= '0' && p[i - 1] <= '9') || !(p[i + 1] >= '0' && p[i + 1] <= '9'))
+                return -1;
+            continue;
+        }
+        if ((unsigned char)p[i] >= 0x80 || n + 1 >= cap)
+            return -1;
+        buf[n++] = p[i];
+    }
+    buf[n] = '\0';
+    return n ? 0 : -1;
+}
+
+int js_parse_int(const pyval *s, int64_t *out)
+{
+    char buf[64];
+    if (js_clean_number(s, buf, sizeof buf) < 0)
+        return -1;
+    const char *q = buf;
+    if (*q == '+' || *q == '-')
+        q++;
+    if (!*q)
+        return -1;
+    for (const char *k = q; *k; k++)
+        if (*k < '0' || *k > '9')
+            return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+int js_parse_float(const pyval *s, double *out)
+{
+    char buf[512];
+    if (js_clean_number(s, buf, sizeof buf) < 0)
+        return -1;
+    const char *q = buf;
+    if (*q == '+' || *q == '-')
+        q++;
+    if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity") || !strcasecmp(q, "nan")) {
+        double v = tolower((unsigned char)q[0]) == 'n' ? NAN : INFINITY;
+        *out = buf[0] == '-' ? -v : v;
+        return 0;
+    }
+    int digits = 0;
+    for (const char *k = q; *k; k++) {
+        if (*k >= '0' && *k <= '9')
+            digits = 1;
+        else if (!strchr(".eE+-", *k))
+            return -1;
+    }
+    if (!digits)
+        return -1;
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---------------- printf-style formatting: "..." % args ---------------- */
+
+static pyval *to_int_for_format(render *r, pyval *v, char conv)
+{
+    if (v->type == PV_FLOAT) {
+        if (!isfinite(v->u.f))
+            return rfail(r, "cannot convert float infinity or nan to integer");
+        if (conv != 'd' && conv != 'i')
+            return rfail(r, "%%%c format: an integer is required, not float", conv);
+        if (fabs(v->u.f) >= 9.2e18)
+            return rfail(r, "integer too large");
+        return jb_int(r, (int64_t)v->u.f);
+    }
+    if ((v->type == PV_INT || v->type == PV_BOOL) && !v->big)
+        return v;
+    if (v->type == PV_UNDEFINED)
+        return rfail(r, "%s", v->u.str.s);
+    return rfail(r, "%%%c format: a real number is required, not %s", conv, pv_type_name(v));
+}
+
+static void pad_append(pv_buf *b, const char *s, size_t len, int64_t width, int left)
+{
+    int64_t n = (int64_t)ju_count(s, len);
+    if (!left)
+        for (int64_t i = n; i < width; i++)
+            pv_buf_append(b, " ", 1);
+    pv_buf_append(b, s, len);
+    if (left)
+        for (int64_t i = n; i < width; i++)
+            pv_buf_append(b, " ", 1);
+}
+
+pyval *b_str_format(render *r, pyval *fmt, pyval *args)
+{
+    pyval **items = &args;
+    size_t nitems = 1, used = 0;
+    int mapping = args->type == PV_DICT;
+    if (args->type == PV_TUPLE) {
+        items = args->u.list.items;
+        nitems = args->u.list.len;
+    }
+    pv_buf b = {0};
+    b.limit = J_MAX_SIZE;
+    const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
+    while (p < end) {
+        const char *pct = memchr(p, '%', (size_t)(end - p));
+        if (!pct) {
+            pv_buf_append(&b, p, (size_t)(end - p));
+            break;
+        }
+        pv_buf_append(&b, p, (size_t)(pct - p));
+        p = pct + 1;
+        pyval *arg = NULL;
+        if (p < end && *p == '(') {
+            const char *close = memchr(p, ')', (size_t)(end - p));
+            if (!close || !mapping) {
+                pv_buf_free(&b);
+                return rfail(r, close ? "format requires a mapping" : "incomplete format key");
+            }
+            arg = pv_dict_find_str(args, p + 1, (size_t)(close - p - 1));
+            if (!arg) {
+                pv_buf_free(&b);
+                return rfail(r, "KeyError: '%.*s'", (int)(close - p - 1), p + 1);
+            }
+            p = close + 1;
+        }
+        char flags[8];
+        int nf = 0;
+        while (p < end && strchr("-+ #0", *p) && nf < 6)
+            flags[nf++] = *p++;
+        flags[nf] = '\0';
+        int64_t width = -1, prec = -1;
+        if (p < end && *p == '*') {
+            pv_buf_free(&b);
+            return rfail(r, "'*' in format strings is not supported");
+        }
+        while (p < end && *p >= '0' && *p <= '9')
+            width = (width < 0 ? 0 : width) * 10 + (*p++ - '0');
+        if (p < end && *p == '.') {
+            p++;
+            prec = 0;
+            while (p < end && *p >= '0' && *p <= '9')
+                prec = prec * 10 + (*p++ - '0');
+        }
+        while (p < end && (*p == 'l' || *p == 'h' || *p == 'L'))
+            p++;
+        if (width > 100000 || prec > 100000) {
+            pv_buf_free(&b);
+            return rfail(r, "format width too large");
+        }
+        if (p >= end) {
+            pv_buf_free(&b);
+            return rfail(r, "incomplete format");
+        }
+        char conv = *p++;
+        if (conv == '%') {
+            pv_buf_append(&b, "%", 1);
+            continue;
+        }
+        if (!arg) {
+            if (mapping) {
+                arg = args;
+            } else {
+                if (used >= nitems) {
+                    pv_buf_free(&b);
+                    return rfail(r, "not enough arguments for format string");
+                }
+                arg = items[used++];
+            }
+        }
+        int left = strchr(flags, '-') != NULL;
+        char cfmt[48], tmp[512];
+        if (conv == 's' || conv == 'r' || conv == 'a') {
+            pyval *s;
+            if (conv == 's') {
+                s = r_tostr(r, arg);
+            } else {
+                pv_buf rb = {0};
+                rb.limit = J_MAX_SIZE;
+                if (pv_repr_append(&rb, arg, r->err) < 0) {
+                    pv_buf_free(&rb);
+                    pv_buf_free(&b);
+                    return rfail(r, "value too large");
+                }
+                s = jb_buf_to_str(r, &rb);
+            }
+            if (!s) {
+                pv_buf_free(&b);
+                return NULL;
+            }
+            size_t len = s->u.str.len;
+            if (prec >= 0 && (size_t)prec < s->u.str.ncp)
+                len = ju_offset(s, (size_t)prec);
+            pad_append(&b, s->u.str.s, len, width, left);
+        } else if (strchr("diouxX", conv)) {
+            pyval *iv = to_int_for_format(r, arg, conv);
+            if (!iv) {
+                pv_buf_free(&b);
+                return NULL;
+            }
+            char c = conv == 'i' || conv == 'u' ? 'd' : conv;
+            int64_t v = pv_int_value(iv);
+            if (c == 'd') {
+                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%s%s%s", flags, width >= 0 ? "*" : "", "", prec >= 0 ? ".*" : "", "ll", "d", "");
+            } else { /* Python formats the magnitude of negative hex/octal with a sign */
+                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%c", flags, width >= 0 ? "*" : "", prec >= 0 ? ".*" : "", "ll", c);
+            }
+            int n;
+            long long lv = (long long)v;
+            if (c != 'd' && v < 0) {
+                char inner[64];
+                snprintf(inner, sizeof inner, c == 'o' ? "%llo" : c == 'x' ? "%llx" : "%llX", (unsigned long long)(-(v + 1)) + 1ULL);
+                snprintf(tmp, sizeof tmp, "-%s", inner);
+                n = (int)strlen(tmp);
+                pad_append(&b, tmp, (size_t)n, width, left);
+                continue;
+            }
+            if (width >= 0 && prec >= 0)
+                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, (int)prec, lv);
+            else if (width >= 0)
+                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, lv);
+            else if (prec >= 0)
+                n = snprintf(tmp, sizeof tmp, cfmt, (int)prec, lv);
+            else
+                n = snprintf(tmp, sizeof tmp, cfmt, lv);
+            if (n < 0 || (size_t)n >= sizeof tmp) {
+                pv_buf_free(&b);
+                return rfail(r, "formatted number too long");
+            }
+            pv_buf_append(&b, tmp, (size_t)n);
+        } else if (strchr("eEfFgG", conv)) {
+            double v;
+            if (arg->type == PV_FLOAT || ((arg->type == PV_INT || arg->type == PV_BOOL))) {
+                v = pv_float_value(arg);
+            } else {
+                pv_buf_free(&b);
+                if (arg->type == PV_UNDEFINED)
+                    return rfail(r, "%s", arg->u.str.s);
+                return rfail(r, "must be real number, not %s", pv_type_name(arg));
+            }
+            snprintf(cfmt, sizeof cfmt, "%%%s%s.*%c", flags, width >= 0 ? "*" : "", conv);
+            int pr = prec >= 0 ? (int)prec : 6;
+            if (pr > 400)
+                pr = 400;
+            char *big = malloc(2048);
+            if (!big) {
+                pv_buf_free(&b);
+                return rfail(r, "out of memory");
+            }
+            int n = width >= 0 ? snprintf(big, 2048, cfmt, (int)width, pr, v) : snprintf(big, 2048, cfmt, pr, v);
+            if (n < 0 || n >= 2048) {
+                free(big);
+                pv_buf_free(&b);
+                return rfail(r, "formatted number too long");
+            }
+            pv_buf_append(&b, big, (size_t)n);
+            free(big);
+        } else if (conv == 'c') {
+            char u[4];
+            if (arg->type == PV_STR && arg->u.str.ncp == 1) {
+                pad_append(&b, arg->u.str.s, arg->u.str.len, width, left);
+            } else if (arg->type == PV_INT && !arg->big && arg->u.i >= 0 && arg->u.i <= 0x10FFFF) {
+                pad_append(&b, u, ju_encode((uint32_t)arg->u.i, u), width, left);
+            } else {
+                pv_buf_free(&b);
+                return rfail(r, "%%c requires int or char");
+            }
+        } else {
+            pv_buf_free(&b);
+            return rfail(r, "unsupported format character '%c'", conv);
+        }
+    }
+    if (!mapping && used < nitems && args->type == PV_TUPLE) {
+        pv_buf_free(&b);
+        return rfail(r, "not all arguments converted during string formatting");
+    }
+    if (!mapping && args->type != PV_TUPLE && used == 0 &&
+        !(args->type == PV_LIST && args->kind == LK_LIST) && args->type != PV_RANGE &&
+        args->type != PV_UNDEFINED) { /* PyMapping_Check */
+        pv_buf_free(&b);
+        return rfail(r, "not all arguments converted during string formatting");
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+/* A format spec of str.format: [[fill]align][sign][0][width][.precision][type]. */
+static int format_spec(render *r, pv_buf *b, pyval *v, const char *sp, size_t n)
+{
+    const char *e = sp + n;
+    char fill = ' ', align = 0, sign = '-', type = 0;
+    int64_t width = 0, prec = -1;
+    if (n >= 2 && strchr("<>^", sp[1])) {
+        fill = sp[0];
+        align = sp[1];
+        sp += 2;
+    } else if (n >= 1 && strchr("<>^", sp[0])) {
+        align = *sp++;
+    }
+    if (sp < e && strchr("+- ", *sp))
+        sign = *sp++;
+    if (sp < e && *sp == '0') {
+        fill = '0';
+        if (!align)
+            align = '=';
+        sp++;
+    }
+    while (sp < e && *sp >= '0' && *sp <= '9' && width < 100000)
+        width = width * 10 + (*sp++ - '0');
+    if (sp < e && *sp == '.') {
+        sp++;
+        prec = 0;
+        while (sp < e && *sp >= '0' && *sp <= '9' && prec < 1000)
+            prec = prec * 10 + (*sp++ - '0');
+    }
+    if (sp < e)
+        type = *sp++;
+    if (sp != e || width >= 100000) {
+        rfail(r, "Invalid format specifier");
+        return -1;
+    }
+    char tmp[1100];
+    const char *body = tmp;
+    size_t blen;
+    int numeric = v->type == PV_INT || v->type == PV_FLOAT || v->type == PV_BOOL;
+    if (v->type == PV_STR && (!type || type == 's')) {
+        blen = v->u.str.len;
+        if (prec >= 0 && (size_t)prec < v->u.str.ncp)
+            blen = ju_offset(v, (size_t)prec);
+        body = v->u.str.s;
+    } else if (numeric && !v->big && (type == 'd' || (!type && v->type != PV_FLOAT && prec < 0))) {
+        if (v->type == PV_FLOAT) {
+            rfail(r, "Unknown format code 'd' for object of type 'float'");
+            return -1;
+        }
+        blen = (size_t)snprintf(tmp, sizeof tmp, sign == '+' ? "%+lld" : sign == ' ' ? "% lld" : "%lld",
+                                (long long)pv_int_value(v));
+    } else if (numeric && !v->big && (!type || strchr("fFeEgG%", type))) {
+        double f = pv_float_value(v);
+        char t = type ? type : 'g';
+        int pr = prec >= 0 ? (int)prec : type ? 6 : 12;
+        if (t == '%')
+            f *= 100;
+        char fmt[16];
+        snprintf(fmt, sizeof fmt, "%%%s.*%c", sign == '+' ? "+" : sign == ' ' ? " " : "", t == '%' ? 'f' : t);
+        if (!type && prec < 0)
+            blen = pv_float_repr(f, tmp);
+        else
+            blen = (size_t)snprintf(tmp, sizeof tmp - 2, fmt, pr, f);
+        if (blen >= sizeof tmp - 2) {
+            rfail(r, "formatted number too long");
+            return -1;
+        }
+        if (t == '%')
+            tmp[blen++] = '%';
+    } else {
+        rfail(r, "Unknown format code '%c' for object of type '%s'", type ? type : 's', pv_type_name(v));
+        return -1;
+    }
+    int64_t len = (int64_t)ju_count(body, blen), padn = width > len ? width - len : 0;
+    if (!align)
+        align = numeric ? '>' : '<';
+    int64_t left = align == '>' || align == '=' ? padn : align == '^' ? padn / 2 : 0;
+    if (align == '=' && blen && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) {
+        pv_buf_append(b, body, 1);
+        body++;
+        blen--;
+    }
+    for (int64_t i = 0; i < left; i++)
+        pv_buf_append(b, &fill, 1);
+    pv_buf_append(b, body, blen);
+    for (int64_t i = left; i < padn; i++)
+        pv_buf_append(b, &fill, 1);
+    return 0;
+}
+
+/* str.format: {} {0} {name} with an optional !r/!s and no format spec beyond the empty one. */
+static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
+{
+    pv_buf b = {0};
+    b.limit = J_MAX_SIZE;
+    const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
+    int auto_idx = 0;
+    while (p < end) {
+        char c = *p;
+        if ((c == '{' || c == '}') && p + 1 < end && p[1] == c) {
+            pv_buf_append(&b, p, 1);
+            p += 2;
+            continue;
+        }
+        if (c == '}') {
+            pv_buf_free(&b);
+            return rfail(r, "Single '}' encountered in format string");
+        }
+        if (c != '{') {
+            pv_buf_append(&b, p++, 1);
+            continue;
+        }
+        const char *close = memchr(p, '}', (size_t)(end - p));
+        if (!close) {
+            pv_buf_free(&b);
+            return rfail(r, "Single '{' encountered in format string");
+        }
+        const char *field = p + 1, *fend = close;
+        const char *bang = memchr(field, '!', (size_t)(fend - field));
+        const char *colon = memchr(field, ':', (size_t)(fend - field));
+
+        const char *nend = bang ? bang : colon ? colon : fend;
+        pyval *arg = NULL;
+        if (nend == field) {
+            if (auto_idx >= a->npos) {
+                pv_buf_free(&b);
+                return rfail(r, "Replacement index %d out of range for positional args tuple", auto_idx);
+            }
+            arg = a->pos[auto_idx++];
+        } else if (*field >= '0' && *field <= '9') {
+            int idx = atoi(field);
+            if (idx >= a->npos) {
+                pv_buf_free(&b);
+                return rfail(r, "Replacement index %d out of range for positional args tuple", idx);
+            }
+            arg = a->pos[idx];
+        } else {
+            for (int k = 0; k < a->nkw; k++)
+                if (strlen(a->kwnames[k]) == (size_t)(nend - field) && !memcmp(a->kwnames[k], field, (size_t)(nend - field)))
+                    arg = a->kwvals[k];
+            if (!arg) {
+                pv_buf_free(&b);
+                return rfail(r, "KeyError: '%.*s'", (int)(nend - field), field);
+            }
+        }
+        int rc;
+        if (colon && colon + 1 < fend)
+            rc = format_spec(r, &b, arg, colon + 1, (size_t)(fend - colon - 1));
+        else
+            rc = bang && bang + 1 < fend && bang[1] == 'r' ? pv_repr_append(&b, arg, r->err) : pv_str_append(&b, arg, r->err);
+        if (rc < 0) {
+            pv_buf_free(&b);
+            return rfail(r, "value too large");
+        }
+        p = close + 1;
+    }
+    return jb_buf_to_str(r, &b);
+}
+
+pyval *js_call_method(render *r, pyval *s, const char *m, jargs *a)
+{
+    pyval *v[4];
+    if (IS(m, "split") || IS(m, "rsplit")) {
+        static const char *const P[] = {"sep", "maxsplit", NULL};
+        int64_t maxsplit = -1;
+        if (jb_bind(r, m, a, P, v) < 0 || (v[1] && jb_need_int(r, v[1], m, &maxsplit) < 0))
+            return NULL;
+        return js_split(r, s, v[0], maxsplit, m[0] == 'r');
+    }
+    if (IS(m, "strip") || IS(m, "lstrip") || IS(m, "rstrip")) {
+        static const char *const P[] = {"chars", NULL};
+        if (jb_bind(r, m, a, P, v) < 0)
+            return NULL;
+        return js_strip(r, s, v[0], m[0] == 'l' ? 1 : m[0] == 'r' ? 2 : 3);
+    }
+    if (IS(m, "lower") || IS(m, "casefold"))
+        return a->npos || a->nkw ? rfail(r, "%s() takes no arguments", m) : js_case(r, s, 0);
+    if (IS(m, "upper"))
+        return a->npos || a->nkw ? rfail(r, "upper() takes no arguments") : js_case(r, s, 1);
+    if (IS(m, "capitalize"))
+        return js_case(r, s, 2);
+    if (IS(m, "title"))
+        return js_case(r, s, 3);
+    if (IS(m, "replace")) {
+        static const char *const P[] = {"old", "new", "count", NULL};
+        int64_t count = -1;
+        if (jb_bind(r, m, a, P, v) < 0)
+            return NULL;
+        if (!v[0] || !v[1])
+            return rfail(r, "replace() expected at least 2 arguments");
+        if (!jb_need_str(r, v[0], "replace") || !jb_need_str(r, v[1], "replace") || (v[2] && jb_need_int(r, v[2], m, &count) < 0))
+            return NULL;
+        return js_replace(r, s, v[0], v[1], count);
+    }
+    if (IS(m, "find") || IS(m, "index") || IS(m, "rfind") || IS(m, "rindex") ||
+        IS(m, "count")) {
+        static const char *const P[] = {"sub", "start", "end", NULL};
+        if (jb_bind(r, m, a, P, v) < 0)
+            return NULL;
+        if (!v[0])
+            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
+        if (!jb_need_str(r, v[0], m))
+            return NULL;
+        if (IS(m, "count")) {
+            if (v[1] || v[2])
+                return rfail(r, "count() with start/end is not supported");
+            if (v[0]->u.str.len == 0)
+                return jb_int(r, (int64_t)s->u.str.ncp + 1);
+            int64_t c = 0;
+            const char *p = s->u.str.s, *e = p + s->u.str.len, *hit;
+            while ((hit = memmem(p, (size_t)(e - p), v[0]->u.str.s, v[0]->u.str.len))) {
+                c++;
+                p = hit + v[0]->u.str.len;
+            }
+            return jb_int(r, c);
+        }
+        int64_t i = js_find(r, s, v[0], v[1], v[2], m[0] == 'r');
+        if (i == -2)
+            return NULL;
+        if (i < 0 && (IS(m, "index") || IS(m, "rindex")))
+            return rfail(r, "substring not found");
+        return jb_int(r, i);
+    }
+    if (IS(m, "join")) {
+        static const char *const P[] = {"iterable", NULL};
+        if (jb_bind(r, m, a, P, v) < 0)
+            return NULL;
+        if (!v[0])
+            return rfail(r, "join() takes exactly one argument (0 given)");
+        return js_join(r, s, v[0], 0);
+    }
+    if (IS(m, "startswith") || IS(m, "endswith")) {
+        static const char *const P[] = {"prefix", NULL};
+        int ok;
+        if (jb_bind(r, m, a, P, v) < 0)
+            return NULL;
+        if (!v[0])
+            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
+        if (js_affix(r, s, v[0], m[0] == 'e', &ok) < 0)
+            return NULL;
+        return PV_BOOL_V(ok);
+    }
+    if (IS(m, "format"))
+        return str_dot_format(r, s, a);
+    if (!strncmp(m, "is", 2)) {
+        if (s->u.str.len == 0)
+            return PV_FALSE_V;
+        int all = 1, any_cased = 0;
+        size_t off = 0;
+        while (off < s->u.str.len) {
+            uint32_t c;
+            off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
+            int ok;
+            if (IS(m, "isdigit") || IS(m, "isdecimal") || IS(m, "isnumeric"))
+                ok = c >= '0' && c <= '9';
+            else if (IS(m, "isalpha"))
+                ok = ju_isword(c) && !(c >= '0' && c <= '9') && c != '_';
+            else if (IS(m, "isalnum"))
+                ok = ju_isword(c) && c != '_';
+            else if (IS(m, "isspace"))
+                ok = ju_isspace(c);
+            else if (IS(m, "isascii"))
+                ok = c < 0x80;
+            else if (IS(m, "islower") || IS(m, "isupper")) {
+                pv_buf t = {0};
+                if (m[2] == 'l')
+                    ju_append_upper(&t, c);
+                else
+                    ju_append_lower(&t, c);
+                char me[4];
+                size_t ml = ju_encode(c, me);
+                int changes = !(t.len == ml && !memcmp(t.data, me, ml));
+                pv_buf_free(&t);
+                if (ju_iscased(c)) {
+                    any_cased = 1;
+                    ok = changes;
+                } else {
+                    ok = 1;
+                }
+            } else
+                return rfail(r, "str.%s() is not supported", m);
+            if (!ok)
+                all = 0;
+        }
+        if (IS(m, "islower") || IS(m, "isupper"))
+            return PV_BOOL_V(all && any_cased);
+        return PV_BOOL_V(all);
+    }
+    if (IS(m, "splitlines")) {
+        pyval *out = r_list(r, PV_LIST, 0);
+        if (!out)
+            return NULL;
+        const char *p = s->u.str.s, *e = p + s->u.str.len, *st = p;
+        while (p < e) {
+            if (*p == '\n' || *p == '\r') {
+                pyval *w = r_str(r, st, (size_t)(p - st));
+                if (!w || r_push(r, out, w) < 0)
+                    return NULL;
+                if (*p == '\r' && p + 1 < e && p[1] == '\n')
+                    p++;
+                st = ++p;
+            } else {
+                p++;
+            }
+        }
+        if (st < e) {
+            pyval *w = r_str(r, st, (size_t)(e - st));
+            if (!w || r_push(r, out, w) < 0)
+                return NULL;
+        }
+        return out;
+    }
+    if (IS(m, "removeprefix") || IS(m, "removesuffix")) {
+        static const char *const P[] = {"fix", NULL};
+        int ok;
+        if (jb_bind(r, m, a, P, v) < 0 || !v[0] || js_affix(r, s, v[0], m[6] == 's', &ok) < 0)
+            return v[0] ? NULL : rfail(r, "%s() takes exactly one argument", m);
+        if (!ok)
+            return s;
+        return m[6] == 's' ? r_str(r, s->u.str.s, s->u.str.len - v[0]->u.str.len)
+                           : r_str(r, s->u.str.s + v[0]->u.str.len, s->u.str.len - v[0]->u.str.len);
+    }
+    return rfail(r, "str.%s() is not supported", m);
+}

@@ -1,0 +1,213 @@
+/* t5_decode.c: see t5_decode.h. One decoder position per step, with the same ops as the
+ * full forward (attention_forward with Tq = 1 over the cache). */
+#include "t5/t5_decode.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t5/t5_ops.h"
+
+struct t5_decoder {
+    t5_model *m;
+    int rows, enc_len, max_len, pos;
+    float *mem;
+    float **sk, **sv, **ck, **cv; /* per layer: self cache [rows][max_len][HD], cross [rows][enc_len][HD] */
+    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *scratch, *logits;
+    uint8_t *allow, *cross_allow; /* [rows][max_len], [rows][enc_len] */
+    int32_t *bucket, *enc_seg, *enc_pos;
+};
+
+void t5_decoder_free(t5_decoder *d)
+{
+    if (!d)
+        return;
+    free(d->mem);
+    free(d->sk);
+    free(d->allow);
+    free(d->bucket);
+    free(d);
+}
+
+t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t0_error *err)
+{
+    const t5_config *c = &m->cfg;
+    int L = c->num_decoder_layers;
+    size_t R = rows, D = c->d_model, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff, H = c->num_heads;
+    size_t Tk = (size_t)(max_len > enc_len ? max_len : enc_len);
+    t5_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        goto oom;
+    d->m = m, d->rows = rows, d->enc_len = enc_len, d->max_len = max_len;
+    size_t per_layer = 2 * R * max_len * HD + 2 * R * enc_len * HD;
+    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size;
+    d->mem = malloc(n * sizeof(float));
+    d->sk = malloc(4 * (size_t)L * sizeof(float *));
+    d->allow = malloc(R * max_len + R * enc_len);
+    d->bucket = malloc(sizeof(int32_t) * (R * max_len + 2 * R * enc_len));
+    if (!d->mem || !d->sk || !d->allow || !d->bucket)
+        goto oom;
+    d->sv = d->sk + L, d->ck = d->sv + L, d->cv = d->ck + L;
+    float *p = d->mem;
+    for (int l = 0; l < L; l++) {
+        d->sk[l] = p, p += R * max_len * HD;
+        d->sv[l] = p, p += R * max_len * HD;
+        d->ck[l] = p, p += R * enc_len * HD;
+        d->cv[l] = p, p += R * enc_len * HD;
+    }
+    d->x = p, p += R * D;
+    d->ln = p, p += R * D;
+    d->rstd = p, p += R;
+    d->q = p, p += R * HD;
+    d->k = p, p += R * HD;
+    d->v = p, p += R * HD;
+    d->att = p, p += R * HD;
+    d->ffa = p, p += R * F;
+    d->ffb = p, p += R * F;
+    d->ffh = p, p += R * F;
+    d->P = p, p += R * H * Tk;
+    d->scratch = p, p += Tk; /* attention_forward needs it only with dropout */
+    d->logits = p;
+    d->cross_allow = d->allow + R * max_len;
+    d->enc_seg = d->bucket + R * max_len;
+    d->enc_pos = d->enc_seg + R * enc_len;
+    if (t5_model_reserve(m, rows, enc_len, 1, 0, err) != 0)
+        goto fail;
+    return d;
+oom:
+    t0_fail(err, T0_EINTERNAL, "out of memory for the decoder of %d x %d/%d tokens", rows, enc_len, max_len);
+fail:
+    t5_decoder_free(d);
+    return NULL;
+}
+
+int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
+{
+    t5_model *m = d->m;
+    const t5_config *c = &m->cfg;
+    int R = d->rows, T = d->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < T; j++) {
+            int i = r * T + j;
+            d->enc_seg[i] = enc_tokens[i] != c->pad_token_id;
+            d->enc_pos[i] = j;
+            d->cross_allow[i] = (uint8_t)d->enc_seg[i];
+        }
+    t5_batch b = {R, T, 1, enc_tokens, d->enc_seg, d->enc_pos, NULL, NULL, NULL, NULL, NULL};
+    if (t5_model_reserve(m, R, T, 1, 0, err) != 0 || t5_encode(m, &b, NULL, err) != 0)
+        return -1;
+    const float *enc = t5_encoder_output(m);
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        matmul_forward(d->ck[l], enc, m->w.dec[l].ca.k, R * T, D, HD, 1.0f, 0);
+        matmul_forward(d->cv[l], enc, m->w.dec[l].ca.v, R * T, D, HD, 1.0f, 0);
+    }
+    d->pos = 0;
+    return 0;
+}
+
+int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err)
+{
+    t5_model *m = d->m;
+    const t5_config *c = &m->cfg;
+    if (d->pos >= d->max_len)
+        return t0_fail(err, T0_EINTERNAL, "decoder cache full (%d positions)", d->max_len);
+    t5_set_ftz();
+    int R = d->rows, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos, Tk = t + 1;
+    float eps = c->layer_norm_epsilon;
+    for (int r = 0; r < R; r++)
+        if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
+            return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
+    embedding_forward(d->x, tokens, m->w.shared, R, D);
+    /* position t attends to 0..t; relative position j - t, causal buckets */
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < Tk; j++) {
+            d->allow[r * Tk + j] = 1;
+            d->bucket[r * Tk + j] = t5_relative_bucket(j - t, 0, c->relative_attention_num_buckets,
+                                                       c->relative_attention_max_distance);
+        }
+    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        const t5_layer_w *w = &m->w.dec[l];
+        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_sa, R, D, eps);
+        matmul_forward(d->q, d->ln, w->sa.q, R, D, HD, 1.0f, 0);
+        matmul_forward(d->k, d->ln, w->sa.k, R, D, HD, 1.0f, 0);
+        matmul_forward(d->v, d->ln, w->sa.v, R, D, HD, 1.0f, 0);
+        for (int r = 0; r < R; r++) {
+            memcpy(d->sk[l] + ((size_t)r * d->max_len + t) * HD, d->k + (size_t)r * HD, sizeof(float) * HD);
+            memcpy(d->sv[l] + ((size_t)r * d->max_len + t) * HD, d->v + (size_t)r * HD, sizeof(float) * HD);
+        }
+        attn_shape s = {.B = R, .Tq = 1, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = d->allow,
+                        .bias = m->w.dec_rel_bias, .bucket = d->bucket,
+                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
+        attention_forward(d->att, d->P, d->q, d->sk[l], d->sv[l], &s, d->scratch);
+        matmul_forward(d->x, d->att, w->sa.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+
+        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ca, R, D, eps);
+        matmul_forward(d->q, d->ln, w->ca.q, R, D, HD, 1.0f, 0);
+        attn_shape sc = {.B = R, .Tq = 1, .Tk = d->enc_len, .H = H, .dk = c->d_kv, .allow = d->cross_allow,
+                         .slots = 1};
+        attention_forward(d->att, d->P, d->q, d->ck[l], d->cv[l], &sc, d->scratch);
+        matmul_forward(d->x, d->att, w->ca.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+
+        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ff, R, D, eps);
+        matmul_forward(d->ffa, d->ln, w->wi0, R, D, F, 1.0f, 0);
+        if (w->wi1)
+            matmul_forward(d->ffb, d->ln, w->wi1, R, D, F, 1.0f, 0);
+        ff_act_forward(d->ffh, d->ffa, w->wi1 ? d->ffb : NULL, (long)R * F, kind);
+        matmul_forward(d->x, d->ffh, w->wo, R, F, D, 1.0f, 1); /* x += inp @ w^T */
+    }
+    rmsnorm_forward(d->ln, d->rstd, d->x, m->w.dec_final_ln, R, D, eps);
+    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
+    matmul_forward(d->logits, d->ln, m->w.lm_head, R, D, c->vocab_size, scale, 0);
+    d->pos++;
+    *logits = d->logits;
+    return 0;
+}
+
+int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    int R = d->rows, V = c->vocab_size;
+    if (max_len > d->max_len + 1)
+        return t0_fail(err, T0_EINTERNAL, "max_len %d exceeds the decoder's %d", max_len, d->max_len + 1);
+    if (t5_decoder_start(d, enc_tokens, err) != 0)
+        return -1;
+    int32_t *tok = malloc(sizeof(int32_t) * R);
+    uint8_t *done = calloc((size_t)R, 1);
+    if (!tok || !done) {
+        free(tok);
+        free(done);
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    }
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < max_len; t++)
+            out[r * max_len + t] = c->pad_token_id;
+        out[r * max_len] = tok[r] = c->decoder_start_token_id;
+    }
+    int len = 1, rc = 0;
+    while (len < max_len) {
+        const float *logits;
+        if ((rc = t5_decoder_step(d, tok, &logits, err)) != 0)
+            break;
+        int left = 0;
+        for (int r = 0; r < R; r++) {
+            const float *l = logits + (size_t)r * V;
+            int best = 0;
+            for (int v = 1; v < V; v++)
+                if (l[v] > l[best])
+                    best = v;
+            if (done[r])
+                best = c->pad_token_id;
+            else if (best == c->eos_token_id)
+                done[r] = 1;
+            out[r * max_len + len] = tok[r] = best;
+            left += !done[r];
+        }
+        len++;
+        if (!left)
+            break;
+    }
+    free(tok);
+    free(done);
+    return rc ? -1 : len;
+}

@@ -1,0 +1,40 @@
+/* t5_decode.h: incremental decoding with a key/value cache, and greedy generation.
+ *
+ * The encoder runs once (t5_encode over the model's arena); each decoder layer's
+ * cross-attention keys and values are computed once from its output; self-attention
+ * keys and values are appended to a per-layer cache one position at a time, so a step
+ * costs one token per row. Inputs are unpacked rows: pad_token_id marks padding (either
+ * side), positions are indices, as Hugging Face's generate() sees them.
+ * The encoder runs in the model's activation arena (t5_model_reserve for rows x enc_len),
+ * so a model does not train and decode at the same time.
+ */
+#ifndef T0_T5_DECODE_H
+#define T0_T5_DECODE_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "t5/t5_model.h"
+
+typedef struct t5_decoder t5_decoder;
+
+/* A decoder for up to `rows` inputs of enc_len tokens and max_len decoder positions. */
+t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t0_error *err);
+void t5_decoder_free(t5_decoder *d);
+
+/* Encodes enc_tokens [rows][enc_len] and fills the cross-attention caches; resets the
+ * self-attention caches to position 0. */
+int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err);
+
+/* Feeds one token per row at the next position; logits [rows][vocab] for the position
+ * after it (valid until the next call). */
+int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err);
+
+/* Greedy decoding as generate(do_sample=False, num_beams=1, max_length=max_len):
+ * out[rows][max_len] starts with decoder_start_token_id; a row that produced
+ * eos_token_id is padded with pad_token_id from then on; stops when every row has
+ * finished or at max_len. Returns the number of positions produced (<= max_len); the
+ * rest of out is padding. */
+int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err);
+
+#endif

@@ -1,0 +1,763 @@
+/* t5_model.c: see t5_model.h. The forward follows Hugging Face's modeling_t5.py
+ * (pre-norm blocks: x + Attention(RMSNorm(x)), x + FF(RMSNorm(x)); the bias table of
+ * block 0 shared by every block; no score scaling), the backward reverses it op by op. */
+#include "t5/t5_model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t5/safetensors.h"
+#include "t5/t5_ops.h"
+
+/* Dropout sites (with the run's seed they name a mask) */
+enum { SITE_EMB = 1, SITE_FINAL, SITE_SA_P, SITE_SA_OUT, SITE_CA_P, SITE_CA_OUT, SITE_FF_H, SITE_FF_OUT };
+static uint64_t site(int dec, int layer, int what)
+{
+    return ((uint64_t)dec << 32) | ((uint64_t)layer << 8) | (uint64_t)what;
+}
+
+static int act_kind(const t5_config *c)
+{
+    return c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+}
+
+typedef struct {
+    float *ln1, *rstd1, *q, *k, *v, *P, *att, *mid1;  /* self-attention */
+    float *lnc, *rstdc, *qc, *kc, *vc, *Pc, *attc, *mid2; /* cross (decoder) */
+    float *ln2, *rstd2, *ffa, *ffb, *ffh;              /* feed-forward */
+} layer_acts;
+
+struct t5_acts {
+    int rows, enc_len, dec_len, training;
+    int slots; /* threads the attention scratch was sized for */
+    float *mem;
+    size_t nfloats;
+    uint8_t *bytes; /* masks and buckets */
+    size_t nbytes;
+    float **enc_res, **dec_res; /* residual stream before each layer and after the last [L+1] */
+    layer_acts *enc, *dec;
+    float *enc_out, *enc_rstd, *dec_out, *dec_rstd, *logits, *lse, *weights;
+    uint8_t *enc_allow, *dec_allow, *cross_allow;
+    int32_t *enc_bucket, *dec_bucket;
+    /* backward */
+    float *d_enc_res, *d_dec_res, *d_enc_out, *d_ln, *dq, *dk, *dv, *datt, *dffa, *dffb, *dffh, *tmp, *scratch;
+};
+
+size_t t5_numel(const t5_tensor_spec *s)
+{
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= (size_t)s->shape[i];
+    return n;
+}
+
+static int spec_index(const t5_model *m, const char *name)
+{
+    for (int i = 0; i < m->nspecs; i++)
+        if (strcmp(m->specs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static float *at(const t5_model *m, float *base, const char *name)
+{
+    int i = spec_index(m, name);
+    return (i < 0 || !base) ? NULL : base + m->offset[i];
+}
+
+float *t5_param(const t5_model *m, const char *name)
+{
+    return at(m, m->params, name);
+}
+
+float *t5_grad(const t5_model *m, const char *name)
+{
+    return at(m, m->grads, name);
+}
+
+static float *atf(const t5_model *m, float *base, const char *fmt, const char *stack, int i, const char *what)
+{
+    char name[128];
+    snprintf(name, sizeof name, fmt, stack, i, what);
+    return at(m, base, name);
+}
+
+static void bind_attn(const t5_model *m, float *base, t5_attn_w *a, const char *stack, int i, const char *kind)
+{
+    char fmt[96];
+    snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", kind);
+    a->q = atf(m, base, fmt, stack, i, "q");
+    a->k = atf(m, base, fmt, stack, i, "k");
+    a->v = atf(m, base, fmt, stack, i, "v");
+    a->o = atf(m, base, fmt, stack, i, "o");
+}
+
+static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char *stack, int i, int dec)
+{
+    const char *ff = dec ? "2" : "1";
+    char fmt[96];
+    bind_attn(m, base, &l->sa, stack, i, "0.SelfAttention");
+    l->ln_sa = atf(m, base, "%s.block.%d.layer.0.%s.weight", stack, i, "layer_norm");
+    if (dec) {
+        bind_attn(m, base, &l->ca, stack, i, "1.EncDecAttention");
+        l->ln_ca = atf(m, base, "%s.block.%d.layer.1.%s.weight", stack, i, "layer_norm");
+    }
+    snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", ff);
+    l->ln_ff = atf(m, base, fmt, stack, i, "layer_norm");
+    if (m->cfg.gated) {
+        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
+        l->wi1 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
+    } else {
+        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi");
+        l->wi1 = NULL;
+    }
+    l->wo = atf(m, base, fmt, stack, i, "DenseReluDense.wo");
+}
+
+static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
+{
+    const t5_config *c = &m->cfg;
+    w->enc = calloc((size_t)c->num_layers, sizeof *w->enc);
+    w->dec = calloc((size_t)c->num_decoder_layers, sizeof *w->dec);
+    if (!w->enc || !w->dec)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    w->shared = at(m, base, "shared.weight");
+    w->lm_head = c->tie_word_embeddings ? w->shared : at(m, base, "lm_head.weight");
+    w->enc_rel_bias = at(m, base, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
+    w->dec_rel_bias = at(m, base, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
+    w->enc_final_ln = at(m, base, "encoder.final_layer_norm.weight");
+    w->dec_final_ln = at(m, base, "decoder.final_layer_norm.weight");
+    for (int i = 0; i < c->num_layers; i++)
+        bind_layer(m, base, &w->enc[i], "encoder", i, 0);
+    for (int i = 0; i < c->num_decoder_layers; i++)
+        bind_layer(m, base, &w->dec[i], "decoder", i, 1);
+    if (!w->shared || !w->lm_head || !w->enc_rel_bias || !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
+        return t0_fail(err, T0_EINTERNAL, "tensor list lacks a T5 parameter");
+    return 0;
+}
+
+t5_model *t5_model_create(const t5_config *c, t0_error *err)
+{
+    t5_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        return NULL;
+    }
+    m->cfg = *c;
+    if (t5_tensor_specs(c, &m->specs, &m->nspecs, err) != 0)
+        goto fail;
+    m->offset = malloc(sizeof(size_t) * (size_t)m->nspecs);
+    if (!m->offset)
+        goto oom;
+    for (int i = 0; i < m->nspecs; i++) {
+        m->offset[i] = m->nfloats;
+        m->nfloats += t5_numel(&m->specs[i]);
+    }
+    m->params = calloc(m->nfloats, sizeof(float));
+    if (!m->params)
+        goto oom;
+    if (bind(m, m->params, &m->w, err) != 0)
+        goto fail;
+    return m;
+oom:
+    t0_fail(err, T0_EINTERNAL, "out of memory for %zu parameters", m->nfloats);
+fail:
+    t5_model_free(m);
+    return NULL;
+}
+
+int t5_model_load(t5_model *m, const char *path, t0_error *err)
+{
+    st_model *st = st_open(path, err);
+    if (!st)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < m->nspecs && rc == 0; i++) {
+        const t5_tensor_spec *s = &m->specs[i];
+        float *dst = m->params + m->offset[i];
+        if (strcmp(s->name, "shared.weight") == 0)
+            rc = st_read_f32_any(st, T5_SHARED_NAMES, s->ndim, s->shape, dst, err);
+        else
+            rc = st_read_f32(st, s->name, s->ndim, s->shape, dst, err);
+    }
+    st_close(st);
+    return rc;
+}
+
+t5_model *t5_model_open(const char *dir, t0_error *err)
+{
+    char path[4096];
+    t5_config c;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (t5_config_load(path, &c, err) != 0)
+        return NULL;
+    t5_model *m = t5_model_create(&c, err);
+    if (m && t5_model_load(m, dir, err) != 0) {
+        t5_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int t5_model_save(const t5_model *m, const char *path, int bf16, t0_error *err)
+{
+    st_write_tensor *t = calloc((size_t)m->nspecs, sizeof *t);
+    if (!t)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    for (int i = 0; i < m->nspecs; i++) {
+        t[i].name = m->specs[i].name;
+        t[i].ndim = m->specs[i].ndim;
+        for (int d = 0; d < t[i].ndim; d++)
+            t[i].shape[d] = m->specs[i].shape[d];
+        t[i].data = m->params + m->offset[i];
+    }
+    const char *meta[] = {"format", "pt", NULL};
+    int rc = st_write(path, t, m->nspecs, bf16 ? ST_BF16 : ST_F32, meta, err);
+    free(t);
+    return rc;
+}
+
+static void free_acts(t5_acts *a)
+{
+    if (!a)
+        return;
+    free(a->mem);
+    free(a->bytes);
+    free(a->enc_res);
+    free(a->dec_res);
+    free(a->enc);
+    free(a->dec);
+    free(a);
+}
+
+void t5_model_free(t5_model *m)
+{
+    if (!m)
+        return;
+    free(m->specs);
+    free(m->offset);
+    free(m->params);
+    free(m->grads);
+    free(m->w.enc);
+    free(m->w.dec);
+    free(m->g.enc);
+    free(m->g.dec);
+    free_acts(m->acts);
+    free(m);
+}
+
+int t5_model_alloc_grads(t5_model *m, t0_error *err)
+{
+    if (m->grads)
+        return 0;
+    m->grads = calloc(m->nfloats, sizeof(float));
+    if (!m->grads)
+        return t0_fail(err, T0_EINTERNAL, "out of memory for gradients");
+    return bind(m, m->grads, &m->g, err);
+}
+
+void t5_model_zero_grads(t5_model *m)
+{
+    if (m->grads)
+        memset(m->grads, 0, m->nfloats * sizeof(float));
+}
+
+/* ---------------------------------------------------------------- activation arena */
+
+/* Carves arrays out of one block; with base NULL it only counts. */
+typedef struct {
+    float *base;
+    size_t used;
+} carver;
+
+static float *take(carver *cv, size_t n)
+{
+    float *p = cv->base ? cv->base + cv->used : NULL;
+    cv->used += (n + 15) & ~(size_t)15; /* 64-byte steps */
+    return p;
+}
+
+static void carve_layer(carver *cv, layer_acts *l, size_t N, size_t Nk, const t5_config *c, int dec, int rows,
+                        size_t Tq, size_t Tk)
+{
+    size_t D = c->d_model, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff, H = c->num_heads;
+    l->ln1 = take(cv, N * D);
+    l->rstd1 = take(cv, N);
+    l->q = take(cv, N * HD);
+    l->k = take(cv, N * HD);
+    l->v = take(cv, N * HD);
+    l->P = take(cv, rows * H * Tq * Tq);
+    l->att = take(cv, N * HD);
+    l->mid1 = take(cv, N * D);
+    if (dec) {
+        l->lnc = take(cv, N * D);
+        l->rstdc = take(cv, N);
+        l->qc = take(cv, N * HD);
+        l->kc = take(cv, Nk * HD);
+        l->vc = take(cv, Nk * HD);
+        l->Pc = take(cv, rows * H * Tq * Tk);
+        l->attc = take(cv, N * HD);
+        l->mid2 = take(cv, N * D);
+    }
+    l->ln2 = take(cv, N * D);
+    l->rstd2 = take(cv, N);
+    l->ffa = take(cv, N * F);
+    l->ffb = c->gated ? take(cv, N * F) : NULL;
+    l->ffh = take(cv, N * F);
+}
+
+static void carve(carver *cv, t5_acts *a, const t5_config *c)
+{
+    size_t B = a->rows, Te = a->enc_len, Td = a->dec_len, D = c->d_model;
+    size_t Ne = B * Te, Nd = B * Td, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff;
+    for (int l = 0; l <= c->num_layers; l++)
+        a->enc_res[l] = take(cv, Ne * D);
+    for (int l = 0; l < c->num_layers; l++)
+        carve_layer(cv, &a->enc[l], Ne, Ne, c, 0, (int)B, Te, Te);
+    a->enc_out = take(cv, Ne * D);
+    a->enc_rstd = take(cv, Ne);
+    for (int l = 0; l <= c->num_decoder_layers; l++)
+        a->dec_res[l] = take(cv, Nd * D);
+    for (int l = 0; l < c->num_decoder_layers; l++)
+        carve_layer(cv, &a->dec[l], Nd, Ne, c, 1, (int)B, Td, Te);
+    a->dec_out = take(cv, Nd * D);
+    a->dec_rstd = take(cv, Nd);
+    a->logits = take(cv, Nd * (size_t)c->vocab_size);
+    a->lse = take(cv, Nd);
+    a->weights = take(cv, Nd);
+    size_t Nm = Ne > Nd ? Ne : Nd, T2 = Te * Te;
+    if (Td * Td > T2)
+        T2 = Td * Td;
+    if (Td * Te > T2)
+        T2 = Td * Te;
+    a->slots = t5_threads();
+    a->scratch = take(cv, attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
+                                                   a->slots));
+    a->tmp = take(cv, Nm * D);
+    if (!a->training)
+        return;
+    a->d_enc_res = take(cv, Ne * D);
+    a->d_dec_res = take(cv, Nd * D);
+    a->d_enc_out = take(cv, Ne * D);
+    a->d_ln = take(cv, Nm * D);
+    a->dq = take(cv, Nm * HD);
+    a->dk = take(cv, Nm * HD);
+    a->dv = take(cv, Nm * HD);
+    a->datt = take(cv, Nm * HD);
+    a->dffa = take(cv, Nm * F);
+    a->dffb = take(cv, Nm * F);
+    a->dffh = take(cv, Nm * F);
+}
+
+int t5_model_reserve(t5_model *m, int rows, int enc_len, int dec_len, int training, t0_error *err)
+{
+    t5_acts *a = m->acts;
+    if (a && a->rows == rows && a->enc_len == enc_len && a->dec_len == dec_len && a->training >= training)
+        return 0;
+    free_acts(a);
+    m->acts = a = calloc(1, sizeof *a);
+    if (!a)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    const t5_config *c = &m->cfg;
+    a->rows = rows, a->enc_len = enc_len, a->dec_len = dec_len, a->training = training;
+    a->enc_res = calloc((size_t)c->num_layers + 1, sizeof(float *));
+    a->dec_res = calloc((size_t)c->num_decoder_layers + 1, sizeof(float *));
+    a->enc = calloc((size_t)c->num_layers, sizeof *a->enc);
+    a->dec = calloc((size_t)c->num_decoder_layers, sizeof *a->dec);
+    if (!a->enc_res || !a->dec_res || !a->enc || !a->dec)
+        goto oom;
+    carver cv = {NULL, 0};
+    carve(&cv, a, c);
+    a->nfloats = cv.used;
+    a->mem = malloc(a->nfloats * sizeof(float));
+    size_t Ne = (size_t)rows * enc_len, Nd = (size_t)rows * dec_len;
+    a->nbytes = Ne * enc_len + Nd * dec_len + Nd * enc_len + sizeof(int32_t) * (Ne * enc_len + Nd * dec_len);
+    a->bytes = malloc(a->nbytes);
+    if (!a->mem || !a->bytes)
+        goto oom;
+    cv = (carver){a->mem, 0};
+    carve(&cv, a, c);
+    a->enc_bucket = (int32_t *)a->bytes;
+    a->dec_bucket = a->enc_bucket + Ne * enc_len;
+    a->enc_allow = (uint8_t *)(a->dec_bucket + Nd * dec_len);
+    a->dec_allow = a->enc_allow + Ne * enc_len;
+    a->cross_allow = a->dec_allow + Nd * dec_len;
+    return 0;
+oom:
+    free_acts(a);
+    m->acts = NULL;
+    return t0_fail(err, T0_EINTERNAL, "out of memory for activations of %d x %d/%d tokens", rows, enc_len, dec_len);
+}
+
+size_t t5_model_bytes(const t5_model *m)
+{
+    size_t n = m->nfloats * sizeof(float) * (m->grads ? 2 : 1);
+    if (m->acts)
+        n += m->acts->nfloats * sizeof(float) + m->acts->nbytes;
+    return n;
+}
+
+const float *t5_logits(const t5_model *m)
+{
+    return m->acts ? m->acts->logits : NULL;
+}
+
+const float *t5_encoder_output(const t5_model *m)
+{
+    return m->acts ? m->acts->enc_out : NULL;
+}
+
+/* ---------------------------------------------------------------- masks and buckets */
+
+/* allow[b,i,j]: same non-zero segment (and j <= i when causal) */
+static void make_allow(uint8_t *allow, const int32_t *seg_q, const int32_t *seg_k, int B, int Tq, int Tk, int causal)
+{
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < Tq; i++) {
+            int32_t s = seg_q[(long)b * Tq + i];
+            uint8_t *row = allow + ((long)b * Tq + i) * Tk;
+            for (int j = 0; j < Tk; j++) {
+                int32_t t = seg_k[(long)b * Tk + j];
+                row[j] = t != 0 && t == s && (!causal || j <= i);
+            }
+        }
+}
+
+static void make_buckets(int32_t *bucket, const int32_t *pos, int B, int T, int bidirectional, const t5_config *c)
+{
+    int nb = c->relative_attention_num_buckets, md = c->relative_attention_max_distance;
+    /* beyond max_distance every relative position falls in the last bucket of its side, so
+     * a table over -max_distance..max_distance answers every pair */
+    int32_t table[2 * 4096 + 1];
+    int L = md < 4096 ? md : 4096;
+    for (int r = -L; r <= L; r++)
+        table[r + L] = t5_relative_bucket(r, bidirectional, nb, md);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < T; i++) {
+            int pi = pos[(long)b * T + i];
+            int32_t *row = bucket + ((long)b * T + i) * T;
+            for (int j = 0; j < T; j++) {
+                int r = pos[(long)b * T + j] - pi;
+                if (r < -L || r > L) {
+                    if (L < md) { /* a huge max_distance: no table */
+                        row[j] = t5_relative_bucket(r, bidirectional, nb, md);
+                        continue;
+                    }
+                    r = r < 0 ? -L : L;
+                }
+                row[j] = table[r + L];
+            }
+        }
+}
+
+/* ---------------------------------------------------------------- forward */
+
+typedef struct {
+    t5_model *m;
+    const t5_run *run;
+    float rate; /* dropout rate in effect */
+} fwd_ctx;
+
+static void drop(const fwd_ctx *x, float *p, long n, uint64_t s)
+{
+    if (x->rate > 0.0f)
+        dropout_forward(p, n, x->rate, x->run->seed, s);
+}
+
+/* res_out = res_in + dropout(inp @ w^T) */
+static void residual_proj(const fwd_ctx *x, float *res_out, const float *res_in, const float *inp, const float *w,
+                          int N, int C, int OC, uint64_t s)
+{
+    if (x->rate > 0.0f) {
+        float *t = x->m->acts->tmp;
+        matmul_forward(t, inp, w, N, C, OC, 1.0f, 0);
+        dropout_forward(t, (long)N * OC, x->rate, x->run->seed, s);
+        for (long i = 0; i < (long)N * OC; i++)
+            res_out[i] = res_in[i] + t[i];
+    } else {
+        memcpy(res_out, res_in, sizeof(float) * (size_t)N * OC);
+        matmul_forward(res_out, inp, w, N, C, OC, 1.0f, 1);
+    }
+}
+
+static void ff_forward(const fwd_ctx *x, const t5_layer_w *w, layer_acts *l, float *res_out, const float *res_in,
+                       int N, int dec, int layer)
+{
+    const t5_config *c = &x->m->cfg;
+    int D = c->d_model, F = c->d_ff, gelu = act_kind(c);
+    rmsnorm_forward(l->ln2, l->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
+    matmul_forward(l->ffa, l->ln2, w->wi0, N, D, F, 1.0f, 0);
+    if (w->wi1)
+        matmul_forward(l->ffb, l->ln2, w->wi1, N, D, F, 1.0f, 0);
+    ff_act_forward(l->ffh, l->ffa, w->wi1 ? l->ffb : NULL, (long)N * F, gelu);
+    drop(x, l->ffh, (long)N * F, site(dec, layer, SITE_FF_H));
+    residual_proj(x, res_out, res_in, l->ffh, w->wo, N, F, D, site(dec, layer, SITE_FF_OUT));
+}
+
+static attn_shape shape_of(const fwd_ctx *x, int Tq, int Tk, const uint8_t *allow, const float *bias,
+                           const int32_t *bucket, uint64_t s)
+{
+    const t5_config *c = &x->m->cfg;
+    attn_shape a = {.B = x->m->acts->rows, .Tq = Tq, .Tk = Tk, .H = c->num_heads, .dk = c->d_kv, .allow = allow,
+                    .bias = bias, .bucket = bucket, .num_buckets = c->relative_attention_num_buckets,
+                    .slots = x->m->acts->slots, .drop_rate = x->rate, .seed = x->run ? x->run->seed : 0, .site = s};
+    return a;
+}
+
+int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
+{
+    t5_acts *a = m->acts;
+    if (!a || b->rows != a->rows || b->enc_len != a->enc_len)
+        return t0_fail(err, T0_EINTERNAL, "t5_encode: activations not reserved for this batch shape");
+    t5_set_ftz();
+    const t5_config *c = &m->cfg;
+    fwd_ctx x = {m, run, run && run->training ? c->dropout_rate : 0.0f};
+    int B = a->rows, T = a->enc_len, N = B * T, D = c->d_model, HD = c->num_heads * c->d_kv;
+    make_allow(a->enc_allow, b->enc_seg, b->enc_seg, B, T, T, 0);
+    make_buckets(a->enc_bucket, b->enc_pos, B, T, 1, c);
+    embedding_forward(a->enc_res[0], b->enc_tokens, m->w.shared, N, D);
+    drop(&x, a->enc_res[0], (long)N * D, site(0, 0, SITE_EMB));
+    for (int i = 0; i < c->num_layers; i++) {
+        const t5_layer_w *w = &m->w.enc[i];
+        layer_acts *l = &a->enc[i];
+        rmsnorm_forward(l->ln1, l->rstd1, a->enc_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
+        matmul_forward(l->q, l->ln1, w->sa.q, N, D, HD, 1.0f, 0);
+        matmul_forward(l->k, l->ln1, w->sa.k, N, D, HD, 1.0f, 0);
+        matmul_forward(l->v, l->ln1, w->sa.v, N, D, HD, 1.0f, 0);
+        attn_shape s = shape_of(&x, T, T, a->enc_allow, m->w.enc_rel_bias, a->enc_bucket, site(0, i, SITE_SA_P));
+        attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
+        residual_proj(&x, l->mid1, a->enc_res[i], l->att, w->sa.o, N, HD, D, site(0, i, SITE_SA_OUT));
+        ff_forward(&x, w, l, a->enc_res[i + 1], l->mid1, N, 0, i);
+    }
+    rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
+                    c->layer_norm_epsilon);
+    drop(&x, a->enc_out, (long)N * D, site(0, 0, SITE_FINAL));
+    return 0;
+}
+
+static float out_scale(const t5_config *c)
+{
+    return c->scale_decoder_outputs ? 1.0f / sqrtf((float)c->d_model) : 1.0f;
+}
+
+static void decode_forward(t5_model *m, const t5_batch *b, const fwd_ctx *x)
+{
+    t5_acts *a = m->acts;
+    const t5_config *c = &m->cfg;
+    int B = a->rows, Te = a->enc_len, T = a->dec_len, N = B * T, Ne = B * Te, D = c->d_model,
+        HD = c->num_heads * c->d_kv;
+    make_allow(a->dec_allow, b->dec_seg, b->dec_seg, B, T, T, 1);
+    make_allow(a->cross_allow, b->dec_seg, b->enc_seg, B, T, Te, 0);
+    make_buckets(a->dec_bucket, b->dec_pos, B, T, 0, c);
+    embedding_forward(a->dec_res[0], b->dec_input, m->w.shared, N, D);
+    drop(x, a->dec_res[0], (long)N * D, site(1, 0, SITE_EMB));
+    for (int i = 0; i < c->num_decoder_layers; i++) {
+        const t5_layer_w *w = &m->w.dec[i];
+        layer_acts *l = &a->dec[i];
+        rmsnorm_forward(l->ln1, l->rstd1, a->dec_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
+        matmul_forward(l->q, l->ln1, w->sa.q, N, D, HD, 1.0f, 0);
+        matmul_forward(l->k, l->ln1, w->sa.k, N, D, HD, 1.0f, 0);
+        matmul_forward(l->v, l->ln1, w->sa.v, N, D, HD, 1.0f, 0);
+        attn_shape s = shape_of(x, T, T, a->dec_allow, m->w.dec_rel_bias, a->dec_bucket, site(1, i, SITE_SA_P));
+        attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
+        residual_proj(x, l->mid1, a->dec_res[i], l->att, w->sa.o, N, HD, D, site(1, i, SITE_SA_OUT));
+
+        rmsnorm_forward(l->lnc, l->rstdc, l->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
+        matmul_forward(l->qc, l->lnc, w->ca.q, N, D, HD, 1.0f, 0);
+        matmul_forward(l->kc, a->enc_out, w->ca.k, Ne, D, HD, 1.0f, 0);
+        matmul_forward(l->vc, a->enc_out, w->ca.v, Ne, D, HD, 1.0f, 0);
+        attn_shape sc = shape_of(x, T, Te, a->cross_allow, NULL, NULL, site(1, i, SITE_CA_P));
+        attention_forward(l->attc, l->Pc, l->qc, l->kc, l->vc, &sc, a->scratch);
+        residual_proj(x, l->mid2, l->mid1, l->attc, w->ca.o, N, HD, D, site(1, i, SITE_CA_OUT));
+
+        ff_forward(x, w, l, a->dec_res[i + 1], l->mid2, N, 1, i);
+    }
+    rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
+                    c->layer_norm_epsilon);
+    drop(x, a->dec_out, (long)N * D, site(1, 0, SITE_FINAL));
+    /* tied embeddings (scale_decoder_outputs): the output is scaled by d_model^-0.5 before the shared matrix */
+    matmul_forward(a->logits, a->dec_out, m->w.lm_head, N, D, c->vocab_size, out_scale(c), 0);
+}
+
+static int check_batch(const t5_model *m, const t5_batch *b, t0_error *err)
+{
+    const t5_acts *a = m->acts;
+    if (!a || b->rows != a->rows || b->enc_len != a->enc_len || b->dec_len != a->dec_len)
+        return t0_fail(err, T0_EINTERNAL, "batch %dx%d/%d does not match the reserved activations", b->rows,
+                       b->enc_len, b->dec_len);
+    int V = m->cfg.vocab_size;
+    long ne = (long)b->rows * b->enc_len, nd = (long)b->rows * b->dec_len;
+    for (long i = 0; i < ne; i++)
+        if (b->enc_tokens[i] < 0 || b->enc_tokens[i] >= V)
+            return t0_fail(err, T0_EINPUT, "encoder token %d out of vocabulary (%d)", b->enc_tokens[i], V);
+    for (long i = 0; i < nd; i++) {
+        if (b->dec_input[i] < 0 || b->dec_input[i] >= V)
+            return t0_fail(err, T0_EINPUT, "decoder input token %d out of vocabulary (%d)", b->dec_input[i], V);
+        if (b->dec_target && (b->dec_target[i] < 0 || b->dec_target[i] >= V))
+            return t0_fail(err, T0_EINPUT, "target token %d out of vocabulary (%d)", b->dec_target[i], V);
+    }
+    return 0;
+}
+
+int t5_forward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
+{
+    if (check_batch(m, b, err) != 0)
+        return -1;
+    if (t5_encode(m, b, run, err) != 0)
+        return -1;
+    const t5_config *c = &m->cfg;
+    fwd_ctx x = {m, run, run && run->training ? c->dropout_rate : 0.0f};
+    decode_forward(m, b, &x);
+    m->loss = m->ce_loss = m->z_loss = 0.0;
+    if (b->dec_target && b->dec_weights && run) {
+        t5_acts *a = m->acts;
+        int N = a->rows * a->dec_len;
+        for (int i = 0; i < N; i++)
+            a->weights[i] = (float)b->dec_weights[i];
+        m->loss = crossentropy_forward(a->lse, a->logits, b->dec_target, a->weights, N, c->vocab_size, run->z_loss,
+                                       run->denominator, &m->ce_loss, &m->z_loss);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- backward */
+
+/* dres is d(res_out) on entry and stays so: the residual passes it to res_in unchanged;
+ * d(inp) += dropout(dres) @ w  (res_out = res_in + dropout(inp @ w^T)) */
+static void residual_proj_backward(const fwd_ctx *x, float *dinp, float *dw, const float *dres, const float *inp,
+                                   const float *w, int N, int C, int OC, uint64_t s)
+{
+    const float *d = dres;
+    if (x->rate > 0.0f) {
+        float *t = x->m->acts->tmp;
+        memcpy(t, dres, sizeof(float) * (size_t)N * OC);
+        dropout_backward(t, (long)N * OC, x->rate, x->run->seed, s);
+        d = t;
+    }
+    matmul_backward(dinp, dw, d, inp, w, N, C, OC, 1.0f);
+}
+
+static void zero(float *p, size_t n)
+{
+    memset(p, 0, n * sizeof(float));
+}
+
+/* dres: d(res_out) in, d(res_in) out */
+static void ff_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
+                        const float *res_in, int N, int dec, int layer)
+{
+    t5_acts *a = x->m->acts;
+    const t5_config *c = &x->m->cfg;
+    int D = c->d_model, F = c->d_ff, gelu = act_kind(c);
+    zero(a->dffh, (size_t)N * F);
+    residual_proj_backward(x, a->dffh, g->wo, dres, l->ffh, w->wo, N, F, D, site(dec, layer, SITE_FF_OUT));
+    if (x->rate > 0.0f)
+        dropout_backward(a->dffh, (long)N * F, x->rate, x->run->seed, site(dec, layer, SITE_FF_H));
+    zero(a->dffa, (size_t)N * F);
+    if (w->wi1)
+        zero(a->dffb, (size_t)N * F);
+    ff_act_backward(a->dffa, w->wi1 ? a->dffb : NULL, a->dffh, l->ffa, w->wi1 ? l->ffb : NULL, (long)N * F, gelu);
+    zero(a->d_ln, (size_t)N * D);
+    matmul_backward(a->d_ln, g->wi0, a->dffa, l->ln2, w->wi0, N, D, F, 1.0f);
+    if (w->wi1)
+        matmul_backward(a->d_ln, g->wi1, a->dffb, l->ln2, w->wi1, N, D, F, 1.0f);
+    rmsnorm_backward(dres, g->ln_ff, a->d_ln, res_in, w->ln_ff, l->rstd2, N, D);
+}
+
+/* self-attention sublayer: dres d(mid1) in, d(res_in) out */
+static void sa_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
+                        const float *res_in, int T, const uint8_t *allow, const float *bias, float *dbias,
+                        const int32_t *bucket, int dec, int layer)
+{
+    t5_acts *a = x->m->acts;
+    const t5_config *c = &x->m->cfg;
+    int N = a->rows * T, D = c->d_model, HD = c->num_heads * c->d_kv;
+    zero(a->datt, (size_t)N * HD);
+    residual_proj_backward(x, a->datt, g->sa.o, dres, l->att, w->sa.o, N, HD, D, site(dec, layer, SITE_SA_OUT));
+    zero(a->dq, (size_t)N * HD);
+    zero(a->dk, (size_t)N * HD);
+    zero(a->dv, (size_t)N * HD);
+    attn_shape s = shape_of(x, T, T, allow, bias, bucket, site(dec, layer, SITE_SA_P));
+    attention_backward(a->dq, a->dk, a->dv, dbias, a->datt, l->P, l->q, l->k, l->v, &s, a->scratch);
+    zero(a->d_ln, (size_t)N * D);
+    matmul_backward(a->d_ln, g->sa.q, a->dq, l->ln1, w->sa.q, N, D, HD, 1.0f);
+    matmul_backward(a->d_ln, g->sa.k, a->dk, l->ln1, w->sa.k, N, D, HD, 1.0f);
+    matmul_backward(a->d_ln, g->sa.v, a->dv, l->ln1, w->sa.v, N, D, HD, 1.0f);
+    rmsnorm_backward(dres, g->ln_sa, a->d_ln, res_in, w->ln_sa, l->rstd1, N, D);
+}
+
+/* cross-attention sublayer: dres d(mid2) in, d(mid1) out; d(enc_out) accumulates */
+static void ca_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
+                        int layer)
+{
+    t5_acts *a = x->m->acts;
+    const t5_config *c = &x->m->cfg;
+    int T = a->dec_len, Te = a->enc_len, N = a->rows * T, Ne = a->rows * Te, D = c->d_model,
+        HD = c->num_heads * c->d_kv;
+    zero(a->datt, (size_t)N * HD);
+    residual_proj_backward(x, a->datt, g->ca.o, dres, l->attc, w->ca.o, N, HD, D, site(1, layer, SITE_CA_OUT));
+    zero(a->dq, (size_t)N * HD);
+    zero(a->dk, (size_t)Ne * HD);
+    zero(a->dv, (size_t)Ne * HD);
+    attn_shape s = shape_of(x, T, Te, a->cross_allow, NULL, NULL, site(1, layer, SITE_CA_P));
+    attention_backward(a->dq, a->dk, a->dv, NULL, a->datt, l->Pc, l->qc, l->kc, l->vc, &s, a->scratch);
+    matmul_backward(a->d_enc_out, g->ca.k, a->dk, a->enc_out, w->ca.k, Ne, D, HD, 1.0f);
+    matmul_backward(a->d_enc_out, g->ca.v, a->dv, a->enc_out, w->ca.v, Ne, D, HD, 1.0f);
+    zero(a->d_ln, (size_t)N * D);
+    matmul_backward(a->d_ln, g->ca.q, a->dq, l->lnc, w->ca.q, N, D, HD, 1.0f);
+    rmsnorm_backward(dres, g->ln_ca, a->d_ln, l->mid1, w->ln_ca, l->rstdc, N, D);
+}
+
+int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
+{
+    t5_acts *a = m->acts;
+    if (!a || !a->training || !m->grads || !run)
+        return t0_fail(err, T0_EINTERNAL, "t5_backward: needs gradients and training activations");
+    t5_set_ftz();
+    const t5_config *c = &m->cfg;
+    fwd_ctx x = {m, run, run->training ? c->dropout_rate : 0.0f};
+    int B = a->rows, Td = a->dec_len, Te = a->enc_len, Nd = B * Td, Ne = B * Te, D = c->d_model, V = c->vocab_size;
+    const t5_weights *w = &m->w, *g = &m->g;
+
+    /* loss -> logits -> decoder output */
+    crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
+                                  run->denominator);
+    zero(a->d_ln, (size_t)Nd * D);
+    matmul_backward(a->d_ln, g->lm_head, a->logits, a->dec_out, w->lm_head, Nd, D, V, out_scale(c));
+    if (x.rate > 0.0f)
+        dropout_backward(a->d_ln, (long)Nd * D, x.rate, run->seed, site(1, 0, SITE_FINAL));
+    zero(a->d_dec_res, (size_t)Nd * D);
+    /* d_ln is reused inside the layers: move the final norm's input gradient first */
+    rmsnorm_backward(a->d_dec_res, g->dec_final_ln, a->d_ln, a->dec_res[c->num_decoder_layers], w->dec_final_ln,
+                     a->dec_rstd, Nd, D);
+    zero(a->d_enc_out, (size_t)Ne * D);
+    for (int i = c->num_decoder_layers - 1; i >= 0; i--) {
+        const layer_acts *l = &a->dec[i];
+        ff_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, l->mid2, Nd, 1, i);
+        ca_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, i);
+        sa_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, a->dec_res[i], Td, a->dec_allow, w->dec_rel_bias,
+                    g->dec_rel_bias, a->dec_bucket, 1, i);
+    }
+    if (x.rate > 0.0f)
+        dropout_backward(a->d_dec_res, (long)Nd * D, x.rate, run->seed, site(1, 0, SITE_EMB));
+    embedding_backward(g->shared, a->d_dec_res, b->dec_input, Nd, D);
+
+    /* encoder, from the gradient every cross-attention left on its output */
+    if (x.rate > 0.0f)
+        dropout_backward(a->d_enc_out, (long)Ne * D, x.rate, run->seed, site(0, 0, SITE_FINAL));
+    zero(a->d_enc_res, (size_t)Ne * D);
+    rmsnorm_backward(a->d_enc_res, g->enc_final_ln, a->d_enc_out, a->enc_res[c->num_layers], w->enc_final_ln,
+                     a->enc_rstd, Ne, D);
+    for (int i = c->num_layers - 1; i >= 0; i--) {
+        const layer_acts *l = &a->enc[i];
+        ff_backward(&x, &w->enc[i], &g->enc[i], l, a->d_enc_res, l->mid1, Ne, 0, i);
+        sa_backward(&x, &w->enc[i], &g->enc[i], l, a->d_enc_res, a->enc_res[i], Te, a->enc_allow, w->enc_rel_bias,
+                    g->enc_rel_bias, a->enc_bucket, 0, i);
+    }
+    if (x.rate > 0.0f)
+        dropout_backward(a->d_enc_res, (long)Ne * D, x.rate, run->seed, site(0, 0, SITE_EMB));
+    embedding_backward(g->shared, a->d_enc_res, b->enc_tokens, Ne, D);
+    return 0;
+}

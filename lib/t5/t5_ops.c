@@ -1,0 +1,830 @@
+/* t5_ops.c: see t5_ops.h. */
+#include "t5/t5_ops.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <xmmintrin.h>
+
+void t5_set_ftz(void)
+{
+    /* FTZ (bit 15) and DAZ (bit 6) */
+    _mm_setcsr(_mm_getcsr() | 0x8040);
+}
+
+/* ---------------------------------------------------------------- thread pool
+ * Workers sleep on a condition variable between jobs (no spinning: on 2 cores a spinning
+ * pool starves the thread that has work). A job is split into one contiguous part per
+ * thread; the calling thread runs part 0. A task started from inside a task runs serially. */
+
+static struct {
+    int n; /* threads including the caller */
+    pthread_t th[T5_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned gen, base_gen; /* base_gen: gen when the workers were made */
+    int pending, quit;
+    t5_task fn;
+    void *ctx;
+    long total;
+    int parts;
+} pool = {1, .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static _Thread_local int in_task;
+
+static void run_part(int k)
+{
+    long b = pool.total * k / pool.parts, e = pool.total * (k + 1) / pool.parts;
+    if (b < e) {
+        in_task = 1;
+        pool.fn(pool.ctx, k, b, e);
+        in_task = 0;
+    }
+}
+
+static void *worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    t5_set_ftz();
+    pthread_mutex_lock(&pool.mu);
+    unsigned seen = pool.base_gen; /* a job may have been posted before this thread ran */
+    for (;;) {
+        while (pool.gen == seen && !pool.quit)
+            pthread_cond_wait(&pool.go, &pool.mu);
+        if (pool.quit)
+            break;
+        seen = pool.gen;
+        int parts = pool.parts;
+        pthread_mutex_unlock(&pool.mu);
+        if (id < parts)
+            run_part(id);
+        pthread_mutex_lock(&pool.mu);
+        if (--pool.pending == 0)
+            pthread_cond_signal(&pool.done);
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return NULL;
+}
+
+static void stop_pool(void)
+{
+    if (pool.n <= 1)
+        return;
+    pthread_mutex_lock(&pool.mu);
+    pool.quit = 1;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 1; i < pool.n; i++)
+        pthread_join(pool.th[i], NULL);
+    pool.quit = 0;
+    pool.n = 1;
+}
+
+int t5_set_threads(int n)
+{
+    if (n < 1)
+        n = 1;
+    if (n > T5_MAX_THREADS)
+        n = T5_MAX_THREADS;
+    stop_pool();
+    if (n > 1)
+        openblas_set_num_threads(1); /* one pool: our threads split the products */
+    pool.base_gen = pool.gen;
+    for (int i = 1; i < n; i++) {
+        if (pthread_create(&pool.th[i], NULL, worker, (void *)(intptr_t)i) != 0) {
+            n = i;
+            break;
+        }
+    }
+    pool.n = n;
+    return n;
+}
+
+int t5_threads(void)
+{
+    return pool.n;
+}
+
+void t5_parallel_for(long total, long min_part, t5_task fn, void *ctx)
+{
+    t5_parallel_for_n(total, min_part, T5_MAX_THREADS, fn, ctx);
+}
+
+void t5_parallel_for_n(long total, long min_part, int max_parts, t5_task fn, void *ctx)
+{
+    long parts = pool.n < max_parts ? pool.n : max_parts;
+    if (min_part > 1 && total / min_part < parts)
+        parts = total / min_part;
+    if (parts <= 1 || in_task || total <= 1) {
+        if (total > 0)
+            fn(ctx, 0, 0, total);
+        return;
+    }
+    pthread_mutex_lock(&pool.mu);
+    pool.fn = fn, pool.ctx = ctx, pool.total = total, pool.parts = (int)parts;
+    pool.pending = pool.n - 1;
+    pool.gen++;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.mu);
+    run_part(0);
+    pthread_mutex_lock(&pool.mu);
+    while (pool.pending > 0)
+        pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+}
+
+/* ---------------------------------------------------------------- matmul
+ * With several threads each takes a slice of the larger free dimension and calls a
+ * one-thread sgemm on it. */
+
+typedef struct {
+    int mode; /* 0: out = inp w^T by rows, 1: by output columns; 2/3: dinp by rows/columns; 4/5: dw by rows/cols */
+    float *out;
+    const float *a, *b;
+    int N, C, OC;
+    float alpha, beta;
+} mm_job;
+
+static void mm_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const mm_job *j = ctx;
+    int n = (int)(e - s), N = j->N, C = j->C, OC = j->OC;
+    switch (j->mode) {
+    case 0: /* out[s:e, :] = inp[s:e] @ w^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, OC, C, j->alpha, j->a + s * C, C, j->b, C, j->beta,
+                    j->out + s * OC, OC);
+        break;
+    case 1: /* out[:, s:e] = inp @ w[s:e]^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, n, C, j->alpha, j->a, C, j->b + s * C, C, j->beta,
+                    j->out + s, OC);
+        break;
+    case 2: /* dinp[s:e] += dout[s:e] @ w */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, C, OC, j->alpha, j->a + s * OC, OC, j->b, C, 1.0f,
+                    j->out + s * C, C);
+        break;
+    case 3: /* dinp[:, s:e] += dout @ w[:, s:e] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, n, OC, j->alpha, j->a, OC, j->b + s, C, 1.0f,
+                    j->out + s, C);
+        break;
+    case 4: /* dw[s:e] += dout[:, s:e]^T @ inp */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, C, N, j->alpha, j->a + s, OC, j->b, C, 1.0f,
+                    j->out + s * C, C);
+        break;
+    default: /* dw[:, s:e] += dout^T @ inp[:, s:e] */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, n, N, j->alpha, j->a, OC, j->b + s, C, 1.0f,
+                    j->out + s, C);
+        break;
+    }
+}
+
+#define MM_MIN 32 /* rows or columns per slice */
+
+void matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate)
+{
+    /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T */
+    mm_job j = {N >= OC ? 0 : 1, out, inp, w, N, C, OC, alpha, accumulate ? 1.0f : 0.0f};
+    t5_parallel_for(N >= OC ? N : OC, MM_MIN, mm_task, &j);
+}
+
+void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N, int C,
+                     int OC, float alpha)
+{
+    /* forward: out = alpha * inp @ w^T */
+    if (dinp) { /* dinp[N,C] += alpha * dout[N,OC] @ w[OC,C] */
+        mm_job j = {N >= C ? 2 : 3, dinp, dout, w, N, C, OC, alpha, 1.0f};
+        t5_parallel_for(N >= C ? N : C, MM_MIN, mm_task, &j);
+    }
+    if (dw) { /* dw[OC,C] += alpha * dout^T[OC,N] @ inp[N,C] */
+        mm_job j = {OC >= C ? 4 : 5, dw, dout, inp, N, C, OC, alpha, 1.0f};
+        t5_parallel_for(OC >= C ? OC : C, MM_MIN, mm_task, &j);
+    }
+}
+
+/* ---------------------------------------------------------------- RMSNorm */
+
+typedef struct {
+    float *out, *rstd, *dx, *dw;
+    const float *x, *w, *dout, *rstd_in;
+    int N, C;
+    float eps;
+} rms_job;
+
+T5_ROW_KERNEL static void rms_fwd_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const rms_job *j = ctx;
+    int C = j->C;
+    for (long n = s; n < e; n++) {
+        const float *xr = j->x + n * C;
+        float *o = j->out + n * C;
+        float lane[8] = {0}, ss = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] += xr[i + k] * xr[i + k];
+        for (; i < C; i++)
+            ss += xr[i] * xr[i];
+        for (int k = 0; k < 8; k++)
+            ss += lane[k];
+        float r = 1.0f / sqrtf(ss / C + j->eps);
+        for (i = 0; i < C; i++)
+            o[i] = j->w[i] * (xr[i] * r); /* HF: weight * (x * rsqrt(var + eps)) */
+        j->rstd[n] = r;
+    }
+}
+
+void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps)
+{
+    rms_job j = {.out = out, .rstd = rstd, .x = x, .w = w, .N = N, .C = C, .eps = eps};
+    t5_parallel_for(N, 16, rms_fwd_task, &j);
+}
+
+/* rows: dx */
+T5_ROW_KERNEL static void rms_bwd_rows(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const rms_job *j = ctx;
+    int C = j->C;
+    for (long n = s; n < e; n++) {
+        const float *xr = j->x + n * C, *dy = j->dout + n * C;
+        float *dxr = j->dx + n * C;
+        float r = j->rstd_in[n];
+        /* y_i = w_i x_i r, r = (mean(x^2)+eps)^-1/2, dr/dx_j = -r^3 x_j / C */
+        float lane[8] = {0}, dot = 0.0f; /* eight lanes: vectorizable */
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            for (int l = 0; l < 8; l++)
+                lane[l] += j->w[i + l] * dy[i + l] * xr[i + l];
+        for (; i < C; i++)
+            dot += j->w[i] * dy[i] * xr[i];
+        for (int l = 0; l < 8; l++)
+            dot += lane[l];
+        float k = dot * r * r * r / C;
+        for (i = 0; i < C; i++)
+            dxr[i] += j->w[i] * dy[i] * r - k * xr[i];
+    }
+}
+
+/* columns: dw_i += sum_n dy_ni x_ni r_n */
+T5_ROW_KERNEL static void rms_bwd_cols(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const rms_job *j = ctx;
+    int C = j->C;
+    for (int n = 0; n < j->N; n++) {
+        const float *xr = j->x + (long)n * C, *dy = j->dout + (long)n * C;
+        float r = j->rstd_in[n];
+        for (long i = s; i < e; i++)
+            j->dw[i] += dy[i] * xr[i] * r;
+    }
+}
+
+void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
+                      int N, int C)
+{
+    rms_job j = {.dx = dx, .dw = dw, .x = x, .w = w, .dout = dout, .rstd_in = rstd, .N = N, .C = C};
+    t5_parallel_for(N, 16, rms_bwd_rows, &j);
+    t5_parallel_for(C, 64, rms_bwd_cols, &j);
+}
+
+/* ---------------------------------------------------------------- embedding */
+
+void embedding_forward(float *out, const int32_t *ids, const float *emb, int N, int C)
+{
+    for (int n = 0; n < N; n++)
+        memcpy(out + (long)n * C, emb + (long)ids[n] * C, sizeof(float) * C);
+}
+
+void embedding_backward(float *demb, const float *dout, const int32_t *ids, int N, int C)
+{
+    /* serial: rows with the same id add into the same place */
+    for (int n = 0; n < N; n++) {
+        float *d = demb + (long)ids[n] * C;
+        const float *g = dout + (long)n * C;
+        for (int i = 0; i < C; i++)
+            d[i] += g[i];
+    }
+}
+
+/* ---------------------------------------------------------------- activations */
+
+/* Row kernels (T5_ROW_KERNEL, see t5_ops.h), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
+ * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
+ * register, instead of one chain it may not reorder. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float exp_poly(float x)
+{
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x; /* stays a normal float: no denormals */
+    float t = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: round to nearest integer */
+    int32_t ti;
+    memcpy(&ti, &t, 4);
+    float n = t - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* x - n ln2, in two parts */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = (ti - 0x4B400000 + 127) << 23; /* 2^n */
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+T5_ROW_KERNEL static float row_max(const float *x, int n)
+{
+    float lane[8];
+    for (int k = 0; k < 8; k++)
+        lane[k] = -INFINITY;
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
+    float m = -INFINITY;
+    for (int k = 0; k < 8; k++)
+        m = lane[k] > m ? lane[k] : m;
+    for (; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+/* out[i] = exp(x[i] - shift) (out may be x) */
+T5_ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = exp_poly(x[i] - shift);
+}
+
+T5_ROW_KERNEL static float lane_sum(const float *x, int n)
+{
+    float lane[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] += x[i + k];
+    float sum = 0.0f;
+    for (; i < n; i++)
+        sum += x[i];
+    for (int k = 0; k < 8; k++)
+        sum += lane[k];
+    return sum;
+}
+
+/* out[i] = exp(x[i] - shift); returns the sum. out may be x, or NULL (then the values go
+ * through a small buffer) */
+static float exp_row(float *out, const float *x, float shift, int n)
+{
+    if (!out) {
+        float buf[512], sum = 0.0f;
+        for (int i = 0; i < n; i += 512) {
+            int m = n - i < 512 ? n - i : 512;
+            exp_map(buf, x + i, shift, m);
+            sum += lane_sum(buf, m);
+        }
+        return sum;
+    }
+    exp_map(out, x, shift, n);
+    return lane_sum(out, n);
+}
+
+float t5_exp(float x)
+{
+    return exp_poly(x);
+}
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+
+/* gelu_new(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as
+ * x * sigmoid(2u) (the same function; expf is several times cheaper than tanhf) */
+INLINE float gelu_new(float x)
+{
+    float u = GELU_K * (x + 0.044715f * x * x * x);
+    return x / (1.0f + exp_poly(-2.0f * u));
+}
+
+INLINE float gelu_new_grad(float x)
+{
+    float u = GELU_K * (x + 0.044715f * x * x * x);
+    float sg = 1.0f / (1.0f + exp_poly(-2.0f * u)); /* (1 + tanh u) / 2 */
+    return sg + x * 2.0f * sg * (1.0f - sg) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+INLINE float gelu_erf(float x)
+{
+    return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
+}
+
+INLINE float gelu_erf_grad(float x)
+{
+    return 0.5f * (1.0f + erff(x * 0.7071067811865476f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
+}
+
+INLINE float act(float x, int kind)
+{
+    return kind == FF_GELU_NEW ? gelu_new(x) : kind == FF_GELU ? gelu_erf(x) : (x > 0.0f ? x : 0.0f);
+}
+
+INLINE float act_grad(float x, int kind)
+{
+    return kind == FF_GELU_NEW ? gelu_new_grad(x) : kind == FF_GELU ? gelu_erf_grad(x) : (x > 0.0f ? 1.0f : 0.0f);
+}
+
+typedef struct {
+    float *h, *da, *db;
+    const float *a, *b, *dh;
+    int kind;
+} act_job;
+
+T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const act_job *j = ctx;
+    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+        const float *a = j->a, *b = j->b;
+        float *h = j->h;
+        for (long i = s; i < e; i++)
+            h[i] = gelu_new(a[i]) * b[i];
+        return;
+    }
+    for (long i = s; i < e; i++) {
+        float y = act(j->a[i], j->kind);
+        j->h[i] = j->b ? y * j->b[i] : y;
+    }
+}
+
+void ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
+{
+    act_job j = {.h = h, .a = a, .b = b, .kind = kind};
+    t5_parallel_for(n, 4096, act_fwd_task, &j);
+}
+
+T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const act_job *j = ctx;
+    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+        const float *a = j->a, *b = j->b, *dh = j->dh;
+        float *da = j->da, *db = j->db;
+        for (long i = s; i < e; i++) {
+            da[i] += dh[i] * b[i] * gelu_new_grad(a[i]);
+            db[i] += dh[i] * gelu_new(a[i]);
+        }
+        return;
+    }
+    for (long i = s; i < e; i++) {
+        float g = j->dh[i], x = j->a[i];
+        float dy = act_grad(x, j->kind);
+        if (j->b) { /* h = y * b */
+            j->da[i] += g * j->b[i] * dy;
+            j->db[i] += g * act(x, j->kind);
+        } else {
+            j->da[i] += g * dy;
+        }
+    }
+}
+
+void ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind)
+{
+    act_job j = {.da = da, .db = db, .a = a, .b = b, .dh = dh, .kind = kind};
+    t5_parallel_for(n, 4096, act_bwd_task, &j);
+}
+
+/* ---------------------------------------------------------------- relative position */
+
+int t5_relative_bucket(int rel, int bidirectional, int num_buckets, int max_distance)
+{
+    int bucket = 0;
+    if (bidirectional) {
+        num_buckets /= 2;
+        if (rel > 0)
+            bucket += num_buckets;
+        rel = rel < 0 ? -rel : rel;
+    } else {
+        rel = rel < 0 ? -rel : 0; /* only the past */
+    }
+    int max_exact = num_buckets / 2;
+    if (rel < max_exact)
+        return bucket + rel;
+    /* the same float32 arithmetic as HF: log(rel/max_exact)/log(max_distance/max_exact)*(nb-max_exact) */
+    float f = logf((float)rel / (float)max_exact) / (float)log((double)max_distance / max_exact) *
+              (float)(num_buckets - max_exact);
+    int large = max_exact + (int)f;
+    if (large > num_buckets - 1)
+        large = num_buckets - 1;
+    return bucket + large;
+}
+
+/* ---------------------------------------------------------------- dropout */
+
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline int dropout_keep(uint64_t seed, uint64_t site, uint64_t i, float rate)
+{
+    uint64_t h = mix64(mix64(seed ^ (site * 0x9e3779b97f4a7c15ULL)) + i);
+    return (float)(h >> 40) * (1.0f / 16777216.0f) >= rate;
+}
+
+static void dropout_range(float *x, long s, long e, float rate, uint64_t seed, uint64_t site, uint64_t offset)
+{
+    float scale = 1.0f / (1.0f - rate);
+    for (long i = s; i < e; i++)
+        x[i] = dropout_keep(seed, site, offset + (uint64_t)i, rate) ? x[i] * scale : 0.0f;
+}
+
+typedef struct {
+    float *x, rate;
+    uint64_t seed, site, offset;
+} drop_job;
+
+static void drop_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const drop_job *j = ctx;
+    dropout_range(j->x, s, e, j->rate, j->seed, j->site, j->offset);
+}
+
+static void dropout_apply(float *x, long n, float rate, uint64_t seed, uint64_t site, uint64_t offset)
+{
+    if (rate <= 0.0f)
+        return;
+    drop_job j = {x, rate, seed, site, offset};
+    t5_parallel_for(n, 8192, drop_task, &j);
+}
+
+void dropout_forward(float *x, long n, float rate, uint64_t seed, uint64_t site)
+{
+    dropout_apply(x, n, rate, seed, site, 0);
+}
+
+void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t site)
+{
+    dropout_apply(dx, n, rate, seed, site, 0); /* y = x * m / keep  ->  dx = dy * m / keep */
+}
+
+/* ---------------------------------------------------------------- attention */
+
+/* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
+ * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
+ * too, and the mask drops them from the max and the sum. */
+T5_ROW_KERNEL static void masked_softmax_row(float *restrict row, const uint8_t *restrict allow, const float *bias,
+                                             const int32_t *bucket, int H, int h, int Tk)
+{
+    if (bias)
+        for (int j = 0; j < Tk; j++)
+            row[j] += bias[bucket[j] * H + h];
+    for (int j = 0; j < Tk; j++) /* masked keys out of the max */
+        row[j] = allow[j] ? row[j] : -INFINITY;
+    float mx = row_max(row, Tk);
+    if (mx == -INFINITY) { /* nothing to attend to: zeros */
+        memset(row, 0, sizeof(float) * Tk);
+        return;
+    }
+    exp_map(row, row, mx, Tk);
+    for (int j = 0; j < Tk; j++) /* masked keys: exactly 0 */
+        row[j] = allow[j] ? row[j] : 0.0f;
+    float inv = 1.0f / lane_sum(row, Tk);
+    for (int j = 0; j < Tk; j++)
+        row[j] *= inv;
+}
+
+/* softmax backward over one row: dS_j = P_j (dP_j - sum_l P_l dP_l), in place in dP */
+T5_ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
+{
+    float lane[8] = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++)
+            lane[k] += p[j + k] * dp[j + k];
+    float dot = 0.0f;
+    for (; j < n; j++)
+        dot += p[j] * dp[j];
+    for (int k = 0; k < 8; k++)
+        dot += lane[k];
+    for (j = 0; j < n; j++)
+        dp[j] = p[j] * (dp[j] - dot);
+}
+
+/* dbias[bucket[j] * H + h] += dS_j over the allowed keys. Neighbouring keys mostly share
+ * a bucket, so a run is summed in a register and added once: adding each key into the
+ * table would chain every add through memory. */
+static void bias_grad_row(float *dbias, const float *ds, const uint8_t *allow, const int32_t *bucket, int H, int h,
+                          int Tk)
+{
+    int cur = bucket[0];
+    float run = 0.0f;
+    for (int j = 0; j < Tk; j++) {
+        if (bucket[j] != cur) {
+            dbias[cur * H + h] += run;
+            cur = bucket[j], run = 0.0f;
+        }
+        run += allow[j] ? ds[j] : 0.0f;
+    }
+    dbias[cur * H + h] += run;
+}
+
+size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
+{
+    return (size_t)slots * (2 * (size_t)Tq * Tk + (size_t)num_buckets * H);
+}
+
+static int attn_slots(const attn_shape *s)
+{
+    return s->slots > 0 ? s->slots : 1;
+}
+
+typedef struct {
+    float *out, *P, *dq, *dk, *dv, *scratch;
+    const float *q, *k, *v, *dout, *Pin;
+    const attn_shape *s;
+    size_t slot; /* scratch floats per thread */
+} attn_job;
+
+/* pairs (b, h) s..e: scores, masked softmax, probabilities @ v */
+static void attn_fwd_task(void *ctx, int tid, long s0, long e0)
+{
+    const attn_job *j = ctx;
+    const attn_shape *s = j->s;
+    int Tq = s->Tq, Tk = s->Tk, H = s->H, dk = s->dk, HD = H * dk;
+    long kvs = s->kv_stride > 0 ? s->kv_stride : Tk;
+    float *scratch = j->scratch ? j->scratch + tid * j->slot : NULL;
+    for (long pair = s0; pair < e0; pair++) {
+        int b = (int)(pair / H), h = (int)(pair % H);
+        const float *qb = j->q + (long)b * Tq * HD + h * dk;
+        const float *kb = j->k + (long)b * kvs * HD + h * dk;
+        const float *vb = j->v + (long)b * kvs * HD + h * dk;
+        float *Pb = j->P + pair * Tq * Tk;
+        /* S[Tq,Tk] = q_bh @ k_bh^T (no 1/sqrt(dk)) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dk, 1.0f, qb, HD, kb, HD, 0.0f, Pb, Tk);
+        for (int i = 0; i < Tq; i++) {
+            long r = ((long)b * Tq + i) * Tk;
+            masked_softmax_row(Pb + (long)i * Tk, s->allow + r, s->bias, s->bucket ? s->bucket + r : NULL, H, h, Tk);
+        }
+        const float *Pd = Pb;
+        if (s->drop_rate > 0.0f) {
+            memcpy(scratch, Pb, sizeof(float) * Tq * Tk);
+            dropout_range(scratch, 0, (long)Tq * Tk, s->drop_rate, s->seed, s->site, (uint64_t)pair * Tq * Tk);
+            Pd = scratch;
+        }
+        /* out_bh[Tq,dk] = P @ v_bh */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dk, Tk, 1.0f, Pd, Tk, vb, HD, 0.0f,
+                    j->out + (long)b * Tq * HD + h * dk, HD);
+    }
+}
+
+void attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const attn_shape *s,
+                       float *scratch)
+{
+    attn_job j = {.out = out, .P = P, .scratch = scratch, .q = q, .k = k, .v = v, .s = s,
+                  .slot = 2 * (size_t)s->Tq * s->Tk + (size_t)s->num_buckets * s->H};
+    /* without dropout no scratch is used, so every thread may take part */
+    t5_parallel_for_n((long)s->B * s->H, 1, s->drop_rate > 0.0f ? attn_slots(s) : T5_MAX_THREADS, attn_fwd_task, &j);
+}
+
+static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
+{
+    const attn_job *j = ctx;
+    const attn_shape *s = j->s;
+    int Tq = s->Tq, Tk = s->Tk, H = s->H, dkk = s->dk, HD = H * dkk;
+    float *dP = j->scratch + tid * j->slot, *Pd = dP + (long)Tq * Tk, *dbias = Pd + (long)Tq * Tk;
+    for (long pair = s0; pair < e0; pair++) {
+        int b = (int)(pair / H), h = (int)(pair % H);
+        long o_q = (long)b * Tq * HD + h * dkk, o_k = (long)b * Tk * HD + h * dkk;
+        const float *Pb = j->Pin + pair * Tq * Tk;
+        const float *doutb = j->dout + o_q;
+        uint64_t drop_off = (uint64_t)pair * Tq * Tk;
+        const float *Pused = Pb;
+        if (s->drop_rate > 0.0f) {
+            memcpy(Pd, Pb, sizeof(float) * Tq * Tk);
+            dropout_range(Pd, 0, (long)Tq * Tk, s->drop_rate, s->seed, s->site, drop_off);
+            Pused = Pd;
+        }
+        /* out = Pd @ v:  dPd = dout @ v^T ;  dv += Pd^T @ dout */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dkk, 1.0f, doutb, HD, j->v + o_k, HD, 0.0f, dP,
+                    Tk);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dkk, Tq, 1.0f, Pused, Tk, doutb, HD, 1.0f,
+                    j->dv + o_k, HD);
+        if (s->drop_rate > 0.0f)
+            dropout_range(dP, 0, (long)Tq * Tk, s->drop_rate, s->seed, s->site, drop_off);
+        /* softmax: dS_ij = P_ij (dP_ij - sum_l P_il dP_il); masked entries have P = 0 */
+        for (int i = 0; i < Tq; i++) {
+            const float *pr = Pb + (long)i * Tk;
+            float *dr = dP + (long)i * Tk;
+            softmax_grad_row(dr, pr, Tk);
+            if (s->bias) { /* S += bias[bucket]: into this thread's table, summed after */
+                long r = ((long)b * Tq + i) * Tk;
+                const uint8_t *al = s->allow + r;
+                const int32_t *bk = s->bucket + r;
+                bias_grad_row(dbias, dr, al, bk, H, h, Tk);
+            }
+        }
+        /* S = q @ k^T:  dq += dS @ k ;  dk += dS^T @ q */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dkk, Tk, 1.0f, dP, Tk, j->k + o_k, HD, 1.0f,
+                    j->dq + o_q, HD);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, dkk, Tq, 1.0f, dP, Tk, j->q + o_q, HD, 1.0f,
+                    j->dk + o_k, HD);
+    }
+}
+
+void attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
+                        const float *q, const float *k, const float *v, const attn_shape *s, float *scratch)
+{
+    attn_job j = {.dq = dq, .dk = dk, .dv = dv, .scratch = scratch, .q = q, .k = k, .v = v, .dout = dout, .Pin = P,
+                  .s = s, .slot = 2 * (size_t)s->Tq * s->Tk + (size_t)s->num_buckets * s->H};
+    long pairs = (long)s->B * s->H;
+    int slots = attn_slots(s);
+    attn_shape s2 = *s;
+    if (!dbias)
+        s2.bias = NULL;
+    j.s = &s2;
+    size_t nb = (size_t)s->num_buckets * s->H;
+    if (s2.bias) /* each thread sums the bias gradient in its own slot */
+        for (int t = 0; t < slots; t++)
+            memset(scratch + t * j.slot + 2 * (size_t)s->Tq * s->Tk, 0, sizeof(float) * nb);
+    t5_parallel_for_n(pairs, 1, slots, attn_bwd_task, &j);
+    if (s2.bias) /* the threads' bias gradients, in slot order */
+        for (int t = 0; t < slots; t++) {
+            const float *part = scratch + t * j.slot + 2 * (size_t)s->Tq * s->Tk;
+            for (size_t i = 0; i < nb; i++)
+                dbias[i] += part[i];
+        }
+}
+
+/* ---------------------------------------------------------------- loss */
+
+typedef struct {
+    float *logits, *lse;
+    const float *cl, *weights;
+    const int32_t *targets;
+    int V;
+    float z, denom;
+} ce_job;
+
+static void lse_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const ce_job *j = ctx;
+    for (long n = s; n < e; n++) {
+        const float *l = j->cl + n * j->V;
+        float mx = row_max(l, j->V);
+        j->lse[n] = mx + logf(exp_row(NULL, l, mx, j->V));
+    }
+}
+
+double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, const float *weights, int N,
+                            int V, float z, float denom, double *ce, double *zl)
+{
+    ce_job j = {.lse = lse, .cl = logits, .V = V};
+    t5_parallel_for(N, 4, lse_task, &j);
+    double ce_sum = 0.0, z_sum = 0.0;
+    for (int n = 0; n < N; n++)
+        if (weights[n] != 0.0f) {
+            double s = lse[n];
+            ce_sum += (double)weights[n] * (s - logits[(long)n * V + targets[n]]);
+            z_sum += (double)weights[n] * z * s * s;
+        }
+    if (ce)
+        *ce = ce_sum / denom;
+    if (zl)
+        *zl = z_sum / denom;
+    return (ce_sum + z_sum) / denom;
+}
+
+static void ce_bwd_task(void *ctx, int tid, long s, long e)
+{
+    (void)tid;
+    const ce_job *j = ctx;
+    int V = j->V;
+    for (long n = s; n < e; n++) {
+        float *l = j->logits + n * V;
+        float w = j->weights[n] / j->denom;
+        if (w == 0.0f) {
+            memset(l, 0, sizeof(float) * V);
+            continue;
+        }
+        /* loss = w (lse - l_t + z lse^2): d/dl_v = w (p_v (1 + 2 z lse) - [v == t]) */
+        float k = w * (1.0f + 2.0f * j->z * j->lse[n]), m = j->lse[n];
+        exp_row(l, l, m, V);
+        for (int v = 0; v < V; v++)
+            l[v] *= k;
+        l[j->targets[n]] -= w;
+    }
+}
+
+void crossentropy_backward_inplace(float *logits, const float *lse, const int32_t *targets, const float *weights,
+                                   int N, int V, float z, float denom)
+{
+    ce_job j = {.logits = logits, .lse = (float *)lse, .weights = weights, .targets = targets, .V = V, .z = z,
+                .denom = denom};
+    t5_parallel_for(N, 4, ce_bwd_task, &j);
+}

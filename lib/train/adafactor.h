@@ -1,0 +1,64 @@
+/* adafactor.h: Adafactor as T0 trained with it (Mesh TF's AdafactorOptimizer defaults),
+ * equal to Hugging Face's Adafactor(scale_parameter=True, relative_step=False,
+ * warmup_init=False, clip_threshold=1.0, decay_rate=-0.8, beta1=None, weight_decay=0)
+ * when every matrix is factored (min_dim_to_factor 0).
+ *
+ * For each tensor, with t the number of steps already taken (the global step; T0
+ * continued from 1,100,000) and g its gradient:
+ *   decay  = 1 - (t + 1)^-0.8                      (HF: step is incremented first, so
+ *                                                   HF's state["step"] == our t before a step)
+ *   G      = g^2 + eps1                            (eps1 = 1e-30)
+ *   factored (a matrix whose smaller side >= min_dim_to_factor; Mesh TF: 128; 0: every matrix):
+ *     R_i  = decay R_i + (1 - decay) mean_j G_ij   (row means)
+ *     C_j  = decay C_j + (1 - decay) mean_i G_ij   (column means)
+ *     u    = g / sqrt(R_i / mean(R) * C_j)
+ *   otherwise (vectors, small matrices):
+ *     V    = decay V + (1 - decay) G;   u = g / sqrt(V)
+ *   u     /= max(1, RMS(u) / clip_threshold)       (clip 1.0)
+ *   param -= lr * max(eps2, RMS(param)) * u        (eps2 = 1e-3, RMS before the update)
+ * No momentum, no weight decay, constant learning rate (T0: 1e-3).
+ *
+ * Mesh TF factors over the two largest dimensions of a variable when the second largest
+ * is >= 128; its attention weights combine heads and d_kv (combine_dims=True), so its
+ * shapes are Hugging Face's 2-D ones and the rule reads: smaller side >= 128.
+ *
+ * Parameters and gradients are one arena each, tensors packed in the order of the specs.
+ * State file (safetensors beside the weights): "<name>.adafactor_row" [rows],
+ * "<name>.adafactor_col" [cols] or "<name>.adafactor_v" [shape]; metadata "step",
+ * "min_dim_to_factor".
+ */
+#ifndef T0_ADAFACTOR_H
+#define T0_ADAFACTOR_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "t5/t5_config.h"
+
+typedef struct {
+    float lr, eps1, eps2, clip_threshold, decay_pow;
+    int min_dim_to_factor;
+    int scale_parameter; /* multiply by max(eps2, RMS(param)) */
+} adafactor_opts;
+
+/* T0's: lr 1e-3, eps1 1e-30, eps2 1e-3, clip 1, decay_pow 0.8, min_dim 128, scaled */
+void adafactor_defaults(adafactor_opts *o);
+
+typedef struct adafactor adafactor;
+
+adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_opts *o, t0_error *err);
+void adafactor_free(adafactor *a);
+
+/* One update of params from grads (both packed in spec order). */
+void adafactor_step(adafactor *a, float *params, const float *grads);
+
+int64_t adafactor_get_step(const adafactor *a);
+void adafactor_set_step(adafactor *a, int64_t t);
+/* whether spec i is factored */
+int adafactor_factored(const adafactor *a, int i);
+
+int adafactor_save(const adafactor *a, const char *path, t0_error *err);
+/* Loads a state saved for the same tensors; names the missing or misshapen tensor. */
+int adafactor_load(adafactor *a, const char *path, t0_error *err);
+
+#endif
