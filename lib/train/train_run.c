@@ -1,0 +1,222 @@
+/* train_run.c: see train_run.h. */
+#include "train/train_run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream/stream.h"
+#include "train/checkpoint.h"
+#include "train/trainlog.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void note(const train_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const train_events *ev, const char *fmt, ...)
+{
+    if (!ev || !ev->note)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ev->note(ev->ctx, line);
+}
+
+/* the options of a resumed run: the checkpoint's, except those the user gave */
+static trainer_opts merged(const train_run_opts *r, const ckpt_state *s)
+{
+    trainer_opts o = s->o;
+    const trainer_opts *u = &r->o;
+    if (r->given & TRAIN_GIVEN_LR)
+        o.lr = u->lr;
+    if (r->given & TRAIN_GIVEN_FACTOR_MIN_DIM)
+        o.factor_min_dim = u->factor_min_dim;
+    if (r->given & TRAIN_GIVEN_WEIGHT_DECAY)
+        o.weight_decay = u->weight_decay;
+    if (r->given & TRAIN_GIVEN_ACCUM)
+        o.accum = u->accum;
+    if (r->given & TRAIN_GIVEN_DROPOUT)
+        o.dropout = u->dropout;
+    if (r->given & TRAIN_GIVEN_Z_LOSS)
+        o.z_loss = u->z_loss;
+    if (r->given & TRAIN_GIVEN_SEED)
+        o.seed = u->seed;
+    return o;
+}
+
+typedef struct {
+    t5_model *m;
+    trainer *t;
+    ckpt_assets assets;
+    t0_reader *in;
+    trainlog log;
+    char log_path[4096];
+    int made_out; /* this run made OUT_DIR and has saved nothing yet */
+} run_state;
+
+/* model, trainer and assets of a fresh run or of the checkpoint resumed */
+static int start(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
+{
+    char last[4096];
+    if (ckpt_prepare(r->out_dir, r->resume, last, sizeof last, err) != 0)
+        return -1;
+    if (!r->resume) {
+        if (!(s->m = t5_model_open(r->model_dir, err))) {
+            t0_error_prefix(err, "%s", r->model_dir);
+            err->status = T0_EINPUT;
+            return -1;
+        }
+        if (ckpt_assets_read(r->model_dir, &s->assets, err) || !(s->t = trainer_create(s->m, &r->o, err)))
+            return -1;
+        if (mkdir(r->out_dir, 0755) == 0)
+            s->made_out = 1;
+        else if (errno != EEXIST)
+            return t0_fail(err, T0_EINPUT, "%s: %s", r->out_dir, strerror(errno));
+        return 0;
+    }
+    ckpt_state st;
+    if (ckpt_read_state(last, &st, err) != 0)
+        return -1;
+    if ((r->given & TRAIN_GIVEN_OPTIMIZER) && r->o.optimizer != st.o.optimizer)
+        return t0_fail(err, T0_EINPUT, "%s: the run was trained with %s; resume it with the same optimizer", last,
+                       st.o.optimizer == TRAIN_ADAFACTOR ? "adafactor" : "adamw");
+    if ((r->given & TRAIN_GIVEN_STEP_OFFSET) && r->o.step_offset != st.o.step_offset)
+        return t0_fail(err, T0_EINPUT, "%s: the run started at step offset %lld, not %lld", last,
+                       (long long)st.o.step_offset, (long long)r->o.step_offset);
+    trainer_opts o = merged(r, &st);
+    char opt[4200];
+    snprintf(opt, sizeof opt, "%s/optimizer.safetensors", last);
+    if (!(s->m = t5_model_open(last, err)) || ckpt_assets_read(last, &s->assets, err) ||
+        !(s->t = trainer_create(s->m, &o, err)) || trainer_load_optimizer(s->t, opt, err) ||
+        trainer_set_shape(s->t, st.rows, st.enc_len, st.dec_len, err))
+        return -1;
+    s->t->steps = st.steps;
+    s->t->batches = st.batches;
+    note(ev, "resuming %s: step %lld, skipping the %lld batches it consumed", last,
+         (long long)trainer_global_step(s->t), (long long)st.batches);
+    return 0;
+}
+
+static int skip_consumed(run_state *s, t0_error *err)
+{
+    t0_record rec;
+    for (int64_t i = 0; i < s->t->batches; i++) {
+        int rc = t0_reader_next(s->in, &rec, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return t0_fail(err, T0_EINPUT, "%s: ends after %lld batches, but the run resumed has consumed %lld",
+                           t0_reader_name(s->in), (long long)i, (long long)s->t->batches);
+        if (trainer_check(s->t, &rec, err) != 0) {
+            t0_error_prefix(err, "%s: record %llu", t0_reader_name(s->in), (unsigned long long)t0_reader_count(s->in));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int save(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
+{
+    ckpt_opts co = {r->bf16, r->keep};
+    char saved[4096];
+    if (ckpt_save(r->out_dir, s->t, &s->assets, &co, saved, sizeof saved, err) != 0)
+        return -1;
+    s->made_out = 0;
+    note(ev, "saved %s", saved);
+    if (r->plot_path && trainlog_plot(s->log_path, r->plot_path, r->plot_logx, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
+{
+    trainer *t = s->t;
+    int64_t first = t->steps, saved_at = t->steps;
+    double t0 = now(), tstep = t0;
+    t0_record rec;
+    int stepped;
+    while (!r->max_steps || t->steps < r->max_steps) {
+        int rc = t0_reader_next(s->in, &rec, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            break;
+        if (trainer_feed(t, &rec, &stepped, err) != 0) {
+            if (err->status == T0_EINPUT)
+                t0_error_prefix(err, "%s: record %llu", t0_reader_name(s->in),
+                                (unsigned long long)t0_reader_count(s->in));
+            return -1;
+        }
+        if (!stepped)
+            continue;
+        double tn = now(), secs = tn - tstep;
+        tstep = tn;
+        trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
+                            secs > 0 ? t->last.tokens / secs : 0, t->o.lr, t->grad_norm, secs};
+        if (trainlog_write(&s->log, &row, err) != 0)
+            return -1;
+        int save_now = r->save_every && t->steps % r->save_every == 0;
+        if (save_now) {
+            if (save(s, r, ev, err) != 0)
+                return -1;
+            saved_at = t->steps;
+        }
+        if (ev && ev->step) {
+            double per = (tn - t0) / (double)(t->steps - first);
+            train_progress p = {row.step, t->steps, r->max_steps, row.loss, row.tokens_per_s,
+                                r->max_steps ? per * (double)(r->max_steps - t->steps) : -1, save_now};
+            ev->step(ev->ctx, &p);
+        }
+    }
+    if (t->have)
+        note(ev, "the last %d batches do not fill a step of %d: not used", t->have, t->o.accum);
+    if (t->steps == first && !r->resume)
+        return t0_fail(err, T0_EINPUT, "%s: no batch records to train on", t0_reader_name(s->in));
+    if (t->steps == first)
+        note(ev, "no batches beyond those consumed: nothing to do");
+    return t->steps > saved_at ? save(s, r, ev, err) : 0;
+}
+
+int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
+{
+    run_state s = {0};
+    int rc = start(&s, r, ev, err);
+    if (rc == 0 && !(s.in = t0_reader_open(r->input, err)))
+        rc = -1;
+    if (rc == 0) {
+        if (r->log_path)
+            snprintf(s.log_path, sizeof s.log_path, "%s", r->log_path);
+        else
+            snprintf(s.log_path, sizeof s.log_path, "%s/loss.tsv", r->out_dir);
+        rc = trainlog_open(&s.log, s.log_path, r->resume ? trainer_global_step(s.t) : -1, err);
+    }
+    if (rc == 0 && r->resume)
+        rc = skip_consumed(&s, err);
+    if (rc == 0)
+        rc = loop(&s, r, ev, err);
+    t0_error ignore;
+    if (s.log.f && trainlog_close(&s.log, rc ? &ignore : err) != 0 && rc == 0)
+        rc = -1;
+    if (rc && s.made_out) { /* a fresh run that saved nothing leaves nothing */
+        if (!r->log_path)
+            unlink(s.log_path);
+        rmdir(r->out_dir);
+    }
+    t0_reader_close(s.in);
+    trainer_free(s.t);
+    t5_model_free(s.m);
+    ckpt_assets_free(&s.assets);
+    return rc;
+}

@@ -1,0 +1,106 @@
+/* trainer.h: training steps over batch records (T0's recipe): forward, backward and one
+ * optimizer update (Adafactor or AdamW) per step of K micro-batches.
+ *
+ * A step is K batch records (--accum K) of one shape (rows x enc_len / dec_len, fixed by the
+ * first record). Its loss is T0's (Mesh TF): the sum over the step's weighted target
+ * positions of cross-entropy + z_loss * logsumexp^2, divided by the constant size of the
+ * step's targets, K * rows * dec_len. Every micro-batch is divided by that whole-step
+ * denominator, so the gradients summed over the K micro-batches are exactly the gradient
+ * of one step over the K-times larger batch.
+ *
+ * Data parallelism (later, MPI): the two places are marked and are the only ones.
+ *   - Assignment: process `rank` of `nranks` runs micro-batches rank, rank + nranks, ...
+ *     of each step (trainer_step's loop); the others are skipped.
+ *   - trainer_reduce_grads: called once a step, after every local micro-batch's backward
+ *     and before the gradient norm and the update. When it returns, m->grads holds the
+ *     step's complete summed gradient and the step's loss sums are complete. With one
+ *     process it does nothing; with MPI it is an MPI_Allreduce(SUM) of m->grads and of
+ *     trainer_sums.
+ *
+ * Dropout: each micro-batch's masks come from a seed derived from (seed, global step,
+ * micro-batch index), so a resumed run draws the same masks as an uninterrupted one.
+ */
+#ifndef T0_TRAINER_H
+#define T0_TRAINER_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "stream/record.h"
+#include "t5/t5_model.h"
+#include "train/adafactor.h"
+#include "train/adamw.h"
+
+typedef enum { TRAIN_ADAFACTOR, TRAIN_ADAMW } train_optimizer;
+
+typedef struct {
+    train_optimizer optimizer;
+    float lr;             /* T0: 1e-3 (Adafactor); t-zero's example: 1e-4 (AdamW) */
+    int factor_min_dim;   /* Adafactor: factor a matrix whose smaller side is >= this (Mesh TF: 128) */
+    float weight_decay;   /* AdamW: 0.01 */
+    int64_t step_offset;  /* the global step before the first (T0: 1,100,000); Adafactor's t */
+    int accum;            /* micro-batches (batch records) a step */
+    float dropout;        /* replaces the config's dropout_rate (T0: 0.1) */
+    float z_loss;         /* T0: 1e-4 */
+    uint64_t seed;        /* dropout masks */
+} trainer_opts;
+
+/* T0's: Adafactor, lr 1e-3, min dim 128, no offset, accum 1, dropout 0.1, z-loss 1e-4, seed 0 */
+void trainer_defaults(trainer_opts *o);
+
+/* The loss sums of a step; what trainer_reduce_grads adds up across processes. */
+typedef struct {
+    double loss, ce, zl; /* already divided by the step's denominator */
+    double tokens;       /* non-padding input + target tokens (segment id != 0) */
+} trainer_sums;
+
+typedef struct {
+    t5_model *m; /* not owned */
+    trainer_opts o;
+    adafactor *af;
+    adamw *aw;
+    int64_t steps;   /* optimizer steps taken, over every run (resume included) */
+    int64_t batches; /* batch records consumed by those steps */
+    int rows, enc_len, dec_len; /* the stream's shape; 0 before the first batch */
+    int rank, nranks;           /* data parallelism: 0 and 1 for one process */
+    /* the micro-batches of the step being collected */
+    int have;
+    int32_t *buf; /* accum x (3 rows*enc_len + 5 rows*dec_len) */
+    /* the last step */
+    trainer_sums last;
+    double grad_norm;
+} trainer;
+
+/* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout. */
+trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err);
+void trainer_free(trainer *t);
+
+/* The global step: step_offset + steps. */
+int64_t trainer_global_step(const trainer *t);
+
+/* Checks a record is a batch of the stream's shape (the first fixes it, or the shape a
+ * resumed run saved) whose token ids fit the vocabulary; T0_EINPUT messages. */
+int trainer_check(trainer *t, const t0_record *rec, t0_error *err);
+
+/* Fixes the stream's shape (as the first batch would): for a resumed run. */
+int trainer_set_shape(trainer *t, int rows, int enc_len, int dec_len, t0_error *err);
+
+/* Takes one batch record (copied; checked as trainer_check does). When it completes a
+ * step's accum micro-batches, runs the step and sets *stepped to 1. */
+int trainer_feed(trainer *t, const t0_record *rec, int *stepped, t0_error *err);
+
+/* One step over k micro-batches of the trainer's shape (k = accum, or fewer in tests). */
+int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err);
+
+/* Completes the step's summed gradients (m->grads) and sums across processes; see above. */
+void trainer_reduce_grads(trainer *t, trainer_sums *s);
+
+/* The optimizer's state file (safetensors) and back; the step counts come with the trainer
+ * state (checkpoint.h). */
+int trainer_save_optimizer(const trainer *t, const char *path, t0_error *err);
+int trainer_load_optimizer(trainer *t, const char *path, t0_error *err);
+
+/* The dropout seed of micro-batch i of global step `step`. */
+uint64_t trainer_dropout_seed(uint64_t seed, int64_t step, int i);
+
+#endif

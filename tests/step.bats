@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# t0-step: training on batch records, checkpoints, resume, the log, bad input.
+# Numerics against transformers are in tests/unit/test_trainer.c (committed fixtures).
+
+load lib/common
+
+setup() {
+    setup_t0
+    t0-init --preset tiny --seed 1 -o "$TMP/tiny" >/dev/null
+}
+
+# batches N [ROWS ENC DEC]: N different unpacked batch records (JSON lines) of a copy-reversed
+# task: the target is the input read backwards; batch k shifts the ids by k.
+batches() {
+    jq -cn --argjson n "$1" --argjson R "${2:-4}" --argjson E "${3:-8}" --argjson D "${4:-8}" '
+        range($n) as $k
+        | [range($R) as $r | [range($E) | (($k * 5 + $r * 7 + . * 3) % 60) + 2]] as $e
+        | [$e[] | reverse | .[:$D] | . + [range($D - length) | 0]] as $t
+        | {kind: "batch", encoder_input_tokens: $e,
+           encoder_segment_ids: [range($R) | [range($E) | 1]], encoder_positions: [range($R) | [range($E)]],
+           decoder_target_tokens: $t, decoder_input_tokens: [$t[] | [0] + .[:-1]],
+           decoder_segment_ids: [$t[] | [.[] | if . > 0 then 1 else 0 end]],
+           decoder_positions: [range($R) | [range($D)]],
+           decoder_loss_weights: [$t[] | [.[] | if . > 0 then 1 else 0 end]]}'
+}
+
+# the log without its timing columns (tokens_per_s, seconds)
+loss_lines() {
+    cut -f1-5,7,8 "$1"
+}
+
+@test "--help and --version" {
+    run -0 t0-step --help
+    [[ $output == *"--resume"* ]]
+    run -0 t0-step --version
+    [[ $output == "t0-step (t0 tools) "* ]]
+}
+
+@test "learning works: the tiny model learns a small task to near-zero loss" {
+    batches 4 | t0-cat --encode > "$TMP/b4.t0"
+    for i in $(seq 75); do cat "$TMP/b4.t0"; done > "$TMP/train.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --dropout 0 --lr 1e-2 --threads 1 "$TMP/train.t0"
+    [ "$(wc -l < "$TMP/run/loss.tsv")" -eq 301 ]
+    first=$(sed -n 2p "$TMP/run/loss.tsv" | cut -f3)
+    last=$(tail -1 "$TMP/run/loss.tsv" | cut -f3)
+    echo "cross-entropy: first $first, last $last"
+    awk -v a="$first" -v b="$last" 'BEGIN { exit !(a > 5 && b < 0.05) }'
+}
+
+@test "OUT_DIR is a model folder: checkpoint, latest, tokenizer copied, state" {
+    head -c 2000 /dev/urandom > "$TMP/spiece.model"
+    rm -rf "$TMP/tiny"
+    t0-init --preset tiny --seed 1 --tokenizer "$TMP/spiece.model" -o "$TMP/tiny" >/dev/null
+    batches 2 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 "$TMP/b.t0"
+    [ "$output" = "" ]
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-2 ]
+    cmp "$TMP/run/spiece.model" "$TMP/spiece.model"
+    cmp "$TMP/run/config.json" "$TMP/tiny/config.json"
+    run -0 t0-init --check "$TMP/run"
+    run -0 jq -r '[.global_step, .steps, .batches, .optimizer, .rows, .input_len, .target_len] | @tsv' "$TMP/run/trainer_state.json"
+    [ "$output" = "$(printf '2\t2\t2\tadafactor\t4\t8\t8')" ]
+    # the weights moved
+    ! cmp -s "$TMP/run/model.safetensors" "$TMP/tiny/model.safetensors"
+    # --save-dtype bf16: a BF16 model that still loads
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run16" --save-dtype bf16 --threads 1 "$TMP/b.t0"
+    run -0 t0-init --check "$TMP/run16"
+    [[ $output == *"BF16 "[1-9]* ]]
+}
+
+@test "resume: 6 steps in one run == 3 steps + 3 resumed, bit for bit, same loss lines" {
+    batches 6 | t0-cat --encode > "$TMP/b6.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/one" --threads 1 --seed 7 "$TMP/b6.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/two" --threads 1 --seed 7 --steps 3 "$TMP/b6.t0"
+    [ "$(readlink "$TMP/two/latest")" = checkpoint-3 ]
+    run -0 t0-step --resume -o "$TMP/two" --threads 1 < "$TMP/b6.t0"
+    [ "$(readlink "$TMP/two/latest")" = checkpoint-6 ]
+    cmp "$TMP/one/model.safetensors" "$TMP/two/model.safetensors"
+    cmp "$TMP/one/optimizer.safetensors" "$TMP/two/optimizer.safetensors"
+    cmp <(loss_lines "$TMP/one/loss.tsv") <(loss_lines "$TMP/two/loss.tsv")
+    [ "$(wc -l < "$TMP/two/loss.tsv")" -eq 7 ]
+    # the dropout stream is the seed's: another seed gives other weights
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/other" --threads 1 --seed 8 "$TMP/b6.t0"
+    ! cmp -s "$TMP/one/model.safetensors" "$TMP/other/model.safetensors"
+    # and the same seed on two threads the same loss lines (to rounding: compare 4 digits)
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/t2" --threads 2 --seed 7 "$TMP/b6.t0"
+    cmp <(cut -f1,2 "$TMP/one/loss.tsv" | awk 'NR>1{printf "%d %.4f\n",$1,$2}') \
+        <(cut -f1,2 "$TMP/t2/loss.tsv" | awk 'NR>1{printf "%d %.4f\n",$1,$2}')
+}
+
+@test "--save-every and --keep: the N newest checkpoints" {
+    batches 7 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --save-every 2 --keep 2 "$TMP/b.t0"
+    run -0 bash -c "cd '$TMP/run' && ls -d checkpoint-*"
+    [ "$output" = "$(printf 'checkpoint-6\ncheckpoint-7')" ]
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-7 ]
+}
+
+@test "--accum 2: a step every two batches; the log counts both" {
+    batches 4 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --accum 2 "$TMP/b.t0"
+    [ "$(wc -l < "$TMP/run/loss.tsv")" -eq 3 ]
+    [ "$(sed -n 2p "$TMP/run/loss.tsv" | cut -f5)" -eq 128 ]
+    [ "$(jq .batches "$TMP/run/trainer_state.json")" -eq 4 ]
+}
+
+@test "--step-offset: the global step names checkpoints and log lines" {
+    batches 2 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --step-offset 1100000 "$TMP/b.t0"
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-1100002 ]
+    [ "$(tail -1 "$TMP/run/loss.tsv" | cut -f1)" -eq 1100002 ]
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run2" --threads 1 --step-offset 5 --optimizer adamw "$TMP/b.t0"
+    [ "$(jq -r '[.global_step, .optimizer, .lr] | @tsv' "$TMP/run2/trainer_state.json")" = "$(printf '7\tadamw\t0.0001')" ]
+}
+
+@test "a kill during a save leaves the last checkpoint whole; resuming finishes the run" {
+    batches 6 | t0-cat --encode > "$TMP/b6.t0"
+    t0-step -m "$TMP/tiny" -o "$TMP/one" --threads 1 "$TMP/b6.t0"
+    t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --steps 3 "$TMP/b6.t0"
+    cp "$TMP/run/checkpoint-3/model.safetensors" "$TMP/model3"
+    T0_STEP_TEST_KILL_IN_SAVE=1 run -137 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/b6.t0"
+    # the killed save's temporary folder holds weights, but nothing points at it
+    run -0 bash -c "ls -a '$TMP/run' | grep '^\.checkpoint-6\.tmp-'"
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-3 ]
+    [ ! -e "$TMP/run/checkpoint-6" ]
+    cmp "$TMP/run/model.safetensors" "$TMP/model3"
+    run -0 t0-init --check "$TMP/run"
+    run -0 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/b6.t0"
+    run -1 bash -c "ls -a '$TMP/run' | grep tmp"
+    cmp "$TMP/run/model.safetensors" "$TMP/one/model.safetensors"
+    cmp <(loss_lines "$TMP/one/loss.tsv") <(loss_lines "$TMP/run/loss.tsv")
+}
+
+@test "a full disk (file size limit) fails the save with one line; the last checkpoint stays" {
+    batches 6 | t0-cat --encode > "$TMP/b6.t0"
+    t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --steps 3 "$TMP/b6.t0"
+    cp "$TMP/run/checkpoint-3/model.safetensors" "$TMP/model3"
+    run -2 bash -c "ulimit -f 256; t0-step --resume -o '$TMP/run' --threads 1 '$TMP/b6.t0'"
+    assert_one_error_line t0-step
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-3 ]
+    run -1 bash -c "ls -a '$TMP/run' | grep -e tmp -e checkpoint-6"
+    cmp "$TMP/run/model.safetensors" "$TMP/model3"
+    run -0 t0-init --check "$TMP/run"
+}
+
+@test "--plot draws the loss curve as a PNG" {
+    batches 4 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --plot "$TMP/loss.png" --plot-logx "$TMP/b.t0"
+    [ "$(head -c 8 "$TMP/loss.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+}
+
+@test "bad input: one line, exit 1, the checkpoint untouched" {
+    batches 2 | t0-cat --encode > "$TMP/b.t0"
+    t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 "$TMP/b.t0"
+    cp -L "$TMP/run/model.safetensors" "$TMP/model2"
+    cp "$TMP/run/loss.tsv" "$TMP/loss2"
+    check_untouched() {
+        cmp "$TMP/run/model.safetensors" "$TMP/model2"
+        [ "$(readlink "$TMP/run/latest")" = checkpoint-2 ]
+        run -1 bash -c "ls -a '$TMP/run' | grep tmp"
+    }
+    # a batch whose lengths differ from the first one
+    { cat "$TMP/b.t0"; batches 1 4 8 6 | t0-cat --encode; } > "$TMP/bad.t0"
+    run -1 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/bad.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"record 3"*"but the stream's batches are 4 x 8/8"* ]]
+    check_untouched
+    # token ids beyond the vocabulary (512)
+    { cat "$TMP/b.t0"; batches 1 | jq -c '.encoder_input_tokens[1][2] = 512' | t0-cat --encode; } > "$TMP/bad.t0"
+    run -1 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/bad.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"record 3: encoder token id 512"*"beyond the vocabulary (512)"* ]]
+    check_untouched
+    # a wrong record kind
+    { cat "$TMP/b.t0"; echo '{"kind":"tokens","task":"t","input_ids":[5,1],"target_ids":[6,1]}' | t0-cat --encode; } > "$TMP/bad.t0"
+    run -1 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/bad.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"record 3: expected a batch record, got tokens (run t0-pack first)"* ]]
+    check_untouched
+    # a truncated stream
+    head -c 100 "$TMP/b.t0" > "$TMP/cut.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" "$TMP/cut.t0"
+    assert_one_error_line t0-step
+    [ ! -e "$TMP/new" ]
+    # no records
+    t0-cat --encode < /dev/null > "$TMP/empty.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" "$TMP/empty.t0"
+    assert_one_error_line t0-step
+    [ ! -e "$TMP/new" ]
+    # a model dir that won't load
+    mkdir "$TMP/broken" && cp "$TMP/tiny/config.json" "$TMP/broken/"
+    head -c 5000 "$TMP/tiny/model.safetensors" > "$TMP/broken/model.safetensors"
+    run -1 t0-step -m "$TMP/broken" -o "$TMP/new" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"$TMP/broken"* ]]
+    [ ! -e "$TMP/new" ]
+    # an OUT_DIR that holds something else, or a run without --resume
+    mkdir "$TMP/other" && echo hi > "$TMP/other/notes.txt"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/other" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"not empty and not a t0-step run"* ]]
+    run -1 t0-step --resume -o "$TMP/other" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/run" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"holds a training run: give --resume"* ]]
+    check_untouched
+    # resuming with another optimizer
+    run -1 t0-step --resume --optimizer adamw -o "$TMP/run" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    check_untouched
+    cmp "$TMP/run/loss.tsv" "$TMP/loss2"
+    # flags
+    run -1 t0-step -o "$TMP/x" "$TMP/b.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/x" --accum 0 "$TMP/b.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/x" --lr abc "$TMP/b.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/x" --optimizer sgd "$TMP/b.t0"
+    [ ! -e "$TMP/x" ]
+}
+
+@test "OpenBLAS on fallback kernels: one line says what to set" {
+    grep -qw avx2 /proc/cpuinfo || skip "no AVX2 here: nothing better than the fallback"
+    batches 1 | t0-cat --encode > "$TMP/b.t0"
+    OPENBLAS_CORETYPE=Prescott run -0 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == "t0-step: note: OpenBLAS runs its Prescott kernels"*"set OPENBLAS_CORETYPE="* ]]
+}

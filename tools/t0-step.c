@@ -1,0 +1,225 @@
+/* t0-step: train a T5 model on batch records, T0's recipe (lib/train/train_run.h). */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "t5/blas.h"
+#include "t5/t5_ops.h"
+#include "train/train_run.h"
+#include "train/trainlog.h"
+
+static const char *prog = "t0-step";
+
+static const char usage[] =
+    "Usage: t0-step -m MODEL_DIR -o OUT_DIR [OPTIONS] [FILE]\n"
+    "       t0-step --resume -o OUT_DIR [OPTIONS] [FILE]\n"
+    "Train a T5 model on batch records (t0-pack's) from FILE or standard input: one optimizer\n"
+    "step per batch, or per K batches with --accum K. T0's recipe by default: Adafactor at a\n"
+    "constant 1e-3, dropout 0.1, z-loss 1e-4, loss over the constant target size of a step.\n"
+    "\n"
+    "  -m, --model DIR         the model to start from (Hugging Face folder: config.json,\n"
+    "                          model.safetensors, tokenizer files)\n"
+    "  -o, --output DIR        OUT_DIR: checkpoint-STEP/ folders, each a Hugging Face model folder\n"
+    "                          with the optimizer state beside; OUT_DIR's own files show the latest\n"
+    "      --resume            continue OUT_DIR's run from its newest complete checkpoint: weights,\n"
+    "                          optimizer, step, dropout stream; skips the batches it consumed (feed\n"
+    "                          the same stream again); options not given keep the run's values\n"
+    "      --optimizer NAME    adafactor (default) or adamw\n"
+    "      --lr X              learning rate (default 1e-3 for adafactor, 1e-4 for adamw)\n"
+    "      --factor-min-dim N  Adafactor factors a matrix whose smaller side is >= N (default 128)\n"
+    "      --weight-decay X    AdamW's decoupled weight decay (default 0.01)\n"
+    "      --step-offset N     the global step the model has already taken (T0: 1100000)\n"
+    "      --accum K           batches a step (T0's 1024 rows: 1024/R batches of R rows)\n"
+    "      --dropout X         dropout rate, replaces the config's dropout_rate (default 0.1)\n"
+    "      --z-loss X          z-loss coefficient (default 1e-4)\n"
+    "      --seed S            dropout seed (default 0)\n"
+    "      --steps N           stop once the run has taken N steps (resumes included)\n"
+    "      --save-every N      also save a checkpoint every N steps (default: only at the end)\n"
+    "      --keep N            keep the N newest checkpoints (default: all)\n"
+    "      --save-dtype TYPE   f32 (default) or bf16 weights (resuming from bf16 is not exact)\n"
+    "      --threads T         threads (default: the online CPUs)\n"
+    "      --log FILE          the TSV log (default OUT_DIR/loss.tsv): step, loss, cross_entropy,\n"
+    "                          z_loss, tokens, tokens_per_s, lr, grad_norm, seconds\n"
+    "      --plot FILE.png     redraw the loss curve (gnuplot) at each save\n"
+    "      --plot-logx         ... with a log-scale step axis\n"
+    "      --progress          a progress line on stderr even when it is not a terminal\n"
+    "  -h, --help              show this help\n"
+    "  -V, --version           show the version\n"
+    "\n"
+    "Example:\n"
+    "  t0-pack --input-len 1024 --target-len 256 --rows 8 --mixture t0.tsv --seed 1 |\n"
+    "      t0-step -m t5-lm-adapted -o run --step-offset 1100000 --accum 128 --save-every 100\n";
+
+typedef struct {
+    int progress;
+    int len; /* of the progress line on screen */
+} ui;
+
+static void clear_line(ui *u)
+{
+    if (u->len)
+        fprintf(stderr, "\r%*s\r", u->len, "");
+    u->len = 0;
+}
+
+static void on_note(void *ctx, const char *line)
+{
+    ui *u = ctx;
+    if (!u->progress) /* quiet in pipes */
+        return;
+    clear_line(u);
+    fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+static void on_step(void *ctx, const train_progress *p)
+{
+    ui *u = ctx;
+    if (!u->progress)
+        return;
+    char total[32] = "", eta[32] = "";
+    if (p->max_steps)
+        snprintf(total, sizeof total, "/%lld", (long long)p->max_steps);
+    if (p->eta_s >= 0) {
+        long s = lround(p->eta_s);
+        snprintf(eta, sizeof eta, "  ETA %ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    }
+    clear_line(u);
+    u->len = fprintf(stderr, "%s: step %lld%s (global %lld)  loss %.4f  %.0f tokens/s%s", prog, (long long)p->steps,
+                     total, (long long)p->step, p->loss, p->tokens_per_s, eta);
+    fflush(stderr);
+}
+
+static int parse_float(const char *s, double min, double max, const char *opt, float *v)
+{
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end || !(x >= min && x <= max))
+        return t0_cli_usage_error(prog, "%s: expected a number in [%g, %g], got '%s'", opt, min, max, s);
+    *v = (float)x;
+    return 0;
+}
+
+enum { O_RESUME = 256, O_OPT, O_LR, O_FMD, O_WD, O_OFFSET, O_ACCUM, O_DROPOUT, O_ZLOSS, O_SEED, O_STEPS, O_EVERY,
+       O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS };
+
+int main(int argc, char **argv)
+{
+    char blas_note[256];
+    int slow_blas = t5_blas_fix(argv, blas_note, sizeof blas_note); /* may re-run this program */
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'},         {"output", required_argument, 0, 'o'},
+        {"resume", no_argument, 0, O_RESUME},         {"optimizer", required_argument, 0, O_OPT},
+        {"lr", required_argument, 0, O_LR},           {"factor-min-dim", required_argument, 0, O_FMD},
+        {"weight-decay", required_argument, 0, O_WD}, {"step-offset", required_argument, 0, O_OFFSET},
+        {"accum", required_argument, 0, O_ACCUM},     {"dropout", required_argument, 0, O_DROPOUT},
+        {"z-loss", required_argument, 0, O_ZLOSS},    {"seed", required_argument, 0, O_SEED},
+        {"steps", required_argument, 0, O_STEPS},     {"save-every", required_argument, 0, O_EVERY},
+        {"keep", required_argument, 0, O_KEEP},       {"save-dtype", required_argument, 0, O_DTYPE},
+        {"threads", required_argument, 0, O_THREADS}, {"log", required_argument, 0, O_LOG},
+        {"plot", required_argument, 0, O_PLOT},       {"plot-logx", no_argument, 0, O_LOGX},
+        {"progress", no_argument, 0, O_PROGRESS},     {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
+    train_run_opts r = {0};
+    trainer_defaults(&r.o);
+    ui u = {isatty(2), 0};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t v, threads = cpus > 0 ? cpus : 1;
+    t0_error err = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "m:o:hV", longopts, NULL)) != -1) {
+        int64_t lo = 0, hi = INT64_MAX;
+        const char *name = NULL;
+        switch (c) { /* integer options: their range and name */
+        case O_FMD: name = "--factor-min-dim", hi = 1 << 30; break;
+        case O_OFFSET: name = "--step-offset"; break;
+        case O_ACCUM: name = "--accum", lo = 1, hi = 1 << 20; break;
+        case O_SEED: name = "--seed"; break;
+        case O_STEPS: name = "--steps", lo = 1; break;
+        case O_EVERY: name = "--save-every", lo = 1; break;
+        case O_KEEP: name = "--keep", lo = 1, hi = 1 << 30; break;
+        case O_THREADS: name = "--threads", lo = 1, hi = T5_MAX_THREADS; break;
+        }
+        if (name && t0_parse_int(optarg, lo, hi, name, &v, &err))
+            return t0_cli_report(prog, &err);
+        switch (c) {
+        case 'm': r.model_dir = optarg; break;
+        case 'o': r.out_dir = optarg; break;
+        case O_RESUME: r.resume = 1; break;
+        case O_OPT:
+            if (strcmp(optarg, "adafactor") && strcmp(optarg, "adamw"))
+                return t0_cli_usage_error(prog, "--optimizer: expected adafactor or adamw, got '%s'", optarg);
+            r.o.optimizer = strcmp(optarg, "adamw") ? TRAIN_ADAFACTOR : TRAIN_ADAMW;
+            r.given |= TRAIN_GIVEN_OPTIMIZER;
+            break;
+        case O_LR:
+            if (parse_float(optarg, 1e-12, 10, "--lr", &r.o.lr))
+                return 1;
+            r.given |= TRAIN_GIVEN_LR;
+            break;
+        case O_WD:
+            if (parse_float(optarg, 0, 1, "--weight-decay", &r.o.weight_decay))
+                return 1;
+            r.given |= TRAIN_GIVEN_WEIGHT_DECAY;
+            break;
+        case O_DROPOUT:
+            if (parse_float(optarg, 0, 0.99, "--dropout", &r.o.dropout))
+                return 1;
+            r.given |= TRAIN_GIVEN_DROPOUT;
+            break;
+        case O_ZLOSS:
+            if (parse_float(optarg, 0, 1, "--z-loss", &r.o.z_loss))
+                return 1;
+            r.given |= TRAIN_GIVEN_Z_LOSS;
+            break;
+        case O_FMD: r.o.factor_min_dim = (int)v, r.given |= TRAIN_GIVEN_FACTOR_MIN_DIM; break;
+        case O_OFFSET: r.o.step_offset = v, r.given |= TRAIN_GIVEN_STEP_OFFSET; break;
+        case O_ACCUM: r.o.accum = (int)v, r.given |= TRAIN_GIVEN_ACCUM; break;
+        case O_SEED: r.o.seed = (uint64_t)v, r.given |= TRAIN_GIVEN_SEED; break;
+        case O_STEPS: r.max_steps = v; break;
+        case O_EVERY: r.save_every = v; break;
+        case O_KEEP: r.keep = (int)v; break;
+        case O_THREADS: threads = v; break;
+        case O_DTYPE:
+            if (strcmp(optarg, "f32") && strcmp(optarg, "bf16"))
+                return t0_cli_usage_error(prog, "--save-dtype: expected f32 or bf16, got '%s'", optarg);
+            r.bf16 = !strcmp(optarg, "bf16");
+            break;
+        case O_LOG: r.log_path = optarg; break;
+        case O_PLOT: r.plot_path = optarg; break;
+        case O_LOGX: r.plot_logx = 1; break;
+        case O_PROGRESS: u.progress = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': return t0_cli_version(prog);
+        default: return t0_cli_usage_error(prog, "bad option");
+        }
+    }
+    if (argc - optind > 1)
+        return t0_cli_usage_error(prog, "unexpected argument '%s'", argv[optind + 1]);
+    r.input = optind < argc ? argv[optind] : "-";
+    if (!r.out_dir)
+        return t0_cli_usage_error(prog, "-o OUT_DIR is required");
+    if (!r.resume && !r.model_dir)
+        return t0_cli_usage_error(prog, "-m MODEL_DIR is required (or --resume)");
+    if (r.resume && r.model_dir)
+        return t0_cli_usage_error(prog, "--resume continues from OUT_DIR's checkpoint: no -m");
+    if (r.o.optimizer == TRAIN_ADAMW && !(r.given & TRAIN_GIVEN_LR))
+        r.o.lr = 1e-4f;
+    if (r.plot_path && !trainlog_plot_available())
+        return t0_cli_usage_error(prog, "--plot needs gnuplot (Debian: gnuplot-nox), which does not run here");
+    if (!r.plot_path && r.plot_logx)
+        return t0_cli_usage_error(prog, "--plot-logx goes with --plot FILE.png");
+    if (slow_blas)
+        fprintf(stderr, "%s: note: %s\n", prog, blas_note);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit then fails the write, which is reported */
+    t5_set_threads((int)threads);
+    t5_set_ftz();
+    train_events ev = {on_step, on_note, &u};
+    int rc = train_run(&r, &ev, &err);
+    clear_line(&u);
+    return rc ? t0_cli_report(prog, &err) : 0;
+}
