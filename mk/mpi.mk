@@ -17,3 +17,10 @@ $(BUILD)/lib/train/dist.o: mk/mpi.mk
 
 # tests/mpi.bats runs the unit test program under mpirun: `make bats` builds it too.
 bats: $(BUILD)/tests/test_dist
+
+# tests/tools/st_update_diff: compares two runs' weight updates tensor by tensor (tests/mpi.bats).
+UPDATE_DIFF = $(BUILD)/tests/st_update_diff
+$(UPDATE_DIFF): tests/tools/st_update_diff.c $(LIBT0)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
+check bats: $(UPDATE_DIFF)

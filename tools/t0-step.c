@@ -10,6 +10,7 @@
 #include "common/cli.h"
 #include "t5/blas.h"
 #include "t5/t5_ops.h"
+#include "train/dist.h"
 #include "train/train_run.h"
 #include "train/trainlog.h"
 
@@ -34,7 +35,8 @@ static const char usage[] =
     "      --factor-min-dim N  Adafactor factors a matrix whose smaller side is >= N (default 128)\n"
     "      --weight-decay X    AdamW's decoupled weight decay (default 0.01)\n"
     "      --step-offset N     the global step the model has already taken (T0: 1100000)\n"
-    "      --accum K           batches a step (T0's 1024 rows: 1024/R batches of R rows)\n"
+    "      --accum K           batches a step (T0's 1024 rows: 1024/R batches of R rows); under\n"
+    "                          mpirun -np N, batches a step per rank: a step is N x K batches\n"
     "      --dropout X         dropout rate, replaces the config's dropout_rate (default 0.1)\n"
     "      --z-loss X          z-loss coefficient (default 1e-4)\n"
     "      --seed S            dropout seed (default 0)\n"
@@ -42,7 +44,8 @@ static const char usage[] =
     "      --save-every N      also save a checkpoint every N steps (default: only at the end)\n"
     "      --keep N            keep the N newest checkpoints (default: all)\n"
     "      --save-dtype TYPE   f32 (default) or bf16 weights (resuming from bf16 is not exact)\n"
-    "      --threads T         threads (default: the online CPUs)\n"
+    "      --threads T         threads (default: the online CPUs, shared among the ranks mpirun\n"
+    "                          starts on a machine)\n"
     "      --log FILE          the TSV log (default OUT_DIR/loss.tsv): step, loss, cross_entropy,\n"
     "                          z_loss, tokens, tokens_per_s, lr, grad_norm, seconds\n"
     "      --plot FILE.png     redraw the loss curve (gnuplot) at each save\n"
@@ -53,7 +56,10 @@ static const char usage[] =
     "\n"
     "Example:\n"
     "  t0-pack --input-len 1024 --target-len 256 --rows 8 --mixture t0.tsv --seed 1 |\n"
-    "      t0-step -m t5-lm-adapted -o run --step-offset 1100000 --accum 128 --save-every 100\n";
+    "      t0-step -m t5-lm-adapted -o run --step-offset 1100000 --accum 128 --save-every 100\n"
+    "  mpirun -np 4 --hostfile hosts t0-step -m t5-lm-adapted -o run --accum 32 batches.t0\n"
+    "      (data parallel: rank r trains on batches r, r+4, ...; rank 0 writes checkpoints and\n"
+    "      the log; README \"Training across machines\")\n";
 
 typedef struct {
     int progress;
@@ -107,10 +113,19 @@ static int parse_float(const char *s, double min, double max, const char *opt, f
 enum { O_RESUME = 256, O_OPT, O_LR, O_FMD, O_WD, O_OFFSET, O_ACCUM, O_DROPOUT, O_ZLOSS, O_SEED, O_STEPS, O_EVERY,
        O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS };
 
-int main(int argc, char **argv)
+/* Under mpirun: rank 0's last words when the launcher ends the job because another rank
+ * failed or died (Open MPI sends SIGTERM, then SIGKILL). Only async-signal-safe calls. */
+static char term_msg[4200];
+static void on_term(int sig)
 {
-    char blas_note[256];
-    int slow_blas = t5_blas_fix(argv, blas_note, sizeof blas_note); /* may re-run this program */
+    (void)sig;
+    ssize_t w = write(2, term_msg, strlen(term_msg));
+    (void)w;
+    _exit(1);
+}
+
+static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
+{
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},         {"output", required_argument, 0, 'o'},
         {"resume", no_argument, 0, O_RESUME},         {"optimizer", required_argument, 0, O_OPT},
@@ -129,6 +144,8 @@ int main(int argc, char **argv)
     ui u = {isatty(2), 0};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int64_t v, threads = cpus > 0 ? cpus : 1;
+    if (d->size > 1) /* the ranks on this machine share its cores */
+        threads = threads / dist_local_size() > 0 ? threads / dist_local_size() : 1;
     t0_error err = {0};
     int c;
     while ((c = getopt_long(argc, argv, "m:o:hV", longopts, NULL)) != -1) {
@@ -213,13 +230,43 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "--plot needs gnuplot (Debian: gnuplot-nox), which does not run here");
     if (!r.plot_path && r.plot_logx)
         return t0_cli_usage_error(prog, "--plot-logx goes with --plot FILE.png");
-    if (slow_blas)
+    if (d->size > 1 && !strcmp(r.input, "-"))
+        return t0_cli_usage_error(prog, "under mpirun, give the batch stream as FILE: mpirun passes standard input "
+                                        "to rank 0 only");
+    /* --accum K is per process: a step is N x K batches on N ranks */
+    r.o.accum *= d->size;
+    r.dist = d;
+    if (d->size > 1 && d->rank == 0) {
+        snprintf(term_msg, sizeof term_msg,
+                 "%s: rank 0: stopped by the MPI launcher: another rank failed or died (its message or the "
+                 "launcher's is above); %s/latest is the last complete checkpoint\n",
+                 prog, r.out_dir);
+        signal(SIGTERM, on_term);
+    }
+    if (blas_note[0] && d->rank == 0)
         fprintf(stderr, "%s: note: %s\n", prog, blas_note);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit then fails the write, which is reported */
     t5_set_threads((int)threads);
     t5_set_ftz();
     train_events ev = {on_step, on_note, &u};
-    int rc = train_run(&r, &ev, &err);
+    int rc = train_run(&r, d->rank == 0 ? &ev : NULL, &err); /* rank 0 alone reports progress */
     clear_line(&u);
+    if (rc && d->size > 1)
+        t0_error_prefix(&err, "rank %d", d->rank);
     return rc ? t0_cli_report(prog, &err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    char blas_note[256] = "";
+    if (!t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may re-run this program */
+        blas_note[0] = 0;
+    /* under mpirun, srun or mpiexec: one rank of a data-parallel run (train/dist.h) */
+    t0_dist d;
+    t0_error err = {0};
+    if (dist_init(&d, &argc, &argv, &err) != 0)
+        return t0_cli_report(prog, &err);
+    int rc = run(argc, argv, &d, blas_note);
+    dist_finish(&d, rc); /* a failing rank ends the whole job */
+    return rc;
 }

@@ -29,6 +29,17 @@ int dist_launched(int *size)
     return getenv("PMIX_RANK") != NULL;
 }
 
+int dist_local_size(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atoi(v) > 0)
+            return atoi(v);
+    }
+    return 1;
+}
+
 void dist_sum_in_order(float *out, const float *const *parts, int nparts, size_t n)
 {
     memmove(out, parts[0], n * sizeof *out);
@@ -204,6 +215,16 @@ int dist_check_same(t0_dist *d, const void *data, size_t bytes, const char *what
     return 0;
 }
 
+int dist_bcast(t0_dist *d, void *buf, size_t bytes, t0_error *err)
+{
+    if (!d->mpi || d->size == 1 || bytes == 0)
+        return 0;
+    if (bytes > INT_MAX)
+        return t0_fail(err, T0_EINTERNAL, "dist_bcast: %zu bytes (at most INT_MAX)", bytes);
+    int rc = MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Bcast", rc);
+}
+
 int dist_barrier(t0_dist *d, t0_error *err)
 {
     if (!d->mpi || d->size == 1)
@@ -256,6 +277,12 @@ int dist_sum_i64(t0_dist *d, int64_t *x, size_t n, t0_error *err)
 int dist_check_same(t0_dist *d, const void *data, size_t bytes, const char *what, t0_error *err)
 {
     (void)d, (void)data, (void)bytes, (void)what, (void)err;
+    return 0;
+}
+
+int dist_bcast(t0_dist *d, void *buf, size_t bytes, t0_error *err)
+{
+    (void)d, (void)buf, (void)bytes, (void)err;
     return 0;
 }
 

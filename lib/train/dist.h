@@ -50,6 +50,10 @@ typedef struct {
  * (0 when none was found). Reads the environment only. */
 int dist_launched(int *size);
 
+/* Ranks the launcher started on this machine (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS,
+ * SLURM_NTASKS_PER_NODE; 1 when none is set): the cores are shared among them. */
+int dist_local_size(void);
+
 /* Initialises d: MPI under a launcher, a singleton otherwise. A launch seen in the
  * environment in a build without MPI is an input error that says how to build with it. */
 int dist_init(t0_dist *d, int *argc, char ***argv, t0_error *err);
@@ -72,6 +76,9 @@ int dist_sum_i64(t0_dist *d, int64_t *x, size_t n, t0_error *err);
 /* Input error unless every rank passed the same bytes (compares a 64-bit hash with rank 0's):
  * catches ranks that loaded different weights or state. what names the data in the message. */
 int dist_check_same(t0_dist *d, const void *data, size_t bytes, const char *what, t0_error *err);
+
+/* bytes of buf on every rank become rank 0's. */
+int dist_bcast(t0_dist *d, void *buf, size_t bytes, t0_error *err);
 
 /* Waits for every rank. */
 int dist_barrier(t0_dist *d, t0_error *err);

@@ -12,6 +12,7 @@
 
 #include "stream/stream.h"
 #include "train/checkpoint.h"
+#include "train/dist.h"
 #include "train/trainlog.h"
 
 static double now(void)
@@ -69,8 +70,13 @@ typedef struct {
 /* model, trainer and assets of a fresh run or of the checkpoint resumed */
 static int start(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
 {
-    char last[4096];
-    if (ckpt_prepare(r->out_dir, r->resume, last, sizeof last, err) != 0)
+    char last[4096] = "";
+    int rank = r->dist ? r->dist->rank : 0;
+    /* rank 0 alone checks OUT_DIR and removes what killed saves left; the others learn the
+     * checkpoint to resume from it */
+    if (rank == 0 && ckpt_prepare(r->out_dir, r->resume, last, sizeof last, err) != 0)
+        return -1;
+    if (r->dist && dist_bcast(r->dist, last, sizeof last, err) != 0)
         return -1;
     if (!r->resume) {
         if (!(s->m = t5_model_open(r->model_dir, err))) {
@@ -80,6 +86,8 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
         }
         if (ckpt_assets_read(r->model_dir, &s->assets, err) || !(s->t = trainer_create(s->m, &r->o, err)))
             return -1;
+        if (rank != 0)
+            return 0;
         if (mkdir(r->out_dir, 0755) == 0)
             s->made_out = 1;
         else if (errno != EEXIST)
@@ -109,6 +117,31 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
     return 0;
 }
 
+/* the trainer's sum over ranks (trainer_reduce_fn): gradients and loss sums in rank order */
+static int reduce_ranks(void *ctx, float *grads, size_t n, double *sums, t0_error *err)
+{
+    t0_dist *d = ctx;
+    return dist_sum_floats(d, grads, n, err) != 0 || dist_sum_doubles(d, sums, 4, err) != 0 ? -1 : 0;
+}
+
+/* the ranks of a data-parallel run: each its share of a step, the same weights and counts */
+static int join_ranks(run_state *s, const train_run_opts *r, t0_error *err)
+{
+    trainer *t = s->t;
+    if (!r->dist || r->dist->size == 1)
+        return 0;
+    t->rank = r->dist->rank, t->nranks = r->dist->size;
+    t->reduce = reduce_ranks, t->reduce_ctx = r->dist;
+    if (t->o.accum < t->nranks)
+        return t0_fail(err, T0_EINPUT, "a step of %d batches cannot feed %d ranks: give --accum", t->o.accum,
+                       t->nranks);
+    int64_t counts[2] = {t->steps, t->batches};
+    if (dist_check_same(r->dist, counts, sizeof counts, "checkpoint", err) != 0 ||
+        dist_check_same(r->dist, s->m->params, s->m->nfloats * sizeof *s->m->params, "weights", err) != 0)
+        return -1;
+    return 0;
+}
+
 static int skip_consumed(run_state *s, t0_error *err)
 {
     t0_record rec;
@@ -129,6 +162,8 @@ static int skip_consumed(run_state *s, t0_error *err)
 
 static int save(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
 {
+    if (r->dist && r->dist->rank != 0) /* rank 0 alone writes */
+        return 0;
     ckpt_opts co = {r->bf16, r->keep};
     char saved[4096];
     if (ckpt_save(r->out_dir, s->t, &s->assets, &co, saved, sizeof saved, err) != 0)
@@ -165,7 +200,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
         tstep = tn;
         trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
                             secs > 0 ? t->last.tokens / secs : 0, t->o.lr, t->grad_norm, secs};
-        if (trainlog_write(&s->log, &row, err) != 0)
+        if (s->log.f && trainlog_write(&s->log, &row, err) != 0)
             return -1;
         int save_now = r->save_every && t->steps % r->save_every == 0;
         if (save_now) {
@@ -193,9 +228,11 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
 {
     run_state s = {0};
     int rc = start(&s, r, ev, err);
+    if (rc == 0)
+        rc = join_ranks(&s, r, err);
     if (rc == 0 && !(s.in = t0_reader_open(r->input, err)))
         rc = -1;
-    if (rc == 0) {
+    if (rc == 0 && (!r->dist || r->dist->rank == 0)) {
         if (r->log_path)
             snprintf(s.log_path, sizeof s.log_path, "%s", r->log_path);
         else

@@ -7,13 +7,21 @@
  * of the input are read and skipped (the same seeded t0-pack stream fed again), and the log
  * loses the lines written after that checkpoint. Options the user did not give
  * (TRAIN_GIVEN_*) take the checkpoint's values, so the same command line continues a run
- * exactly: 6 steps in one run and 3 + 3 resumed give the same bits. */
+ * exactly: 6 steps in one run and 3 + 3 resumed give the same bits.
+ *
+ * Data parallel (dist non-NULL, under mpirun): every rank opens the model or the checkpoint
+ * (a filesystem all ranks see) and reads the whole batch stream, computing the gradients of
+ * its own micro-batches (trainer.h); rank 0 alone checks and prepares OUT_DIR, writes the log
+ * and the checkpoints. The ranks check they hold the same weights before the first step. A
+ * checkpoint records the step's micro-batches over all ranks (accum), so a run resumes on
+ * any number of ranks: with N' ranks and no --accum, a step is still those micro-batches. */
 #ifndef T0_TRAIN_RUN_H
 #define T0_TRAIN_RUN_H
 
 #include <stdint.h>
 
 #include "common/error.h"
+#include "train/dist.h"
 #include "train/trainer.h"
 
 enum {
@@ -40,6 +48,7 @@ typedef struct {
     int resume, bf16, keep;
     int64_t max_steps;     /* stop once the run has taken this many steps in all (resumes included); 0: at end of input */
     int64_t save_every;    /* 0: only at the end */
+    t0_dist *dist;         /* NULL: one process */
 } train_run_opts;
 
 typedef struct {

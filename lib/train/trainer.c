@@ -169,13 +169,16 @@ static double count_tokens(const t5_batch *b)
     return n;
 }
 
-void trainer_reduce_grads(trainer *t, trainer_sums *s)
+int trainer_reduce_grads(trainer *t, trainer_sums *s, t0_error *err)
 {
-    /* One process: m->grads and *s are already the step's sums. MPI goes here:
-     * MPI_Allreduce(MPI_IN_PLACE, t->m->grads, t->m->nfloats, MPI_FLOAT, MPI_SUM, comm)
-     * and the same over the four doubles of *s. */
-    (void)t;
-    (void)s;
+    /* one process: m->grads and *s are already the step's sums */
+    if (!t->reduce)
+        return 0;
+    double v[4] = {s->loss, s->ce, s->zl, s->tokens};
+    if (t->reduce(t->reduce_ctx, t->m->grads, t->m->nfloats, v, err) != 0)
+        return -1;
+    *s = (trainer_sums){v[0], v[1], v[2], v[3]};
+    return 0;
 }
 
 static double grad_norm(const t5_model *m)
@@ -203,7 +206,8 @@ int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err)
         s.loss += m->loss, s.ce += m->ce_loss, s.zl += m->z_loss;
         s.tokens += count_tokens(&mb[i]);
     }
-    trainer_reduce_grads(t, &s);
+    if (trainer_reduce_grads(t, &s, err) != 0)
+        return -1;
     t->grad_norm = grad_norm(m);
     if (!isfinite(s.loss) || !isfinite(t->grad_norm))
         return t0_fail(err, T0_EINPUT, "step %lld: loss or gradient is not finite (loss %g, gradient norm %g)",

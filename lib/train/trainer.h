@@ -8,14 +8,17 @@
  * denominator, so the gradients summed over the K micro-batches are exactly the gradient
  * of one step over the K-times larger batch.
  *
- * Data parallelism (later, MPI): the two places are marked and are the only ones.
+ * Data parallelism (MPI, train/dist.h): the two places are marked and are the only ones.
  *   - Assignment: process `rank` of `nranks` runs micro-batches rank, rank + nranks, ...
- *     of each step (trainer_step's loop); the others are skipped.
+ *     of each step (trainer_step's loop); the others are skipped. accum is the step's
+ *     micro-batches over all processes (t0-step --accum K under mpirun -np N: N x K), so
+ *     rank r computes the stream's micro-batches r, r + N, ... and one stream feeds any N.
  *   - trainer_reduce_grads: called once a step, after every local micro-batch's backward
  *     and before the gradient norm and the update. When it returns, m->grads holds the
  *     step's complete summed gradient and the step's loss sums are complete. With one
- *     process it does nothing; with MPI it is an MPI_Allreduce(SUM) of m->grads and of
- *     trainer_sums.
+ *     process it does nothing; with MPI it calls t->reduce, which sums m->grads and
+ *     trainer_sums over the ranks in rank order (train/dist.h: bit-reproducible, the same
+ *     on every rank), so every rank applies the same update.
  *
  * Dropout: each micro-batch's masks come from a seed derived from (seed, global step,
  * micro-batch index), so a resumed run draws the same masks as an uninterrupted one.
@@ -54,6 +57,12 @@ typedef struct {
     double tokens;       /* non-padding input + target tokens (segment id != 0) */
 } trainer_sums;
 
+/* Sums a step's gradients (n floats) and loss sums (4 doubles: loss, ce, zl, tokens) over
+ * the processes of a data-parallel run, in place; the same result on every process.
+ * train_run sets it from train/dist.h; kept a hook so that the trainer, and what links it,
+ * needs no MPI. */
+typedef int (*trainer_reduce_fn)(void *ctx, float *grads, size_t n, double *sums, t0_error *err);
+
 typedef struct {
     t5_model *m; /* not owned */
     trainer_opts o;
@@ -63,6 +72,8 @@ typedef struct {
     int64_t batches; /* batch records consumed by those steps */
     int rows, enc_len, dec_len; /* the stream's shape; 0 before the first batch */
     int rank, nranks;           /* data parallelism: 0 and 1 for one process */
+    trainer_reduce_fn reduce;   /* data parallelism: the sum over processes; NULL for one */
+    void *reduce_ctx;
     /* the micro-batches of the step being collected */
     int have;
     int32_t *buf; /* accum x (3 rows*enc_len + 5 rows*dec_len) */
@@ -93,7 +104,8 @@ int trainer_feed(trainer *t, const t0_record *rec, int *stepped, t0_error *err);
 int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err);
 
 /* Completes the step's summed gradients (m->grads) and sums across processes; see above. */
-void trainer_reduce_grads(trainer *t, trainer_sums *s);
+int trainer_reduce_grads(trainer *t, trainer_sums *s, t0_error *err);
+
 
 /* The optimizer's state file (safetensors) and back; the step counts come with the trainer
  * state (checkpoint.h). */

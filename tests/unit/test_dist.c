@@ -106,6 +106,15 @@ static void test_check_same(t0_dist *d)
     CHECK(strcmp(err.msg, "rank 1's weights differs from rank 0's (do all ranks read the same files?)") == 0);
 }
 
+static void test_bcast(t0_dist *d)
+{
+    char path[64];
+    snprintf(path, sizeof path, "out/checkpoint-%d", 10 + d->rank);
+    t0_error err = {0};
+    CHECK(dist_bcast(d, path, sizeof path, &err) == 0);
+    CHECK(strcmp(path, "out/checkpoint-10") == 0);
+}
+
 int main(int argc, char **argv)
 {
     t0_dist d;
@@ -127,6 +136,7 @@ int main(int argc, char **argv)
             test_floats(&d, lens[i], segs[j], (unsigned)(10 * i + j));
     test_small_sums(&d);
     test_check_same(&d);
+    test_bcast(&d);
     CHECK(dist_barrier(&d, &err) == 0);
     char name[64];
     snprintf(name, sizeof name, "test_dist (rank %d of %d)", d.rank, d.size);
