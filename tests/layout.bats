@@ -14,6 +14,7 @@ allowed() {
     stream | render | spm) echo "common" ;;
     t5) echo "common" ;;
     train) echo "common stream t5" ;;
+    eval) echo "common stream t5" ;;
     *) echo "UNLISTED" ;;
     esac
 }

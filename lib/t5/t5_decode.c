@@ -16,6 +16,7 @@ struct t5_decoder {
     float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *scratch, *logits;
     uint8_t *allow, *cross_allow; /* [rows][max_len], [rows][enc_len] */
     int32_t *bucket, *enc_seg, *enc_pos;
+    int rows_cap, enc_cap; /* set by t5_decoder_start_rows (0 until then) */
 };
 
 void t5_decoder_free(t5_decoder *d)
@@ -210,4 +211,52 @@ int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *ou
     free(tok);
     free(done);
     return rc ? -1 : len;
+}
+
+/* ---------------------------------------------------------------- scoring rows */
+
+int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_examples, int enc_len, int n_rows,
+                          const int *row_example, t0_error *err)
+{
+    if (!d->rows_cap) /* the first call records the sizes the decoder was made for */
+        d->rows_cap = d->rows, d->enc_cap = d->enc_len;
+    if (n_rows < 1 || n_rows > d->rows_cap || enc_len < 1 || enc_len > d->enc_cap || n_examples < 1 ||
+        n_examples > n_rows)
+        return t0_fail(err, T0_EINTERNAL, "%d rows of %d inputs x %d tokens exceed the decoder's %d x %d", n_rows,
+                       n_examples, enc_len, d->rows_cap, d->enc_cap);
+    for (int r = 0; r < n_rows; r++)
+        if (row_example[r] < 0 || row_example[r] >= n_examples)
+            return t0_fail(err, T0_EINTERNAL, "row %d: no input %d", r, row_example[r]);
+    t5_model *m = d->m;
+    const t5_config *c = &m->cfg;
+    int T = enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
+    for (int i = 0; i < n_examples * T; i++) {
+        d->enc_seg[i] = enc_tokens[i] != c->pad_token_id;
+        d->enc_pos[i] = i % T;
+    }
+    t5_batch b = {n_examples, T, 1, enc_tokens, d->enc_seg, d->enc_pos, NULL, NULL, NULL, NULL, NULL};
+    if (t5_model_reserve(m, n_examples, T, 1, 0, err) != 0 || t5_encode(m, &b, NULL, err) != 0)
+        return -1;
+    d->rows = n_rows, d->enc_len = T;
+    const float *enc = t5_encoder_output(m);
+    size_t row = (size_t)T * HD;
+    for (int r = 0; r < n_rows; r++) {
+        int e = row_example[r], first = 0;
+        while (row_example[first] != e)
+            first++;
+        for (int j = 0; j < T; j++)
+            d->cross_allow[(size_t)r * T + j] = (uint8_t)d->enc_seg[e * T + j];
+        for (int l = 0; l < c->num_decoder_layers; l++) {
+            float *ck = d->ck[l] + r * row, *cv = d->cv[l] + r * row;
+            if (first == r) { /* the input's first row computes, the others copy */
+                matmul_forward(ck, enc + (size_t)e * T * D, m->w.dec[l].ca.k, T, D, HD, 1.0f, 0);
+                matmul_forward(cv, enc + (size_t)e * T * D, m->w.dec[l].ca.v, T, D, HD, 1.0f, 0);
+            } else {
+                memcpy(ck, d->ck[l] + first * row, sizeof(float) * row);
+                memcpy(cv, d->cv[l] + first * row, sizeof(float) * row);
+            }
+        }
+    }
+    d->pos = 0;
+    return 0;
 }

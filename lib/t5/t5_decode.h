@@ -38,3 +38,14 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
 int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err);
 
 #endif
+
+/* ---- scoring: the decoder rows are the answer choices of a few inputs ----
+ * Encodes n_examples inputs enc_tokens [n_examples][enc_len] once (rows of the encoder
+ * batch, not one per choice) and gives decoder row r (of n_rows) the cross-attention keys
+ * and values of input row_example[r]; resets the self-attention caches. enc_len and
+ * n_rows may be below the sizes the decoder was created with: the decoder then computes
+ * exactly n_rows rows over enc_len keys (no padding up to its capacity), and later steps
+ * and starts use these sizes. Teacher forcing is then t5_decoder_step with each row's
+ * previous target token. */
+int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_examples, int enc_len, int n_rows,
+                          const int *row_example, t0_error *err);

@@ -761,3 +761,27 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
     embedding_backward(g->shared, a->d_enc_res, b->enc_tokens, Ne, D);
     return 0;
 }
+
+/* ---------------------------------------------------------------- shared parameters */
+
+t5_model *t5_model_share(const t5_model *m, t0_error *err)
+{
+    t5_model *v = malloc(sizeof *v);
+    if (!v) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        return NULL;
+    }
+    *v = *m; /* the same parameters, specs and weight views */
+    v->grads = NULL;
+    memset(&v->g, 0, sizeof v->g);
+    v->acts = NULL;
+    return v;
+}
+
+void t5_model_unshare(t5_model *view)
+{
+    if (!view)
+        return;
+    free_acts(view->acts);
+    free(view);
+}

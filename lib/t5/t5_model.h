@@ -125,3 +125,9 @@ int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err);
 size_t t5_model_bytes(const t5_model *m);
 
 #endif
+
+/* A second model over m's parameters (not copied; m must outlive it) with an activation
+ * arena of its own, so that several threads can run forward passes of one model at once.
+ * Free it with t5_model_unshare, never t5_model_free. */
+t5_model *t5_model_share(const t5_model *m, t0_error *err);
+void t5_model_unshare(t5_model *view);

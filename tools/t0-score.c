@@ -1,0 +1,186 @@
+/* t0-score: rank classification (score every answer choice, the best one wins) and the
+ * accuracy reports built on it. The work is in lib/eval. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/outfile.h"
+#include "eval/report.h"
+#include "eval/score.h"
+#include "stream/stream.h"
+#include "t5/t5_model.h"
+
+static const char *prog = "t0-score";
+
+static const char usage[] =
+    "Usage: t0-score -m MODEL_DIR [OPTIONS] [FILE]\n"
+    "       t0-score --report [--json|--csv] [-o FILE] SCORES...\n"
+    "Score the answer choices of token records (FILE, or standard input; made by t0-tokenize)\n"
+    "as T0 was evaluated and write score records: task, template, id, scores (per choice, the\n"
+    "sum of the log-probabilities of its tokens, EOS included, no length normalisation),\n"
+    "pred (the best choice, the first on ties) and label (passed through).\n"
+    "\n"
+    "  -m, --model DIR          Hugging Face model directory (config.json, model.safetensors in\n"
+    "                           F32, BF16 or F16)\n"
+    "  -b, --batch N            examples read and scored together (default 32)\n"
+    "  -t, --threads N          threads, each scoring whole examples (default 1)\n"
+    "      --max-input-len N    keep the first N input tokens, as t-zero's run_eval.py does with\n"
+    "                           1024 (default 1024; 0 keeps all)\n"
+    "      --skip-unscorable    leave out examples without answer choices or input (counted on\n"
+    "                           standard error) instead of stopping\n"
+    "      --progress           show examples/s and ETA on standard error (default: on a terminal)\n"
+    "  -o, --output FILE        write to FILE (created whole or not at all) instead of standard output\n"
+    "\n"
+    "Reports (SCORES: score streams, one or many; concatenated shards are one stream):\n"
+    "      --report             accuracy per (task, template) with the number of examples, and per\n"
+    "                           task the median over templates (T0's figure), mean, min and max,\n"
+    "                           as an aligned table\n"
+    "      --json               the report as one JSON object\n"
+    "      --csv                one line per template: task,template,examples,correct,accuracy\n"
+    "\n"
+    "  -h, --help               show this help\n"
+    "  -V, --version            show the version\n"
+    "\n"
+    "Each example's input is encoded once, at its own length, and its choices are scored\n"
+    "against that one encoder output; nothing depends on which examples share a batch, so\n"
+    "scores are bit-identical for any --batch, --threads or sharding.\n"
+    "\n"
+    "Examples:\n"
+    "  t0-score -m T0_3B --threads 2 -o rte.scores rte.tokens && t0-score --report rte.scores\n"
+    "  make eval-tokens MODEL=T0_3B TOKENS='rte.tokens cb.tokens' SHARDS=8 WORK=eval-out\n"
+    "      (shards with t0-cat --shard, one single-thread t0-score a core under GNU parallel,\n"
+    "       HOSTS=host1,host2 for other machines; see pipelines/eval.mk)\n";
+
+typedef struct {
+    const char *model, *output, *input;
+    int64_t batch, threads, max_input_len;
+    int skip, progress, report;
+    t0_report_format format;
+} options;
+
+/* Records in path, counted ahead for the ETA (decompressing is fast beside scoring). */
+static uint64_t count_records(const char *path)
+{
+    t0_error err = {0};
+    t0_reader *r = t0_reader_open(path, &err);
+    t0_record rec;
+    while (r && t0_reader_next(r, &rec, &err) > 0)
+        ;
+    uint64_t n = r ? t0_reader_count(r) : 0;
+    t0_reader_close(r);
+    return n;
+}
+
+static int run_score(const options *o, t0_error *err)
+{
+    t5_model *m = t5_model_open(o->model, err);
+    if (!m)
+        return -1;
+    t0_score_opts so = {.window = (int)o->batch, .threads = (int)o->threads, .max_input_len = (int)o->max_input_len,
+                        .skip_unscorable = o->skip, .progress = o->progress ? stderr : NULL};
+    if (o->progress && strcmp(o->input, "-") != 0)
+        so.total = count_records(o->input);
+    t0_scorer *s = t0_scorer_create(m, &so, err);
+    t0_reader *r = s ? t0_reader_open(o->input, err) : NULL;
+    t0_writer *w = r ? t0_writer_open(o->output, err) : NULL;
+    t0_score_stats st;
+    int rc = w ? t0_score_stream(s, r, w, &st, err) : -1;
+    if (w && rc == 0)
+        rc = t0_writer_close(w, err);
+    else if (w)
+        t0_writer_abort(w);
+    if (rc == 0 && st.skipped)
+        fprintf(stderr, "%s: %llu unscorable examples left out (no answer choices or no input)\n", prog,
+                (unsigned long long)st.skipped);
+    t0_reader_close(r);
+    t0_scorer_free(s);
+    t5_model_free(m);
+    return rc;
+}
+
+static int run_report(const options *o, char **files, int n, t0_error *err)
+{
+    t0_report *rep = t0_report_new(err);
+    int rc = rep ? 0 : -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        t0_reader *r = t0_reader_open(files[i], err);
+        t0_record rec;
+        int got = r ? 1 : -1;
+        while (got > 0 && (got = t0_reader_next(r, &rec, err)) > 0)
+            if (t0_reader_expect(r, &rec, T0_KIND_SCORE, err) != 0 || t0_report_add(rep, &rec, err) != 0)
+                got = -1;
+        t0_reader_close(r);
+        rc = got < 0 ? -1 : 0;
+    }
+    t0_outfile out = {0};
+    if (rc == 0)
+        rc = t0_outfile_open(&out, o->output, 0, err);
+    if (rc == 0) {
+        rc = t0_report_write(rep, o->format, out.f, err);
+        if (rc == 0)
+            rc = t0_outfile_commit(&out, err);
+        else
+            t0_outfile_abort(&out);
+    }
+    t0_report_free(rep);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_MAX_INPUT = 256, OPT_SKIP, OPT_PROGRESS, OPT_REPORT, OPT_JSON, OPT_CSV };
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'},   {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'}, {"max-input-len", required_argument, 0, OPT_MAX_INPUT},
+        {"skip-unscorable", no_argument, 0, OPT_SKIP}, {"progress", no_argument, 0, OPT_PROGRESS},
+        {"report", no_argument, 0, OPT_REPORT}, {"json", no_argument, 0, OPT_JSON},
+        {"csv", no_argument, 0, OPT_CSV},       {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    options o = {.output = "-", .input = "-", .batch = 32, .threads = 1, .max_input_len = 1024,
+                 .progress = isatty(2), .format = T0_REPORT_TABLE};
+    int json = 0, csv = 0, c;
+    t0_error err = {0};
+    while ((c = getopt_long(argc, argv, "m:b:t:o:hV", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': o.model = optarg; break;
+        case 'b': bad = t0_parse_int(optarg, 1, 1 << 20, "--batch", &o.batch, &err); break;
+        case 't': bad = t0_parse_int(optarg, 1, 64, "--threads", &o.threads, &err); break;
+        case OPT_MAX_INPUT: bad = t0_parse_int(optarg, 0, INT32_MAX, "--max-input-len", &o.max_input_len, &err); break;
+        case OPT_SKIP: o.skip = 1; break;
+        case OPT_PROGRESS: o.progress = 2; break;
+        case OPT_REPORT: o.report = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_CSV: csv = 1; break;
+        case 'o': o.output = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': return t0_cli_version(prog);
+        default: return t0_cli_usage_error(prog, "bad option");
+        }
+        if (bad)
+            return t0_cli_report(prog, &err);
+    }
+    if (json && csv)
+        return t0_cli_usage_error(prog, "--json and --csv exclude each other");
+    if ((json || csv) && !o.report)
+        return t0_cli_usage_error(prog, "--json and --csv go with --report");
+    if (o.report) {
+        if (o.model)
+            return t0_cli_usage_error(prog, "--report reads score streams and needs no model");
+        if (optind == argc)
+            return t0_cli_usage_error(prog, "--report needs score files");
+        o.format = json ? T0_REPORT_JSON : csv ? T0_REPORT_CSV : T0_REPORT_TABLE;
+        return run_report(&o, argv + optind, argc - optind, &err) ? t0_cli_report(prog, &err) : 0;
+    }
+    if (!o.model)
+        return t0_cli_usage_error(prog, "-m MODEL is required");
+    if (optind + 1 < argc)
+        return t0_cli_usage_error(prog, "at most one input file");
+    if (optind < argc)
+        o.input = argv[optind];
+    return run_score(&o, &err) ? t0_cli_report(prog, &err) : 0;
+}
