@@ -22,8 +22,11 @@ HOSTS ?=
 eval_bin = $(if $(EVAL_BIN),$(EVAL_BIN),$(abspath $(BIN)))
 eval_model = $(abspath $(MODEL))
 eval_ids = $(shell seq 0 $$(($(SHARDS) - 1)))
-# On other hosts the model lands in the job's working directory under its own name.
-eval_remote = --sshlogin $(HOSTS) --workdir ... --basefile $(dir $(eval_model))./$(notdir $(eval_model))/config.json \
+# On other hosts the model lands in the run's working directory under its own name. One
+# directory a run and host (under the login directory, named by this machine and the shell's
+# pid), not --workdir ..., which gives each job a directory of its own, where the --basefile
+# copies (made once per host, elsewhere) are not: tests/ssh.bats runs this over ssh.
+eval_remote = --sshlogin $(HOSTS) --workdir .t0-eval/$$(hostname)-$$$$ --basefile $(dir $(eval_model))./$(notdir $(eval_model))/config.json \
     --basefile $(dir $(eval_model))./$(notdir $(eval_model))/model.safetensors \
     --transferfile shard-{}.tokens --return shard-{}.scores --cleanup
 

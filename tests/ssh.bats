@@ -148,3 +148,23 @@ make_tokens() {
     [[ $output == *"t0-cat: bad.t0: "* ]]
     [ ! -e part0.t0 ] && [ ! -e part1.t0 ]
 }
+
+@test "make eval-tokens HOSTS=host1,host2: the sharded evaluation over ssh reports as the local one, byte for byte" {
+    local fix=$ROOT/tests/fixtures/score model=$ROOT/tests/fixtures/model/a_gated_untied
+    t0-cat --encode -o "$TMP/a.t0" "$fix/a_gated_untied.tokens.jsonl"
+    t0-cat --encode -o "$TMP/b.t0" "$fix/b_relu_tied.tokens.jsonl"
+    run -0 make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" TOKENS="$TMP/a.t0 $TMP/b.t0" \
+        SHARDS=2 WORK="$TMP/local"
+    echo "$output" > "$TMP/local.txt"
+    run -0 env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
+        TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/remote" HOSTS=host1,host2
+    echo "$output" > "$TMP/remote.txt"
+    cmp "$TMP/local.txt" "$TMP/remote.txt"
+    [ "$(wc -l < "$TMP/local.txt")" -gt 3 ]
+    # the shards ran on both hosts, and their score streams equal the local ones
+    run -0 cut -f2 "$TMP/remote/joblog"
+    [ "$(tail -n +2 <<<"$output" | sort -u | tr '\n' ' ')" = "host1 host2 " ]
+    for i in 0 1; do cmp "$TMP/local/shard-$i.scores" "$TMP/remote/shard-$i.scores"; done
+    # --cleanup left nothing in the hosts' working directories (under root's login directory)
+    [ -z "$(find "$(getent passwd root | cut -d: -f6)/.t0-eval" -type f 2>/dev/null)" ]
+}
