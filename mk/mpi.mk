@@ -24,3 +24,8 @@ $(UPDATE_DIFF): tests/tools/st_update_diff.c $(LIBT0)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBT0) $(LDLIBS)
 check bats: $(UPDATE_DIFF)
+
+# bench/dist_bench: the gradient sum's time under mpirun (bench/bench-mpi.sh).
+ifneq ($(MPI_LIBS),)
+$(BUILD)/bench/dist_bench: LDLIBS += $(MPI_LIBS)
+endif

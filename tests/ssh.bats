@@ -116,6 +116,7 @@ make_tokens() {
     ssh-keygen -q -t ed25519 -N '' -f "$TMP/other_key"
     run -255 ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
         -o IdentitiesOnly=yes -i "$TMP/other_key" -p "$SSH_PORT" root@127.0.0.1 true
+    echo "$output"
     [[ $output == *"Permission denied"* ]]
 }
 
