@@ -62,3 +62,4 @@ awk -v a="$one1" -v b="$one2" -v c="$mpi2" -v d="$ar" 'BEGIN {
     for (i in w) if (w[i] == "allreduce_s") ar = w[i + 1]
     printf "mpirun -np 2 / one process 2 threads: %.2f; / 1 thread: %.2f; all-reduce share of an MPI step: %.1f%% (%.3f of %.3f s)\n",
         z[2] / y[2], z[2] / x[2], 100 * ar / z[4], ar, z[4] }'
+rm -rf "$work" # models and checkpoints: ~1.5 GB at t5-v1_1-small

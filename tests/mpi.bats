@@ -46,9 +46,11 @@ same_losses() {
         END { exit bad }'
 }
 
-# mpirun as root needs --allow-run-as-root; --oversubscribe lets 3 ranks share 2 cores.
+# mpirun as root needs --allow-run-as-root; --oversubscribe lets 3 ranks share 2 cores. Under
+# make SAN=1, LeakSanitizer would report what Open MPI (and its plugins) leave allocated at
+# exit, none of it ours (no frame of lib/ in the reports): leak checks stay on for one process.
 mpi() {
-    mpirun --allow-run-as-root --oversubscribe "$@"
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 mpirun --allow-run-as-root --oversubscribe "$@"
 }
 
 @test "one process: the layer is a no-op and MPI stays uninitialised" {
@@ -134,7 +136,7 @@ mpi() {
     t0-init --preset tiny --seed 1 -o "$TMP/tiny" >/dev/null
     batches 8 > "$TMP/b8.t0"
     for i in $(seq 400); do cat "$TMP/b8.t0"; done > "$TMP/long.t0"
-    mpirun --allow-run-as-root --oversubscribe -np 2 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --save-every 20 \
+    ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe -np 2 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --save-every 20 \
         "$TMP/long.t0" > "$TMP/log" 2>&1 3>&- &
     local job=$! rank1="" p rc=0
     # once a checkpoint is out, kill rank 1 (a child of mpirun, OMPI_COMM_WORLD_RANK=1 in its environment)
@@ -166,6 +168,7 @@ mpi() {
     t0-init --preset tiny --seed 2 -o "$TMP/tiny2" >/dev/null
     run -1 mpi -np 1 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 "$TMP/b.t0" : \
         -np 1 t0-step -m "$TMP/tiny2" -o "$TMP/run" --threads 1 "$TMP/b.t0"
-    [[ $output == *"t0-step: rank 0: rank 1's weights differs from rank 0's (do all ranks read the same files?)"* ]]
+    # each rank says so; the first to stop ends the job, so which rank's line comes out varies
+    [[ $output == *"t0-step: rank "[01]": rank 1's weights differs from rank 0's (do all ranks read the same files?)"* ]]
     [ ! -e "$TMP/run/latest" ]
 }

@@ -39,6 +39,7 @@ int main(int argc, char **argv)
     st_model *mb = ma ? st_open(argv[3], &err) : NULL;
     if (!mb) {
         fprintf(stderr, "st_update_diff: %s\n", err.msg);
+        st_close(m0), st_close(ma);
         return 2;
     }
     double worst = 0;
@@ -72,5 +73,6 @@ int main(int argc, char **argv)
                identical ? "yes" : "no");
         rc = worst <= tol ? 0 : 1;
     }
+    st_close(m0), st_close(ma), st_close(mb);
     return rc;
 }
