@@ -218,6 +218,15 @@ loss_lines() {
     [ ! -e "$TMP/x" ]
 }
 
+@test "--progress: a progress line on stderr with step/N and ETA; nothing without it in a pipe" {
+    batches 3 | t0-cat --encode > "$TMP/b.t0"
+    run -0 --separate-stderr t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --steps 2 --progress "$TMP/b.t0"
+    [[ $stderr == *"step 2/2 (global 2)  loss "*" tokens/s  ETA 0:00:00"* ]]
+    [[ $stderr == *"saved $TMP/run/checkpoint-2"* ]]
+    run -0 --separate-stderr t0-step -m "$TMP/tiny" -o "$TMP/run2" --threads 1 --steps 2 "$TMP/b.t0"
+    [ "$stderr" = "" ]
+}
+
 @test "OpenBLAS on fallback kernels: one line says what to set" {
     grep -qw avx2 /proc/cpuinfo || skip "no AVX2 here: nothing better than the fallback"
     batches 1 | t0-cat --encode > "$TMP/b.t0"
