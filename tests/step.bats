@@ -129,6 +129,11 @@ loss_lines() {
     run -1 bash -c "ls -a '$TMP/run' | grep tmp"
     cmp "$TMP/run/model.safetensors" "$TMP/one/model.safetensors"
     cmp <(loss_lines "$TMP/one/loss.tsv") <(loss_lines "$TMP/run/loss.tsv")
+    # killed after the rename but before `latest` moved: resuming shows the newest
+    ln -sfn checkpoint-3 "$TMP/run/latest.old" && mv -T "$TMP/run/latest.old" "$TMP/run/latest"
+    cmp "$TMP/run/model.safetensors" "$TMP/model3"
+    run -0 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/b6.t0"
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-6 ]
 }
 
 @test "a full disk (file size limit) fails the save with one line; the last checkpoint stays" {
