@@ -210,6 +210,11 @@ loss_lines() {
     assert_one_error_line t0-step
     [[ $output == *"holds a training run: give --resume"* ]]
     check_untouched
+    # a run already training in OUT_DIR (its lock held here by flock(1))
+    run -1 flock "$TMP/run" t0-step --resume -o "$TMP/run" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"another t0-step is training in it"* ]]
+    check_untouched
     # resuming with another optimizer
     run -1 t0-step --resume --optimizer adamw -o "$TMP/run" "$TMP/b.t0"
     assert_one_error_line t0-step

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -211,8 +212,23 @@ static int repoint_latest(const char *out_dir, int64_t step, t0_error *err)
     return 0;
 }
 
-int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error *err)
+int ckpt_lock(const char *out_dir, t0_error *err)
 {
+    int fd = open(out_dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return t0_fail(err, T0_EINPUT, "%s: %s", out_dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        return t0_fail(err, T0_EINPUT, "%s: %s", out_dir,
+                       e == EWOULDBLOCK ? "another t0-step is training in it" : strerror(e));
+    }
+    return fd;
+}
+
+int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, int *lock, t0_error *err)
+{
+    *lock = -1;
     struct stat st;
     if (stat(out_dir, &st) != 0) {
         if (errno == ENOENT && !resume)
@@ -249,6 +265,8 @@ int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error
     if (s < 0)
         return t0_fail(err, T0_EINPUT, "%s: %s", out_dir,
                        runs ? "no complete checkpoint to resume" : "not a t0-step run (no checkpoint-STEP folder)");
+    if ((*lock = ckpt_lock(out_dir, err)) < 0)
+        return -1;
     /* leftovers of saves that were killed */
     if ((d = opendir(out_dir))) {
         while ((e = readdir(d))) {

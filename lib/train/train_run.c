@@ -64,18 +64,19 @@ typedef struct {
     trainlog log;
     char log_path[4096];
     int made_out; /* this run made OUT_DIR and has saved nothing yet */
+    int lock;     /* ckpt_lock's descriptor on OUT_DIR */
 } run_state;
 
 /* model, trainer and assets of a fresh run or of the checkpoint resumed */
 static int start(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
 {
     char last[4096];
-    if (ckpt_prepare(r->out_dir, r->resume, last, sizeof last, err) != 0)
+    if (ckpt_prepare(r->out_dir, r->resume, last, sizeof last, &s->lock, err) != 0)
         return -1;
     if (!r->resume) {
         if (!(s->m = t5_model_open(r->model_dir, err))) {
-            t0_error_prefix(err, "%s", r->model_dir);
-            err->status = T0_EINPUT;
+            if (!strstr(err->msg, r->model_dir)) /* messages name the file, except out of memory */
+                t0_error_prefix(err, "%s", r->model_dir);
             return -1;
         }
         if (ckpt_assets_read(r->model_dir, &s->assets, err) || !(s->t = trainer_create(s->m, &r->o, err)))
@@ -84,7 +85,7 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
             s->made_out = 1;
         else if (errno != EEXIST)
             return t0_fail(err, T0_EINPUT, "%s: %s", r->out_dir, strerror(errno));
-        return 0;
+        return (s->lock = ckpt_lock(r->out_dir, err)) < 0 ? -1 : 0;
     }
     ckpt_state st;
     if (ckpt_read_state(last, &st, err) != 0)
@@ -191,7 +192,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
 
 int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
 {
-    run_state s = {0};
+    run_state s = {.lock = -1};
     int rc = start(&s, r, ev, err);
     if (rc == 0 && !(s.in = t0_reader_open(r->input, err)))
         rc = -1;
@@ -214,6 +215,8 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
             unlink(s.log_path);
         rmdir(r->out_dir);
     }
+    if (s.lock >= 0)
+        close(s.lock);
     t0_reader_close(s.in);
     trainer_free(s.t);
     t5_model_free(s.m);
