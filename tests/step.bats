@@ -192,6 +192,11 @@ loss_lines() {
     run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" "$TMP/empty.t0"
     assert_one_error_line t0-step
     [ ! -e "$TMP/new" ]
+    # a fresh run that fails before its first step leaves an existing --log as it was
+    echo "my notes" > "$TMP/mylog.tsv"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" --log "$TMP/mylog.tsv" "$TMP/empty.t0"
+    [ "$(cat "$TMP/mylog.tsv")" = "my notes" ]
+    [ ! -e "$TMP/mylog.tsv.tmp" ]
     # a model dir that won't load
     mkdir "$TMP/broken" && cp "$TMP/tiny/config.json" "$TMP/broken/"
     head -c 5000 "$TMP/tiny/model.safetensors" > "$TMP/broken/model.safetensors"

@@ -208,7 +208,7 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
     if (rc == 0)
         rc = loop(&s, r, ev, err);
     t0_error ignore;
-    if (s.log.f && trainlog_close(&s.log, rc ? &ignore : err) != 0 && rc == 0)
+    if (trainlog_close(&s.log, rc ? &ignore : err) != 0 && rc == 0)
         rc = -1;
     if (rc && s.made_out) { /* a fresh run that saved nothing leaves nothing */
         if (!r->log_path)
