@@ -129,6 +129,11 @@ loss_lines() {
     run -1 bash -c "ls -a '$TMP/run' | grep tmp"
     cmp "$TMP/run/model.safetensors" "$TMP/one/model.safetensors"
     cmp <(loss_lines "$TMP/one/loss.tsv") <(loss_lines "$TMP/run/loss.tsv")
+    # killed after the rename but before `latest` moved: resuming shows the newest
+    ln -sfn checkpoint-3 "$TMP/run/latest.old" && mv -T "$TMP/run/latest.old" "$TMP/run/latest"
+    cmp "$TMP/run/model.safetensors" "$TMP/model3"
+    run -0 t0-step --resume -o "$TMP/run" --threads 1 "$TMP/b6.t0"
+    [ "$(readlink "$TMP/run/latest")" = checkpoint-6 ]
 }
 
 @test "a full disk (file size limit) fails the save with one line; the last checkpoint stays" {
@@ -187,6 +192,11 @@ loss_lines() {
     run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" "$TMP/empty.t0"
     assert_one_error_line t0-step
     [ ! -e "$TMP/new" ]
+    # a fresh run that fails before its first step leaves an existing --log as it was
+    echo "my notes" > "$TMP/mylog.tsv"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/new" --log "$TMP/mylog.tsv" "$TMP/empty.t0"
+    [ "$(cat "$TMP/mylog.tsv")" = "my notes" ]
+    [ ! -e "$TMP/mylog.tsv.tmp" ]
     # a model dir that won't load
     mkdir "$TMP/broken" && cp "$TMP/tiny/config.json" "$TMP/broken/"
     head -c 5000 "$TMP/tiny/model.safetensors" > "$TMP/broken/model.safetensors"
@@ -205,6 +215,11 @@ loss_lines() {
     assert_one_error_line t0-step
     [[ $output == *"holds a training run: give --resume"* ]]
     check_untouched
+    # a run already training in OUT_DIR (its lock held here by flock(1))
+    run -1 flock "$TMP/run" t0-step --resume -o "$TMP/run" "$TMP/b.t0"
+    assert_one_error_line t0-step
+    [[ $output == *"another t0-step is training in it"* ]]
+    check_untouched
     # resuming with another optimizer
     run -1 t0-step --resume --optimizer adamw -o "$TMP/run" "$TMP/b.t0"
     assert_one_error_line t0-step
@@ -216,6 +231,15 @@ loss_lines() {
     run -1 t0-step -m "$TMP/tiny" -o "$TMP/x" --lr abc "$TMP/b.t0"
     run -1 t0-step -m "$TMP/tiny" -o "$TMP/x" --optimizer sgd "$TMP/b.t0"
     [ ! -e "$TMP/x" ]
+}
+
+@test "--progress: a progress line on stderr with step/N and ETA; nothing without it in a pipe" {
+    batches 3 | t0-cat --encode > "$TMP/b.t0"
+    run -0 --separate-stderr t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --steps 2 --progress "$TMP/b.t0"
+    [[ $stderr == *"step 2/2 (global 2)  loss "*" tokens/s  ETA 0:00:00"* ]]
+    [[ $stderr == *"saved $TMP/run/checkpoint-2"* ]]
+    run -0 --separate-stderr t0-step -m "$TMP/tiny" -o "$TMP/run2" --threads 1 --steps 2 "$TMP/b.t0"
+    [ "$stderr" = "" ]
 }
 
 @test "OpenBLAS on fallback kernels: one line says what to set" {

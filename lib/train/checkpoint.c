@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -192,8 +193,42 @@ static int list_checkpoints(const char *out_dir, int64_t **steps, int *n, t0_err
     return 0;
 }
 
-int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error *err)
+/* a run killed between renaming a checkpoint into place and pointing `latest` at it: the
+ * newest complete checkpoint is the one to show */
+static int repoint_latest(const char *out_dir, int64_t step, t0_error *err)
 {
+    char latest[4096], want[64], have[64] = "", tmp[4096];
+    snprintf(want, sizeof want, "checkpoint-%lld", (long long)step);
+    if (join(latest, sizeof latest, out_dir, "latest", err) || join(tmp, sizeof tmp, out_dir, ".latest.tmp", err))
+        return -1;
+    ssize_t k = readlink(latest, have, sizeof have - 1);
+    if (k > 0)
+        have[k] = 0;
+    if (!strcmp(have, want))
+        return 0;
+    unlink(tmp);
+    if (symlink(want, tmp) != 0 || rename(tmp, latest) != 0)
+        return t0_fail(err, T0_EINTERNAL, "%s: %s", latest, strerror(errno));
+    return 0;
+}
+
+int ckpt_lock(const char *out_dir, t0_error *err)
+{
+    int fd = open(out_dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return t0_fail(err, T0_EINPUT, "%s: %s", out_dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        return t0_fail(err, T0_EINPUT, "%s: %s", out_dir,
+                       e == EWOULDBLOCK ? "another t0-step is training in it" : strerror(e));
+    }
+    return fd;
+}
+
+int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, int *lock, t0_error *err)
+{
+    *lock = -1;
     struct stat st;
     if (stat(out_dir, &st) != 0) {
         if (errno == ENOENT && !resume)
@@ -230,6 +265,8 @@ int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error
     if (s < 0)
         return t0_fail(err, T0_EINPUT, "%s: %s", out_dir,
                        runs ? "no complete checkpoint to resume" : "not a t0-step run (no checkpoint-STEP folder)");
+    if ((*lock = ckpt_lock(out_dir, err)) < 0)
+        return -1;
     /* leftovers of saves that were killed */
     if ((d = opendir(out_dir))) {
         while ((e = readdir(d))) {
@@ -241,7 +278,7 @@ int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error
     }
     if ((size_t)snprintf(last, n, "%s/checkpoint-%lld", out_dir, (long long)s) >= n)
         return t0_fail(err, T0_EINPUT, "%s: path too long", out_dir);
-    return 0;
+    return repoint_latest(out_dir, s, err);
 }
 
 /* ---------------------------------------------------------------- trainer_state.json */

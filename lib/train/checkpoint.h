@@ -17,6 +17,8 @@
  * A run killed or stopped by a full disk at any point leaves the previous checkpoint
  * whole and `latest` at it (or at the new one once it is complete); the next run removes
  * the leftover temporary folder. --keep N then removes all but the N newest checkpoints.
+ * A run holds an flock on OUT_DIR, so a second run (say a --resume started by mistake) stops
+ * instead of removing the first one's temporary folder.
  *
  * Test hook: with T0_STEP_TEST_KILL_IN_SAVE=1 in the environment, a save kills its own
  * process (SIGKILL) once the weights are in the temporary folder (tests/step.bats).
@@ -56,10 +58,14 @@ typedef struct {
 } ckpt_state;
 
 /* Checks OUT_DIR before a run. Fresh (resume 0): OUT_DIR must not exist or be empty.
- * resume: OUT_DIR must hold a run; the path of its newest complete checkpoint goes to
- * last (n bytes). Either way leftover temporary folders of killed saves are removed.
- * T0_EINPUT with one line naming OUT_DIR otherwise. */
-int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, t0_error *err);
+ * resume: OUT_DIR must hold a run; it is locked (*lock, see ckpt_lock), leftover temporary
+ * folders of killed saves are removed, and the path of its newest complete checkpoint goes
+ * to last (n bytes). T0_EINPUT with one line naming OUT_DIR otherwise. */
+int ckpt_prepare(const char *out_dir, int resume, char *last, size_t n, int *lock, t0_error *err);
+
+/* Takes an exclusive lock on the folder out_dir (flock) for as long as the returned file
+ * descriptor stays open, so two runs never write one OUT_DIR; -1 when another holds it. */
+int ckpt_lock(const char *out_dir, t0_error *err);
 
 int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err);
 

@@ -65,6 +65,7 @@ typedef struct {
     trainlog log;
     char log_path[4096];
     int made_out; /* this run made OUT_DIR and has saved nothing yet */
+    int lock;     /* ckpt_lock's descriptor on OUT_DIR */
 } run_state;
 
 /* model, trainer and assets of a fresh run or of the checkpoint resumed */
@@ -72,16 +73,16 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
 {
     char last[4096] = "";
     int rank = r->dist ? r->dist->rank : 0;
-    /* rank 0 alone checks OUT_DIR and removes what killed saves left; the others learn the
-     * checkpoint to resume from it */
-    if (rank == 0 && ckpt_prepare(r->out_dir, r->resume, last, sizeof last, err) != 0)
+    /* rank 0 alone locks and checks OUT_DIR and removes what killed saves left; the others
+     * learn the checkpoint to resume from it */
+    if (rank == 0 && ckpt_prepare(r->out_dir, r->resume, last, sizeof last, &s->lock, err) != 0)
         return -1;
     if (r->dist && dist_bcast(r->dist, last, sizeof last, err) != 0)
         return -1;
     if (!r->resume) {
         if (!(s->m = t5_model_open(r->model_dir, err))) {
-            t0_error_prefix(err, "%s", r->model_dir);
-            err->status = T0_EINPUT;
+            if (!strstr(err->msg, r->model_dir)) /* messages name the file, except out of memory */
+                t0_error_prefix(err, "%s", r->model_dir);
             return -1;
         }
         if (ckpt_assets_read(r->model_dir, &s->assets, err) || !(s->t = trainer_create(s->m, &r->o, err)))
@@ -92,7 +93,7 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
             s->made_out = 1;
         else if (errno != EEXIST)
             return t0_fail(err, T0_EINPUT, "%s: %s", r->out_dir, strerror(errno));
-        return 0;
+        return (s->lock = ckpt_lock(r->out_dir, err)) < 0 ? -1 : 0;
     }
     ckpt_state st;
     if (ckpt_read_state(last, &st, err) != 0)
@@ -197,7 +198,6 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
         if (!stepped)
             continue;
         double tn = now(), secs = tn - tstep;
-        tstep = tn;
         trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
                             secs > 0 ? t->last.tokens / secs : 0, t->o.lr, t->grad_norm, secs};
         if (s->log.f && trainlog_write(&s->log, &row, err) != 0)
@@ -214,6 +214,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
                                 r->max_steps ? per * (double)(r->max_steps - t->steps) : -1, save_now};
             ev->step(ev->ctx, &p);
         }
+        tstep = now(); /* a save's time is not the next step's */
     }
     if (t->have)
         note(ev, "the last %d batches do not fill a step of %d: not used", t->have, t->o.accum);
@@ -226,7 +227,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
 
 int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
 {
-    run_state s = {0};
+    run_state s = {.lock = -1};
     int rc = start(&s, r, ev, err);
     if (rc == 0)
         rc = join_ranks(&s, r, err);
@@ -244,13 +245,15 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
     if (rc == 0)
         rc = loop(&s, r, ev, err);
     t0_error ignore;
-    if (s.log.f && trainlog_close(&s.log, rc ? &ignore : err) != 0 && rc == 0)
+    if (trainlog_close(&s.log, rc ? &ignore : err) != 0 && rc == 0)
         rc = -1;
     if (rc && s.made_out) { /* a fresh run that saved nothing leaves nothing */
         if (!r->log_path)
             unlink(s.log_path);
         rmdir(r->out_dir);
     }
+    if (s.lock >= 0)
+        close(s.lock);
     t0_reader_close(s.in);
     trainer_free(s.t);
     t5_model_free(s.m);

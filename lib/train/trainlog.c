@@ -53,13 +53,18 @@ int trainlog_open(trainlog *l, const char *path, int64_t resume_step, t0_error *
             return -1;
         fresh = r == 1;
     }
-    l->f = fopen(path, fresh ? "w" : "a");
+    size_t n = strlen(path) + 16;
+    if (!(l->path = strdup(path)) || (fresh && !(l->tmp = malloc(n))))
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    /* a new log takes the place of an old one only with its first step */
+    if (fresh)
+        snprintf(l->tmp, n, "%s.tmp", path);
+    l->f = fopen(fresh ? l->tmp : path, fresh ? "w" : "a");
     if (!l->f)
-        return t0_fail(err, T0_EINPUT, "%s: %s", path, strerror(errno));
-    l->path = strdup(path);
+        return t0_fail(err, T0_EINPUT, "%s: %s", fresh ? l->tmp : path, strerror(errno));
     if (fresh)
         fputs(header, l->f);
-    if (!l->path || fflush(l->f) != 0)
+    if (fflush(l->f) != 0)
         return t0_fail(err, T0_EINTERNAL, "%s: %s", path, strerror(errno));
     return 0;
 }
@@ -70,6 +75,12 @@ int trainlog_write(trainlog *l, const trainlog_row *r, t0_error *err)
             r->tokens, r->tokens_per_s, r->lr, r->grad_norm, r->seconds);
     if (fflush(l->f) != 0 || ferror(l->f))
         return t0_fail(err, T0_EINTERNAL, "%s: write error: %s", l->path, strerror(errno));
+    if (l->tmp) {
+        if (rename(l->tmp, l->path) != 0)
+            return t0_fail(err, T0_EINPUT, "%s: %s", l->path, strerror(errno));
+        free(l->tmp);
+        l->tmp = NULL;
+    }
     return 0;
 }
 
@@ -78,8 +89,11 @@ int trainlog_close(trainlog *l, t0_error *err)
     int rc = 0;
     if (l->f && fclose(l->f) != 0)
         rc = t0_fail(err, T0_EINTERNAL, "%s: %s", l->path, strerror(errno));
+    if (l->tmp) /* no step logged: the old log, if any, stays */
+        unlink(l->tmp);
     free(l->path);
-    l->f = NULL, l->path = NULL;
+    free(l->tmp);
+    l->f = NULL, l->path = NULL, l->tmp = NULL;
     return rc;
 }
 

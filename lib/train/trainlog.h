@@ -18,6 +18,7 @@
 typedef struct {
     FILE *f;
     char *path;
+    char *tmp; /* a new log's temporary name until its first line */
 } trainlog;
 
 typedef struct {
@@ -25,7 +26,7 @@ typedef struct {
     double loss, ce, zl, tokens, tokens_per_s, lr, grad_norm, seconds;
 } trainlog_row;
 
-/* Starts path afresh (header), or with resume_step >= 0 continues it: lines of steps
+/* Starts path afresh (header; the file replaces an existing one with the first step), or with resume_step >= 0 continues it: lines of steps
  * after resume_step (logged after the checkpoint resumed from) are dropped first, through
  * a temporary file and rename; a missing file is started afresh. */
 int trainlog_open(trainlog *l, const char *path, int64_t resume_step, t0_error *err);

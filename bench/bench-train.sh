@@ -1,0 +1,79 @@
+#!/bin/sh
+# End-to-end training: batch records on a pipe into t0-step at t5-v1_1-small shapes (d_model 512,
+# 8+8 layers, 6 heads, d_ff 1024, vocab 32128) and T0's lengths (1024 input, 256 target tokens),
+# ROWS rows a step, beside PyTorch + transformers (bench/t5_step_bench.py: the same shapes, loss
+# and Adafactor) in the same run, on 1 and 2 threads. Prints per thread count: tokens/s (input +
+# target tokens, the best step after the first), the C step's FLOP utilisation against the
+# sgemm peak measured on the same threads in the same run, peak memory of both, the ratio; then
+# t0-step's peak memory for the same step as ROWS/2 rows x --accum 2.
+#   sh bench/bench-train.sh [BIN] [BENCHBIN]
+# Environment: ROWS (2) ENC (1024) DEC (256) STEPS (3) THREADS ("1 2") PYTHON.
+# Until t0-pack exists, bench/train_batches.c writes the batch records (random ids, full rows).
+set -eu
+cd "$(dirname "$0")/.."
+bin=$(cd "${1:-bin}" && pwd)
+benchbin=${2:-build/rel/bench}
+gen=$benchbin/train_batches peakexe=$benchbin/t5_step_bench
+[ -x "$gen" ] && [ -x "$peakexe" ] || make --no-print-directory "$gen" "$peakexe" >/dev/null
+rows=${ROWS:-2} enc=${ENC:-1024} dec=${DEC:-256} steps=${STEPS:-3}
+py=${PYTHON:-$(sh tests/reference/venv-model.sh || echo none)}
+have_torch=0
+"$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
+# as bench-model.sh: name OpenBLAS's core from the CPU flags unless the caller did (t0-step
+# would re-run itself with it anyway; PyTorch's BLAS is the same library)
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+work=build/bench-train
+mkdir -p "$work"
+[ -f "$work/small/model.safetensors" ] || "$bin/t0-init" --preset small --seed 1 -o "$work/small" >/dev/null
+"$gen" "$rows" "$enc" "$dec" "$steps" 32128 > "$work/batches.t0"
+echo "shape: t5-v1_1-small, $rows rows x $enc input x $dec target tokens a step, $steps steps (the first warms up);" \
+     "dropout 0 in both; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# multiply-adds x2 of one step, as bench/t5_step_bench.c counts them (backward = 2x forward)
+flops=$(awk -v B="$rows" -v Te="$enc" -v Td="$dec" 'BEGIN {
+    D = 512; HD = 384; F = 1024; V = 32128; L = 8; ff = 3 * D * F
+    e = B * Te * (4 * D * HD + ff) + 2 * B * Te * Te * HD
+    d = B * Td * (6 * D * HD + ff) + B * Te * 2 * D * HD + 2 * B * Td * Td * HD + 2 * B * Td * Te * HD
+    printf "%.0f", 3 * 2 * (L * e + L * d + B * Td * D * V) }')
+
+# t0-step on a pipe; prints "step_s tokens_per_s peak_rss_mib" (best step after the first)
+run_c() { # threads out_dir input [extra options]
+    t=$1 out=$2 in=$3
+    shift 3
+    rm -rf "$out"
+    /usr/bin/time -f '%M' -o "$out.rss" sh -c "cat '$in' | '$bin/t0-step' -m '$work/small' -o '$out' --threads $t --dropout 0 $*"
+    awk -F'\t' -v rss="$(cat "$out.rss")" 'NR > 2 && (best == "" || $9 < best) { best = $9; tps = $6 }
+        END { printf "%s %s %.0f\n", best, tps, rss / 1024 }' "$out/loss.tsv"
+}
+
+for t in ${THREADS:-1 2}; do
+    set -- $(run_c "$t" "$work/run-t$t" "$work/batches.t0")
+    c_s=$1 c_tps=$2 c_rss=$3
+    # the sgemm peak on the same threads, before and after the training run's neighbours
+    # change the load: the better of two
+    peak=$(for i in 1 2; do "$peakexe" --rows 1 --enc 8 --dec 8 --steps 0 --threads "$t" |
+        sed 's/.*sgemm_peak_gflops=\([0-9.]*\).*/\1/'; done | sort -g | tail -1)
+    util=$(awk -v f="$flops" -v s="$c_s" -v p="$peak" 'BEGIN { printf "%.2f", f / s / 1e9 / p }')
+    gf=$(awk -v f="$flops" -v s="$c_s" 'BEGIN { printf "%.1f", f / s / 1e9 }')
+    echo "impl=t0-step threads=$t step_s=$c_s tokens_per_s=$c_tps gflops=$gf sgemm_peak_gflops=$peak utilisation=$util peak_rss_mib=$c_rss"
+    if [ "$have_torch" = 1 ]; then
+        p=$(OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t OMP_WAIT_POLICY=PASSIVE "$py" bench/t5_step_bench.py --rows "$rows" \
+            --enc "$enc" --dec "$dec" --steps $((steps - 1)) --threads "$t" 2>/dev/null | grep '^impl=')
+        echo "$p"
+        pt=$(echo "$p" | sed 's/.*tokens_per_s=\([0-9.]*\).*/\1/')
+        echo "threads=$t t0-step/PyTorch tokens/s ratio: $(awk -v a="$c_tps" -v b="$pt" 'BEGIN { printf "%.2f", a / b }')"
+    else
+        echo "threads=$t PyTorch: skipped (no virtualenv with torch and transformers)"
+    fi
+done
+
+# the same step as two half batches (--accum 2): activations for half the rows
+if [ $((rows % 2)) -eq 0 ]; then
+    "$gen" $((rows / 2)) "$enc" "$dec" $((2 * steps)) 32128 > "$work/halves.t0"
+    t=$(echo ${THREADS:-1 2} | awk '{ print $NF }')
+    set -- $(run_c "$t" "$work/run-accum" "$work/halves.t0" --accum 2)
+    echo "impl=t0-step threads=$t accum=2 rows=$((rows / 2)) step_s=$1 tokens_per_s=$2 peak_rss_mib=$3 (without --accum: $c_rss)"
+fi
