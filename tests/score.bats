@@ -230,3 +230,17 @@ assert_matches() {
     run -1 t0-score -m "$A" --batch 0 "$TMP/a.t0"
     run -1 t0-score -m "$A" --threads x "$TMP/a.t0"
 }
+
+@test "-o to a FIFO writes through it and leaves it a FIFO (a device is never replaced)" {
+    mkfifo "$TMP/pipe"
+    cat "$TMP/pipe" > "$TMP/got.sc" &
+    t0-score -m "$A" -o "$TMP/pipe" "$TMP/a.t0"
+    wait
+    [ -p "$TMP/pipe" ]
+    t0-score -m "$A" "$TMP/a.t0" | cmp - "$TMP/got.sc"
+    cat "$TMP/pipe" > "$TMP/rep.txt" &
+    t0-score --report -o "$TMP/pipe" "$TMP/got.sc"
+    wait
+    [ -p "$TMP/pipe" ]
+    t0-score --report "$TMP/got.sc" | cmp - "$TMP/rep.txt"
+}
