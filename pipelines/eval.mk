@@ -13,6 +13,7 @@
 # HOSTS=h1,h2 runs the shards over ssh (parallel --sshlogin; ':' is this machine): each
 # host gets the model once (--basefile), its shards (--transferfile) and sends the scores
 # back (--return, --cleanup); t0-score must be on the hosts' PATH (make install).
+# tests/ssh.bats runs it over ssh, with an sshd of its own on 127.0.0.1 as two hosts.
 # EVAL_BIN names the directory of the local tools (default: this build's).
 
 SHARDS ?= $(shell nproc)
@@ -22,11 +23,10 @@ HOSTS ?=
 eval_bin = $(if $(EVAL_BIN),$(EVAL_BIN),$(abspath $(BIN)))
 eval_model = $(abspath $(MODEL))
 eval_ids = $(shell seq 0 $$(($(SHARDS) - 1)))
-# On other hosts the model lands in the run's working directory under its own name. One
-# directory a run and host (under the login directory, named by this machine and the shell's
-# pid), not --workdir ..., which gives each job a directory of its own, where the --basefile
-# copies (made once per host, elsewhere) are not: tests/ssh.bats runs this over ssh.
-eval_remote = --sshlogin $(HOSTS) --workdir .t0-eval/$$(hostname)-$$$$ --basefile $(dir $(eval_model))./$(notdir $(eval_model))/config.json \
+# Jobs run in WORK's path on every host (--workdir .: relative to the home directory when
+# WORK is inside it); the model lands there under its own name, and here WORK holds a
+# link of that name, so ':' (this machine) in HOSTS works too.
+eval_remote = --sshlogin $(HOSTS) --workdir . --basefile $(dir $(eval_model))./$(notdir $(eval_model))/config.json \
     --basefile $(dir $(eval_model))./$(notdir $(eval_model))/model.safetensors \
     --transferfile shard-{}.tokens --return shard-{}.scores --cleanup
 
@@ -36,8 +36,9 @@ eval-tokens: $(if $(EVAL_BIN),,all)
 	@test -n "$(TOKENS)" || { echo "make eval-tokens: TOKENS='FILE...' (token streams) is required" >&2; exit 1; }
 	@command -v parallel >/dev/null || { echo "make eval-tokens: GNU parallel is missing (make deps)" >&2; exit 1; }
 	@rm -rf $(WORK)/shard-* $(WORK)/scores $(WORK)/joblog && mkdir -p $(WORK)
+	@$(if $(HOSTS),ln -sfn $(eval_model) $(WORK)/$(notdir $(eval_model)),true)
 	@parallel --halt now,fail=1 '$(eval_bin)/t0-cat --stream --shard {}/$(SHARDS) -o $(abspath $(WORK))/shard-{}.tokens $(abspath $(TOKENS))' ::: $(eval_ids)
-	@cd $(WORK) && parallel --joblog joblog --halt now,fail=1 -j $(SHARDS) \
+	@cd $(WORK) && PATH=$(eval_bin):$$PATH parallel --joblog joblog --halt now,fail=1 -j $(SHARDS) \
 	    $(if $(HOSTS),$(eval_remote) 't0-score -m $(notdir $(eval_model)) --threads 1 -o shard-{}.scores shard-{}.tokens',\
 	    '$(eval_bin)/t0-score -m $(eval_model) --threads 1 -o shard-{}.scores shard-{}.tokens') ::: $(eval_ids)
 	@cat $(addprefix $(WORK)/shard-,$(addsuffix .scores,$(eval_ids))) > $(WORK)/scores.tmp && mv $(WORK)/scores.tmp $(WORK)/scores

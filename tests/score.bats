@@ -153,6 +153,14 @@ assert_matches() {
     [ "$(ls "$TMP/work"/shard-*.scores | wc -l)" -eq 3 ]
 }
 
+@test "make eval-tokens HOSTS=: (this machine as the one ssh login) gives the same report" {
+    command -v parallel || skip "GNU parallel is not installed"
+    t0-score -m "$A" "$TMP/a.t0" | t0-score --report - > "$TMP/one.txt"
+    make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$A" TOKENS="$TMP/a.t0" SHARDS=2 WORK="$TMP/work" \
+        HOSTS=: > "$TMP/sh.txt"
+    cmp "$TMP/one.txt" "$TMP/sh.txt"
+}
+
 @test "make eval-tokens stops when a shard fails" {
     command -v parallel || skip "GNU parallel is not installed"
     printf '%s\n' '{"kind":"tokens","task":"t","template":"p","id":0,"input_ids":[5,600],"target_ids":[9,11],"choice_ids":[[9,11]],"label":0}' |
@@ -229,4 +237,18 @@ assert_matches() {
     run -1 t0-score --report
     run -1 t0-score -m "$A" --batch 0 "$TMP/a.t0"
     run -1 t0-score -m "$A" --threads x "$TMP/a.t0"
+}
+
+@test "-o to a FIFO writes through it and leaves it a FIFO (a device is never replaced)" {
+    mkfifo "$TMP/pipe"
+    cat "$TMP/pipe" > "$TMP/got.sc" &
+    t0-score -m "$A" -o "$TMP/pipe" "$TMP/a.t0"
+    wait
+    [ -p "$TMP/pipe" ]
+    t0-score -m "$A" "$TMP/a.t0" | cmp - "$TMP/got.sc"
+    cat "$TMP/pipe" > "$TMP/rep.txt" &
+    t0-score --report -o "$TMP/pipe" "$TMP/got.sc"
+    wait
+    [ -p "$TMP/pipe" ]
+    t0-score --report "$TMP/got.sc" | cmp - "$TMP/rep.txt"
 }

@@ -24,6 +24,8 @@ teardown() {
     # sshd needs its privilege separation directory; Debian's service makes it at start
     # (systemd's RuntimeDirectory). Made here only when missing, and removed again.
     if [ -n "${MADE_RUN_SSHD:-}" ]; then rmdir /run/sshd 2>/dev/null || true; fi
+    # the hosts' working folder of the eval-tokens test, made by this test under a name of its own
+    if [ -n "${REMOTE_WORK:-}" ]; then rm -rf "$REMOTE_WORK"; fi
 }
 
 # Starts sshd on a free port; sets SSHD_PID, SSH_PORT, SSH_CONFIG (an ssh_config naming host1 and
@@ -157,15 +159,23 @@ make_tokens() {
     run -0 make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" TOKENS="$TMP/a.t0 $TMP/b.t0" \
         SHARDS=2 WORK="$TMP/local"
     echo "$output" > "$TMP/local.txt"
+    # eval-tokens runs the remote jobs in WORK's path relative to the home directory
+    # (parallel --workdir .). Here the hosts are this machine: WORK lies in a home of the
+    # test's, so the hosts work in a folder of that name in root's login directory, apart from
+    # WORK itself and from the model (which --cleanup would otherwise remove through WORK's
+    # link to it).
+    REMOTE_WORK=$(getent passwd root | cut -d: -f6)/t0-ssh-eval.$$
+    [ ! -e "$REMOTE_WORK" ]
     run -0 env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
-        TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/remote" HOSTS=host1,host2
+        TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-eval.$$" HOSTS=host1,host2
     echo "$output" > "$TMP/remote.txt"
     cmp "$TMP/local.txt" "$TMP/remote.txt"
     [ "$(wc -l < "$TMP/local.txt")" -gt 3 ]
     # the shards ran on both hosts, and their score streams equal the local ones
-    run -0 cut -f2 "$TMP/remote/joblog"
+    run -0 cut -f2 "$TMP/home/t0-ssh-eval.$$/joblog"
     [ "$(tail -n +2 <<<"$output" | sort -u | tr '\n' ' ')" = "host1 host2 " ]
-    for i in 0 1; do cmp "$TMP/local/shard-$i.scores" "$TMP/remote/shard-$i.scores"; done
-    # --cleanup left nothing in the hosts' working directories (under root's login directory)
-    [ -z "$(find "$(getent passwd root | cut -d: -f6)/.t0-eval" -type f 2>/dev/null)" ]
+    for i in 0 1; do cmp "$TMP/local/shard-$i.scores" "$TMP/home/t0-ssh-eval.$$/shard-$i.scores"; done
+    # --cleanup left nothing on the hosts, and the model is whole
+    [ -z "$(find "$REMOTE_WORK" -type f 2>/dev/null)" ]
+    git -C "$ROOT" diff --quiet -- tests/fixtures/model/a_gated_untied
 }

@@ -25,6 +25,18 @@ int t0_outfile_open(t0_outfile *o, const char *path, int binary, t0_error *err)
         o->path = strdup("(stdout)");
         return o->path ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        /* a device or FIFO (-o /dev/null, a named pipe): write through it; renaming a
+         * temporary file onto it would replace the device with a plain file */
+        o->path = strdup(path);
+        o->f = o->path ? fopen(path, "wb") : NULL;
+        if (o->f)
+            return 0;
+        int e = errno;
+        outfile_free(o);
+        return t0_fail(err, T0_EINPUT, "%s: cannot open: %s", path, strerror(e));
+    }
     size_t n = strlen(path) + 16;
     o->path = strdup(path);
     o->tmp = malloc(n);
@@ -65,6 +77,8 @@ int t0_outfile_commit(t0_outfile *o, t0_error *err)
             rc = t0_fail(err, T0_EINPUT, "%s: cannot rename into place: %s", o->path, strerror(errno));
         if (rc)
             unlink(o->tmp);
+    } else if (o->f != stdout && fclose(o->f) != 0 && rc == 0) {
+        rc = t0_fail(err, T0_EINPUT, "%s: write error: %s", o->path, strerror(errno));
     }
     outfile_free(o);
     return rc;
@@ -76,6 +90,8 @@ void t0_outfile_abort(t0_outfile *o)
         if (o->f)
             fclose(o->f);
         unlink(o->tmp);
+    } else if (o->f && o->f != stdout) {
+        fclose(o->f);
     }
     outfile_free(o);
 }

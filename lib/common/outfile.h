@@ -2,7 +2,8 @@
  *
  * An output path is written under a temporary name beside it and renamed into place
  * only on commit, so a failed run leaves nothing behind and never clobbers what the
- * user had. "-" means standard output (nothing to rename). */
+ * user had. "-" means standard output (nothing to rename); a path that names a device or
+ * a FIFO (/dev/null, a named pipe) is written directly, never replaced. */
 #ifndef T0_OUTFILE_H
 #define T0_OUTFILE_H
 
@@ -13,7 +14,7 @@
 typedef struct {
     FILE *f;
     char *path; /* the name the user gave */
-    char *tmp;  /* NULL for standard output */
+    char *tmp;  /* NULL for standard output, a device or a FIFO */
 } t0_outfile;
 
 /* Opens path for writing (binary: refuse a terminal on stdout). 0 or -1. */

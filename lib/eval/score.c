@@ -130,11 +130,12 @@ static int worker_fit(worker *w, const item *it, t0_error *err)
     int len = it->max_choice > w->len_cap ? (it->max_choice + 15) / 16 * 16 : w->len_cap;
     t5_decoder_free(w->dec);
     free(w->tok), free(w->target), free(w->row_example), free(w->lse), free(w->weight);
-    w->tok = malloc(sizeof(int32_t) * rows);
-    w->target = malloc(sizeof(int32_t) * rows);
+    size_t n = (size_t)rows * len; /* a token, target, lse and weight per row and position */
+    w->tok = malloc(sizeof(int32_t) * n);
+    w->target = malloc(sizeof(int32_t) * n);
     w->row_example = calloc((size_t)rows, sizeof(int));
-    w->lse = malloc(sizeof(float) * rows);
-    w->weight = malloc(sizeof(float) * rows);
+    w->lse = malloc(sizeof(float) * n);
+    w->weight = malloc(sizeof(float) * n);
     w->dec = t5_decoder_create(w->view, rows, enc, len, err);
     w->rows_cap = rows, w->enc_cap = enc, w->len_cap = len;
     if (!w->dec)
@@ -144,35 +145,38 @@ static int worker_fit(worker *w, const item *it, t0_error *err)
     return 0;
 }
 
-/* The choices of one example, teacher-forced: decoder input decoder_start, c1, c2, ...;
- * targets c1, ..., EOS; each row sums log_softmax at its targets over its own length. */
+/* The choices of one example, teacher-forced in one pass: decoder inputs decoder_start,
+ * c1, c2, ...; targets c1, ..., EOS; each row sums log_softmax at its targets over its own
+ * length (rows shorter than the longest are padded; their padding is not counted). */
 static int score_item(worker *w, item *it, t0_error *err)
 {
     if (worker_fit(w, it, err) != 0)
         return -1;
     const t5_config *c = &w->view->cfg;
-    int C = it->n_choices, V = c->vocab_size;
+    int C = it->n_choices, L = it->max_choice, V = c->vocab_size;
     if (t5_decoder_start_rows(w->dec, it->input, 1, it->n_input, C, w->row_example, err) != 0)
         return -1;
-    for (int r = 0; r < C; r++) {
-        w->tok[r] = c->decoder_start_token_id;
-        it->scores[r] = 0.0;
-    }
-    for (int t = 0; t < it->max_choice; t++) {
-        const float *logits;
-        if (t5_decoder_step(w->dec, w->tok, &logits, err) != 0)
-            return -1;
-        for (int r = 0; r < C; r++) {
+    for (int r = 0; r < C; r++)
+        for (int t = 0; t < L; t++) {
             int live = t < it->choice_len[r];
-            w->target[r] = live ? it->choice[r][t] : 0;
-            w->weight[r] = (float)live;
+            size_t i = (size_t)r * L + t;
+            w->tok[i] = t == 0                     ? c->decoder_start_token_id
+                        : t <= it->choice_len[r] ? it->choice[r][t - 1]
+                                                 : c->pad_token_id;
+            w->target[i] = live ? it->choice[r][t] : 0;
+            w->weight[i] = (float)live;
         }
-        crossentropy_forward(w->lse, logits, w->target, w->weight, C, V, 0.0f, 1.0f, NULL, NULL);
-        for (int r = 0; r < C; r++) {
-            if (w->weight[r] != 0.0f)
-                it->scores[r] += (double)logits[(size_t)r * V + w->target[r]] - (double)w->lse[r];
-            w->tok[r] = w->weight[r] != 0.0f ? w->target[r] : c->pad_token_id;
+    const float *logits;
+    if (t5_decoder_feed(w->dec, w->tok, L, &logits, err) != 0)
+        return -1;
+    crossentropy_forward(w->lse, logits, w->target, w->weight, C * L, V, 0.0f, 1.0f, NULL, NULL);
+    for (int r = 0; r < C; r++) {
+        double sum = 0.0;
+        for (int t = 0; t < it->choice_len[r]; t++) {
+            size_t i = (size_t)r * L + t;
+            sum += (double)logits[i * V + w->target[i]] - (double)w->lse[i];
         }
+        it->scores[r] = sum;
     }
     it->pred = t0_score_argmax(it->scores, (uint32_t)C);
     return 0;

@@ -4,13 +4,17 @@
  * normalisation), and the prediction is the highest score, the first on ties.
  *
  * Each example is computed on its own: its input is encoded once, at its own length (no
- * padding), and its choices are the rows of one teacher-forced decoder batch (padded to
- * its longest choice) attending to that one encoder output. Nothing an example computes
- * depends on the other examples, the window size or the thread count, so scores are
- * bit-identical however the input is batched, threaded or sharded: OpenBLAS's sgemm gives
- * a row results that depend on the row's position in the call and on the call's row
- * count (measured with 0.3.21's Haswell/Zen kernels), so rows of different examples never
- * share a product. Threads take whole examples (one-thread BLAS each). */
+ * padding), and its choices are the rows of one teacher-forced decoder pass (every
+ * position at once, padded to its longest choice) over that one encoder output
+ * (t5_decoder_start_rows, t5_decoder_feed). Nothing an example computes depends on the
+ * other examples, the window or the thread count, so scores are bit-identical however
+ * the input is batched, threaded or sharded. This is deliberate: OpenBLAS's sgemm gives
+ * a row a result that depends on the row's place in the call (0.3.21's Zen/Haswell kernel
+ * computes rows 0-5 and 6-11 of each 12-row block, and 8- and 4-row tails, in different
+ * orders), so rows of different examples never share a product. Threads take whole
+ * examples, each with a one-thread BLAS. Two equal choices of one example may still
+ * differ in the last bits (their rows' places differ), as in transformers.
+ */
 #ifndef T0_EVAL_SCORE_H
 #define T0_EVAL_SCORE_H
 

@@ -17,6 +17,8 @@ struct t5_decoder {
     uint8_t *allow, *cross_allow; /* [rows][max_len], [rows][enc_len] */
     int32_t *bucket, *enc_seg, *enc_pos;
     int rows_cap, enc_cap; /* set by t5_decoder_start_rows (0 until then) */
+    float *wide;           /* t5_decoder_feed's activations, grown as needed */
+    size_t wide_floats;
 };
 
 void t5_decoder_free(t5_decoder *d)
@@ -27,6 +29,7 @@ void t5_decoder_free(t5_decoder *d)
     free(d->sk);
     free(d->allow);
     free(d->bucket);
+    free(d->wide);
     free(d);
 }
 
@@ -258,5 +261,114 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
         }
     }
     d->pos = 0;
+    return 0;
+}
+
+/* Activations for n positions of every row, carved out of d->wide. */
+typedef struct {
+    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
+    uint8_t *allow, *cross_allow;
+    int32_t *bucket;
+} feed_acts;
+
+static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    size_t N = (size_t)d->rows * n, D = c->d_model, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff;
+    size_t Tk = (size_t)(d->pos + n > d->enc_len ? d->pos + n : d->enc_len);
+    size_t P = N * c->num_heads * Tk, nmask = N * (size_t)(d->pos + n) + N * d->enc_len;
+    /* masks and buckets live after the floats (an int32 per element is plenty for both) */
+    size_t need = 2 * N * D + N + 4 * N * HD + 3 * N * F + P + N * c->vocab_size + nmask + N * (d->pos + n);
+    if (need > d->wide_floats) {
+        free(d->wide);
+        d->wide = malloc(need * sizeof(float));
+        d->wide_floats = d->wide ? need : 0;
+        if (!d->wide)
+            return t0_fail(err, T0_EINTERNAL, "out of memory for %zu decoder positions", N);
+    }
+    float *p = d->wide;
+    a->x = p, p += N * D;
+    a->ln = p, p += N * D;
+    a->rstd = p, p += N;
+    a->q = p, p += N * HD;
+    a->k = p, p += N * HD;
+    a->v = p, p += N * HD;
+    a->att = p, p += N * HD;
+    a->ffa = p, p += N * F;
+    a->ffb = p, p += N * F;
+    a->ffh = p, p += N * F;
+    a->P = p, p += P;
+    a->logits = p, p += N * c->vocab_size;
+    a->bucket = (int32_t *)p, p += N * (d->pos + n);
+    a->allow = (uint8_t *)p;
+    a->cross_allow = a->allow + N * (size_t)(d->pos + n);
+    return 0;
+}
+
+int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **logits, t0_error *err)
+{
+    t5_model *m = d->m;
+    const t5_config *c = &m->cfg;
+    if (n < 1 || d->pos + n > d->max_len)
+        return t0_fail(err, T0_EINTERNAL, "%d positions after %d exceed the decoder's %d", n, d->pos, d->max_len);
+    int R = d->rows, N = R * n, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos;
+    int Tk = t + n, T = d->enc_len;
+    float eps = c->layer_norm_epsilon;
+    for (int i = 0; i < N; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+            return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[i], c->vocab_size);
+    feed_acts a = {0};
+    if (feed_reserve(d, n, &a, err) != 0)
+        return -1;
+    t5_set_ftz();
+    embedding_forward(a.x, tokens, m->w.shared, N, D);
+    /* position t+i attends to 0..t+i (relative position j - (t+i), causal buckets) and to
+     * its row's input */
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < n; i++) {
+            size_t q = (size_t)r * n + i;
+            for (int j = 0; j < Tk; j++) {
+                a.allow[q * Tk + j] = j <= t + i;
+                a.bucket[q * Tk + j] = t5_relative_bucket(j - (t + i), 0, c->relative_attention_num_buckets,
+                                                          c->relative_attention_max_distance);
+            }
+            memcpy(a.cross_allow + q * T, d->cross_allow + (size_t)r * T, T);
+        }
+    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        const t5_layer_w *w = &m->w.dec[l];
+        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_sa, N, D, eps);
+        matmul_forward(a.q, a.ln, w->sa.q, N, D, HD, 1.0f, 0);
+        matmul_forward(a.k, a.ln, w->sa.k, N, D, HD, 1.0f, 0);
+        matmul_forward(a.v, a.ln, w->sa.v, N, D, HD, 1.0f, 0);
+        for (int r = 0; r < R; r++) {
+            size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
+            memcpy(d->sk[l] + at, a.k + from, sizeof(float) * n * HD);
+            memcpy(d->sv[l] + at, a.v + from, sizeof(float) * n * HD);
+        }
+        attn_shape s = {.B = R, .Tq = n, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = a.allow,
+                        .bias = m->w.dec_rel_bias, .bucket = a.bucket,
+                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
+        attention_forward(a.att, a.P, a.q, d->sk[l], d->sv[l], &s, NULL);
+        matmul_forward(a.x, a.att, w->sa.o, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
+
+        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ca, N, D, eps);
+        matmul_forward(a.q, a.ln, w->ca.q, N, D, HD, 1.0f, 0);
+        attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a.cross_allow, .slots = 1};
+        attention_forward(a.att, a.P, a.q, d->ck[l], d->cv[l], &sc, NULL);
+        matmul_forward(a.x, a.att, w->ca.o, N, HD, D, 1.0f, 1);
+
+        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ff, N, D, eps);
+        matmul_forward(a.ffa, a.ln, w->wi0, N, D, F, 1.0f, 0);
+        if (w->wi1)
+            matmul_forward(a.ffb, a.ln, w->wi1, N, D, F, 1.0f, 0);
+        ff_act_forward(a.ffh, a.ffa, w->wi1 ? a.ffb : NULL, (long)N * F, kind);
+        matmul_forward(a.x, a.ffh, w->wo, N, F, D, 1.0f, 1);
+    }
+    rmsnorm_forward(a.ln, a.rstd, a.x, m->w.dec_final_ln, N, D, eps);
+    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
+    matmul_forward(a.logits, a.ln, m->w.lm_head, N, D, c->vocab_size, scale, 0);
+    d->pos += n;
+    *logits = a.logits;
     return 0;
 }

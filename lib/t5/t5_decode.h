@@ -37,15 +37,23 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
  * rest of out is padding. */
 int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err);
 
-#endif
-
 /* ---- scoring: the decoder rows are the answer choices of a few inputs ----
  * Encodes n_examples inputs enc_tokens [n_examples][enc_len] once (rows of the encoder
  * batch, not one per choice) and gives decoder row r (of n_rows) the cross-attention keys
  * and values of input row_example[r]; resets the self-attention caches. enc_len and
  * n_rows may be below the sizes the decoder was created with: the decoder then computes
  * exactly n_rows rows over enc_len keys (no padding up to its capacity), and later steps
- * and starts use these sizes. Teacher forcing is then t5_decoder_step with each row's
- * previous target token. */
+ * and starts use these sizes. Teacher forcing is then t5_decoder_feed (or t5_decoder_step)
+ * with each row's previous target tokens. */
 int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_examples, int enc_len, int n_rows,
                           const int *row_example, t0_error *err);
+
+/* Feeds n tokens per row at once, tokens [rows][n], at the next n positions (each
+ * position attends to the cache and to the earlier ones of its row): logits
+ * [rows][n][vocab] for the position after each (valid until the next call). The same
+ * as n calls of t5_decoder_step, in one pass whose products have rows x n rows: teacher
+ * forcing (scoring) knows every decoder input up front, and a product of a few rows
+ * costs nearly what one of many does (sgemm packs the whole weight matrix each call). */
+int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **logits, t0_error *err);
+
+#endif

@@ -58,6 +58,37 @@ static void test_rows(const char *dir)
     double worst = dmax / wmax;
     fprintf(stderr, "  %s: start_rows vs one row at a time: max relative difference %.2g\n", dir, worst);
     CHECK(worst < 1e-5);
+    /* t5_decoder_feed: all three positions at once, then one and two, equal the steps */
+    int32_t tok[4 * 3];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < 3; t++)
+            tok[r * 3 + t] = feed[t][r];
+    for (int split = 3; split >= 1; split -= 2) {
+        CHECK(t5_decoder_start_rows(d, enc, 2, T, R, rowex, &err) == 0);
+        double fmax = 0.0, fw = 0.0;
+        for (int t0 = 0; t0 < 3;) {
+            int n = t0 == 0 ? split : 3 - t0;
+            int32_t part[4 * 3];
+            for (int r = 0; r < R; r++)
+                for (int i = 0; i < n; i++)
+                    part[r * n + i] = tok[r * 3 + t0 + i];
+            const float *l;
+            CHECK(t5_decoder_feed(d, part, n, &l, &err) == 0);
+            for (int r = 0; r < R; r++)
+                for (int i = 0; i < n; i++)
+                    for (int v = 0; v < V; v++) {
+                        float want = got[((size_t)(t0 + i) * R + r) * V + v];
+                        double e = fabs(l[((size_t)r * n + i) * V + v] - want);
+                        fmax = e > fmax ? e : fmax;
+                        fw = fabs(want) > fw ? fabs(want) : fw;
+                    }
+            t0 += n;
+        }
+        fprintf(stderr, "  %s: feed (first %d) vs steps: max relative difference %.2g\n", dir, split, fmax / fw);
+        CHECK(fmax / fw < 1e-5);
+    }
+    const float *l;
+    CHECK(t5_decoder_feed(d, tok, 1, &l, &err) == -1); /* past max_len */
     /* fewer rows and a shorter input than the decoder holds */
     int rowex2[2] = {0, 0};
     CHECK(t5_decoder_start_rows(d, enc + T, 1, 3, 2, rowex2, &err) == 0);
