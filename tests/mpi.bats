@@ -149,7 +149,7 @@ mpi() {
     wait "$job" || rc=$?
     cat "$TMP/log"
     [ "$rc" -ne 0 ]
-    grep -q "^t0-step: rank 0: stopped by the MPI launcher: another rank failed or died .*$TMP/run/latest is the last complete checkpoint" "$TMP/log"
+    grep -q "^t0-step: rank 0: stopped by the MPI launcher (another rank failed or died: .*); $TMP/run/latest is the last complete checkpoint" "$TMP/log"
     grep -q "rank 1 .* exited on signal 9" "$TMP/log"
     # the run did not get to its end (3200 batches, 1600 steps)
     step=$(jq .steps "$TMP/run/trainer_state.json")

@@ -114,7 +114,8 @@ enum { O_RESUME = 256, O_OPT, O_LR, O_FMD, O_WD, O_OFFSET, O_ACCUM, O_DROPOUT, O
        O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS };
 
 /* Under mpirun: rank 0's last words when the launcher ends the job because another rank
- * failed or died (Open MPI sends SIGTERM, then SIGKILL). Only async-signal-safe calls. */
+ * failed or died, or mpirun was interrupted (Open MPI sends SIGTERM, then SIGKILL). Only
+ * async-signal-safe calls. */
 static char term_msg[4200];
 static void on_term(int sig)
 {
@@ -238,8 +239,8 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
     r.dist = d;
     if (d->size > 1 && d->rank == 0) {
         snprintf(term_msg, sizeof term_msg,
-                 "%s: rank 0: stopped by the MPI launcher: another rank failed or died (its message or the "
-                 "launcher's is above); %s/latest is the last complete checkpoint\n",
+                 "%s: rank 0: stopped by the MPI launcher (another rank failed or died: its message or the "
+                 "launcher's is above; or the job was interrupted); %s/latest is the last complete checkpoint\n",
                  prog, r.out_dir);
         signal(SIGTERM, on_term);
     }
