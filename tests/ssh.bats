@@ -21,9 +21,6 @@ teardown() {
         kill "$SSHD_PID" 2>/dev/null || true
         wait "$SSHD_PID" 2>/dev/null || true
     fi
-    # sshd needs its privilege separation directory; Debian's service makes it at start
-    # (systemd's RuntimeDirectory). Made here only when missing, and removed again.
-    if [ -n "${MADE_RUN_SSHD:-}" ]; then rmdir /run/sshd 2>/dev/null || true; fi
     # the hosts' working folder of the eval-tokens test, made by this test under a name of its own
     if [ -n "${REMOTE_WORK:-}" ]; then rm -rf "$REMOTE_WORK"; fi
 }
@@ -34,9 +31,11 @@ start_sshd() {
     local dir=$TMP/ssh port try
     mkdir -p "$dir" "$TMP/home"
     [ "$(id -u)" -eq 0 ] || skip "sshd as a test daemon needs root here (it runs jobs as root)"
+    # sshd needs its (empty) privilege separation directory, which Debian's service makes at
+    # start (systemd's RuntimeDirectory). Made here when missing and left: another test's sshd
+    # may be using it (two make check runs at once)
     if [ ! -d /run/sshd ]; then
-        mkdir -m 755 /run/sshd 2>/dev/null || skip "sshd cannot start: no /run/sshd and it cannot be made"
-        MADE_RUN_SSHD=1
+        mkdir -p -m 755 /run/sshd 2>/dev/null || skip "sshd cannot start: no /run/sshd and it cannot be made"
     fi
     ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
     ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
