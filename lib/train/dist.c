@@ -139,10 +139,10 @@ int dist_sum_floats(t0_dist *d, float *x, size_t n, t0_error *err)
     if (!d->mpi || d->size == 1 || n == 0)
         return 0;
     int N = d->size;
-    /* a round: a multiple of N elements, each chunk within an int count */
+    /* a round: a multiple of N elements, every count and displacement within an int */
     size_t seg = d->seg_floats < (size_t)N ? (size_t)N : d->seg_floats / N * N;
-    if (seg / N > INT_MAX)
-        seg = (size_t)INT_MAX * N;
+    if (seg > INT_MAX)
+        seg = (size_t)INT_MAX / N * N;
     if (d->seg_cap < seg) {
         free(d->seg);
         d->seg = malloc(seg * sizeof *d->seg);
