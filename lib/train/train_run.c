@@ -163,7 +163,6 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
         if (!stepped)
             continue;
         double tn = now(), secs = tn - tstep;
-        tstep = tn;
         trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
                             secs > 0 ? t->last.tokens / secs : 0, t->o.lr, t->grad_norm, secs};
         if (trainlog_write(&s->log, &row, err) != 0)
@@ -180,6 +179,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
                                 r->max_steps ? per * (double)(r->max_steps - t->steps) : -1, save_now};
             ev->step(ev->ctx, &p);
         }
+        tstep = now(); /* a save's time is not the next step's */
     }
     if (t->have)
         note(ev, "the last %d batches do not fill a step of %d: not used", t->have, t->o.accum);
