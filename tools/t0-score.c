@@ -1,6 +1,7 @@
 /* t0-score: rank classification (score every answer choice, the best one wins) and the
  * accuracy reports built on it. The work is in lib/eval. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ static uint64_t count_records(const char *path)
 
 static int run_score(const options *o, t0_error *err)
 {
+    /* Inputs of different lengths resize the encoder's activations from one example to the
+     * next: keep freed blocks in the heap instead of unmapping them, so their pages are not
+     * faulted in again each time (about 10% of the CPU time on varied lengths). */
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     t5_model *m = t5_model_open(o->model, err);
     if (!m)
         return -1;
