@@ -13,7 +13,7 @@ allowed() {
     common) echo "" ;;
     stream | render | spm) echo "common" ;;
     t5) echo "common" ;;
-    train) echo "common t5" ;;
+    train) echo "common stream t5" ;;
     *) echo "UNLISTED" ;;
     esac
 }
