@@ -396,6 +396,7 @@ typedef struct {
     const char *path;
     t0_reader *r;
     int dry;        /* the stream ended in this pass */
+    int fresh;      /* nothing read yet in this pass */
     slot *buf;      /* [buffer]; buf[0..held) are live */
     uint32_t held;
     uint64_t rng;
@@ -416,7 +417,7 @@ static int open_pass(task_state *t, t0_error *err)
         t0_reader_close(t->r);
     t->r = t0_reader_open(t->path, err);
     t->dry = 0;
-    t->passes++;
+    t->fresh = 1;
     return t->r ? 0 : -1;
 }
 
@@ -429,6 +430,8 @@ static int read_one(task_state *t, t0_error *err)
         return rc;
     if (t0_reader_expect(t->r, &rec, T0_KIND_TOKENS, err))
         return -1;
+    t->passes += t->fresh; /* a pass begins with its first record */
+    t->fresh = 0;
     slot *s = &t->buf[t->held];
     uint32_t n = rec.input_ids.n + rec.target_ids.n;
     if (n > s->cap) {

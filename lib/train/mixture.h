@@ -22,7 +22,8 @@
  * uniformly chosen one. When t's stream ends the buffer is drawn empty, then the stream
  * restarts from its first record (seqio: shuffle, then repeat), so each pass over a task
  * yields every one of its examples exactly once. All choices come from --seed.
- * Memory: N examples per task, plus one stream reader per task.
+ * Memory: N examples per task, plus one stream reader per task (about 1 MB: zstd's
+ * window and buffers), never the size of the data.
  */
 #ifndef T0_MIXTURE_H
 #define T0_MIXTURE_H
@@ -66,7 +67,8 @@ t0_mixture *t0_mixture_open(const t0_mix_task *tasks, size_t n, uint64_t seed, u
                             t0_error *err);
 /* Draws one example. 0 or -1. */
 int t0_mixture_next(t0_mixture *m, t0_mix_example *ex, t0_error *err);
-/* Examples drawn from task t so far, and the passes over its stream begun. */
+/* Examples drawn from task t so far, and the passes over its stream begun (0 before
+ * its first draw). */
 uint64_t t0_mixture_drawn(const t0_mixture *m, size_t t);
 uint64_t t0_mixture_passes(const t0_mixture *m, size_t t);
 void t0_mixture_close(t0_mixture *m);
