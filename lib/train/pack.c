@@ -13,6 +13,10 @@ int t0_packer_init(t0_packer *p, uint32_t rows, uint32_t enc_len, uint32_t dec_l
     memset(p, 0, sizeof *p);
     if (rows == 0 || enc_len == 0 || dec_len == 0)
         return t0_fail(err, T0_EINPUT, "rows and lengths must be at least 1");
+    uint64_t bytes = (uint64_t)rows * (3ull * enc_len + 5ull * dec_len) * sizeof(int32_t) + 12;
+    if (bytes > T0_RECORD_MAX)
+        return t0_fail(err, T0_EINPUT, "a batch of %u rows of %u + %u tokens is %llu MB, over a record's %u MB",
+                       rows, enc_len, dec_len, (unsigned long long)(bytes >> 20), T0_RECORD_MAX >> 20);
     p->rows = rows, p->enc_len = enc_len, p->dec_len = dec_len, p->no_pack = no_pack;
     for (int f = 0; f < T0_BATCH_FEATURES; f++) {
         size_t len = f < T0_DEC_TARGET_TOKENS ? enc_len : dec_len;
