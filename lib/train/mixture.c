@@ -278,7 +278,7 @@ static char *task_name(const pair_list *l, size_t file, const char *path, const 
     char *s = malloc(len);
     if (!s)
         return NULL;
-    if (datasets != 1)
+    if (datasets != 1 || !one->dataset[0] || one->dataset[0] == '#') /* a name a TSV can hold */
         snprintf(s, len, "%s", path);
     else if (templates == 1)
         snprintf(s, len, "%s:%s", one->dataset, one->template_name);
