@@ -1,10 +1,13 @@
 /* Packing and mixing: seqio's documented packed example and shifted decoder inputs,
  * next-fit rows, truncation keeping EOS, --no-pack rows, T0's capped rates, mixture
- * files (file:line in errors), and passes that yield every example exactly once. */
+ * files (file:line in errors), passes that yield every example exactly once, and the
+ * model reading a packed row as it reads its examples alone. */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "stream/stream.h"
+#include "t5/t5_init.h"
+#include "t5/t5_model.h"
 #include "train/mixture.h"
 #include "train/pack.h"
 #include "unit.h"
@@ -106,6 +109,72 @@ static void test_truncate_and_no_pack(void)
     CHECK(p.truncated == 2 && p.examples == 3);
     t0_packer_free(&p);
     CHECK(t0_packer_init(&p, 0, 3, 3, 0, &err) == -1);
+}
+
+/* ---- the model reads packed rows as separate examples ---- */
+
+static t5_batch batch_of(const t0_record *r)
+{
+    int32_t *const *f = r->feature;
+    return (t5_batch){(int)r->rows, (int)r->enc_len, (int)r->dec_len, f[T0_ENC_INPUT_TOKENS],
+                      f[T0_ENC_SEGMENT_IDS], f[T0_ENC_POSITIONS], f[T0_DEC_TARGET_TOKENS],
+                      f[T0_DEC_INPUT_TOKENS], f[T0_DEC_SEGMENT_IDS], f[T0_DEC_POSITIONS],
+                      f[T0_DEC_LOSS_WEIGHTS]};
+}
+
+/* Two examples packed in one row give the logits and the summed loss of the same two
+ * examples one a row (--no-pack): segments, positions and shifted inputs mean to the
+ * model exactly what separate rows mean. */
+static void test_model_reads_packed(void)
+{
+    t0_error err = {0};
+    t5_config c;
+    CHECK(t5_config_preset("tiny", &c, &err) == 0);
+    t5_model *m = t5_model_create(&c, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    for (int i = 0; i < m->nspecs; i++)
+        t5_init_tensor(&c, &m->specs[i], 5, m->params + m->offset[i]);
+    int32_t in_a[] = {11, 12, 13, 14, 15}, tg_a[] = {21, 22, 1}, in_b[] = {31, 32, 33, 34, 35, 36},
+            tg_b[] = {41, 42, 43, 1};
+    t0_packer packed, alone;
+    /* the packed batch's second row stays padding: the model must take that too */
+    CHECK(t0_packer_init(&packed, 2, 16, 8, 0, &err) == 0 && t0_packer_init(&alone, 2, 16, 8, 1, &err) == 0);
+    ADD(&packed, in_a, tg_a);
+    ADD(&packed, in_b, tg_b);
+    ADD(&alone, in_a, tg_a);
+    ADD(&alone, in_b, tg_b);
+    CHECK(packed.row == 0 && alone.row == 1);
+    t0_record rp, ra;
+    t0_packer_batch(&packed, &rp);
+    t0_packer_batch(&alone, &ra);
+    t5_batch bp = batch_of(&rp), ba = batch_of(&ra);
+    t5_run run = {.training = 0, .z_loss = 0, .denominator = 1};
+    int V = c.vocab_size;
+    float *lp = malloc(sizeof(float) * 16 * (size_t)V);
+    CHECK(lp && t5_model_reserve(m, 2, 16, 8, 0, &err) == 0);
+    CHECK(t5_forward(m, &bp, &run, &err) == 0 || (fprintf(stderr, "%s\n", err.msg), 0));
+    double loss_packed = m->loss;
+    memcpy(lp, t5_logits(m), sizeof(float) * 16 * (size_t)V);
+    CHECK(t5_forward(m, &ba, &run, &err) == 0);
+    const float *la = t5_logits(m);
+    double worst = 0;
+    for (int t = 0; t < 7; t++) { /* packed position t: a's 0..2, then b's 0..3 (row 1 of alone) */
+        const float *want = t < 3 ? la + (size_t)t * V : la + (size_t)(8 + t - 3) * V;
+        for (int v = 0; v < V; v++) {
+            double d = fabs((double)lp[(size_t)t * V + v] - want[v]);
+            worst = d > worst ? d : worst;
+        }
+    }
+    fprintf(stderr, "test_pack: packed vs one a row: logits within %.2g, loss %.9g vs %.9g\n", worst, loss_packed,
+            m->loss);
+    CHECK(worst < 1e-4);
+    CHECK(fabs(loss_packed - m->loss) < 1e-5 * fabs(m->loss) && m->loss > 1);
+    free(lp);
+    t0_packer_free(&packed);
+    t0_packer_free(&alone);
+    t5_model_free(m);
 }
 
 /* ---- mixtures ---- */
@@ -238,6 +307,7 @@ int main(void)
     test_shift_right();
     test_next_fit();
     test_truncate_and_no_pack();
+    test_model_reads_packed();
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
