@@ -117,7 +117,7 @@ examples_out() { t0-cat "$1" | jq -r "$UNPACK" | sort; }
     [ "$output" = '{"records":20,"kinds":{"batch":20},"tasks":{}}' ]
     # --progress: a rewritten line on stderr, ending with the totals
     run -0 t0-pack -q --progress --no-pack --rows 4 --input-len 16 --target-len 8 --batches 20 -o "$TMP/q.t0" "$TMP/a.t0"
-    [[ "$output" == *$'\r'"t0-pack: 20 batches, 80 examples, "*" examples/s" ]]
+    [[ "$output" == *$'\r'"t0-pack: 20 batches, 80 examples, "*" examples/s, 100.0%, ETA 0 s" ]]
     cmp "$TMP/p.t0" "$TMP/q.t0"
     # 80 draws from a task of 30: passes 1, 2 and 3 each complete in order
     run -0 bash -c "t0-cat '$TMP/p.t0' | jq -r '.encoder_input_tokens[][0]' | head -60 | sort | uniq -c | awk '{ print \$1 }' | sort -u"

@@ -82,6 +82,7 @@ typedef struct {
 typedef struct {
     double started, last;
     int shown;
+    uint64_t batches, draws; /* the job's end, for the ETA: one of them is 0 */
 } progress;
 
 static double now(void)
@@ -98,9 +99,10 @@ static void show_progress(progress *pg, const t0_packer *p, int final)
         return;
     pg->last = t, pg->shown = 1;
     double secs = t - pg->started > 1e-9 ? t - pg->started : 1e-9;
-    fprintf(stderr, "\r%s: %llu batches, %llu examples, %.0f examples/s%s", prog,
+    double done = pg->batches ? (double)p->batches / (double)pg->batches : (double)p->examples / (double)pg->draws;
+    fprintf(stderr, "\r%s: %llu batches, %llu examples, %.0f examples/s, %.1f%%, ETA %.0f s%s", prog,
             (unsigned long long)p->batches, (unsigned long long)p->examples, (double)p->examples / secs,
-            final ? "\n" : "");
+            100 * done, done > 0 ? secs * (1 - done) / done : 0.0, final ? "\n" : "");
 }
 
 static void on_batch(void *arg, const t0_packer *p)
@@ -181,11 +183,12 @@ static int run_pack(const options *o, t0_error *err)
         double total = 0;
         for (size_t i = 0; i < n; i++)
             total += tasks[i].rate;
-        progress pg = {.started = now()};
+        progress pg;
         t0_pack_job job = {.batches = (uint64_t)o->batches,
                            .draws = (uint64_t)ceil(o->epochs * total - 1e-9),
                            .on_batch = o->progress ? on_batch : NULL,
                            .arg = &pg};
+        pg = (progress){.started = now(), .batches = job.batches, .draws = job.draws};
         rc = t0_pack_run(&p, m, w, &job, packed, err);
         if (pg.shown)
             show_progress(&pg, &p, 1);
