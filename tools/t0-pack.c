@@ -1,0 +1,285 @@
+/* t0-pack: token records of a task mixture -> batch records with seqio's packed features
+ * (lib/train/mixture.h samples, lib/train/pack.h packs); --rates writes T0's mixture file. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/outfile.h"
+#include "stream/stream.h"
+#include "train/mixture.h"
+#include "train/pack.h"
+
+static const char *prog = "t0-pack";
+
+static const char usage[] =
+    "Usage: t0-pack --rows R [OPTIONS] (--mixture M.tsv | FILE...)\n"
+    "       t0-pack --rates [--cap N] [-o M.tsv] FILE...\n"
+    "Draw examples from a mixture of token-record streams (t0-tokenize's output), as T0 mixed\n"
+    "its tasks, and pack them into batch records with seqio's packed features (t0-step's input).\n"
+    "\n"
+    "  -m, --mixture M.tsv   the tasks: lines 'task<TAB>stream file<TAB>rate' ('#' comments, blank\n"
+    "                        lines; paths relative to M.tsv's folder); else each FILE is a task\n"
+    "                        with T0's rate, counted from its records (see --rates)\n"
+    "      --rows R          rows a batch (T0's batch was 1024 rows: t0-step --accum 1024/R)\n"
+    "      --input-len N     encoder tokens a row (default 1024, T0's)\n"
+    "      --target-len N    decoder tokens a row (default 256, T0's)\n"
+    "      --batches N       write N batches (tasks restart when they run dry)\n"
+    "      --epochs E        draw E times the mixture's size, the sum of the rates (default 1):\n"
+    "                        each task is drawn about E x its rate times, so a task under the\n"
+    "                        cap is seen about E times, and a single task exactly E times; the\n"
+    "                        last batch is padded with empty rows\n"
+    "      --cap N           FILE tasks: T0's cap (default 500000; 0: none): a dataset over N\n"
+    "                        examples counts N / its number of templates for each template\n"
+    "      --seed S          seed of every random choice (default 0): same seed, same bytes\n"
+    "      --shuffle-buffer N  examples held per task to shuffle from (default 1000, seqio's);\n"
+    "                        memory is about tasks x (N examples + 1 MB of stream reader),\n"
+    "                        whatever the data's size (313 T0 tasks: about 1 GB)\n"
+    "      --no-pack         one example a row\n"
+    "      --rates           count FILEs' records and write the mixture file with T0's rates;\n"
+    "                        its paths are relative to -o's folder (on standard output: as given)\n"
+    "  -o, --output FILE     write to FILE (created whole or not at all), else standard output\n"
+    "      --progress        show progress on stderr (default when it is a terminal)\n"
+    "  -q, --quiet           no summary on stderr at the end\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the version\n"
+    "\n"
+    "Tasks. Token records carry task (the dataset: 'glue/mrpc') and template (the prompt's\n"
+    "name); T0's tasks are the (dataset, template) pairs. A stream may hold one pair or all\n"
+    "templates of a dataset; its rate is the sum of its pairs' rates. --rates names a task by\n"
+    "its dataset, 'dataset:template' when it holds one template.\n"
+    "\n"
+    "Sampling, as seqio's mixtures: each example comes from task t with probability\n"
+    "rate_t / sum of rates, taken at random from t's shuffle buffer; a task's pass over its\n"
+    "stream yields each of its examples once, then the stream restarts.\n"
+    "\n"
+    "Packing, as seqio's trim_and_pack_dataset (T0's setting): an example goes into the row\n"
+    "being filled when its input and its target both fit, else it starts the next row; it is\n"
+    "never split: a longer one is truncated, the target keeping its EOS. Segment ids 1, 2, ...\n"
+    "per example, positions from 0 in each, decoder inputs the targets shifted right with 0\n"
+    "at each example's start, loss weights 1 on target tokens, 0 on padding.\n"
+    "\n"
+    "At the end, on stderr: batches, rows, fill (real tokens / slots) and examples per task.\n"
+    "\n"
+    "Examples:\n"
+    "  t0-pack --rates --cap 500000 -o data/t0.tsv data/*.tokens.t0\n"
+    "  t0-pack -m data/t0.tsv --rows 32 --batches 1000 --seed 1 -o train.t0\n"
+    "  t0-pack --rows 8 --input-len 512 --target-len 128 --epochs 3 rte.t0 | t0-step ...\n";
+
+typedef struct {
+    const char *mixture, *output;
+    int64_t rows, input_len, target_len, batches, cap, seed, buffer;
+    double epochs;
+    int no_pack, rates, progress, quiet, cap_given;
+    char **files;
+    int n_files;
+} options;
+
+typedef struct {
+    double started, last;
+    int shown;
+    uint64_t batches, draws; /* the job's end, for the ETA: one of them is 0 */
+} progress;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void show_progress(progress *pg, const t0_packer *p, int final)
+{
+    double t = now();
+    if (!final && t - pg->last < 0.5)
+        return;
+    pg->last = t, pg->shown = 1;
+    double secs = t - pg->started > 1e-9 ? t - pg->started : 1e-9;
+    double done = pg->batches ? (double)p->batches / (double)pg->batches : (double)p->examples / (double)pg->draws;
+    fprintf(stderr, "\r%s: %llu batches, %llu examples, %.0f examples/s, %.1f%%, ETA %.0f s%s", prog,
+            (unsigned long long)p->batches, (unsigned long long)p->examples, (double)p->examples / secs,
+            100 * done, done > 0 ? secs * (1 - done) / done : 0.0, final ? "\n" : "");
+}
+
+static void on_batch(void *arg, const t0_packer *p)
+{
+    show_progress(arg, p, 0);
+}
+
+static double ratio(uint64_t a, double b)
+{
+    return b > 0 ? (double)a / b : 0.0;
+}
+
+static void summary(const t0_packer *p, const t0_mix_task *tasks, size_t n, const uint64_t *packed,
+                    const t0_mixture *m)
+{
+    double slots = (double)p->batches * p->rows;
+    fprintf(stderr, "%s: %llu batches of %u rows, %llu rows used, %llu examples (%llu truncated)\n", prog,
+            (unsigned long long)p->batches, p->rows, (unsigned long long)p->rows_out,
+            (unsigned long long)p->examples, (unsigned long long)p->truncated);
+    fprintf(stderr, "%s: fill (real tokens / slots): input %.2f%% of %u, target %.2f%% of %u\n", prog,
+            100 * ratio(p->enc_tokens, slots * p->enc_len), p->enc_len,
+            100 * ratio(p->dec_tokens, slots * p->dec_len), p->dec_len);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += tasks[i].rate;
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s: task %s: %llu examples (%.2f%%, rate %.2f%%), pass %llu\n", prog, tasks[i].name,
+                (unsigned long long)packed[i], 100 * ratio(packed[i], (double)p->examples),
+                100 * tasks[i].rate / total, (unsigned long long)t0_mixture_passes(m, i));
+}
+
+static int load_tasks(const options *o, t0_mix_task **tasks, size_t *n, t0_error *err)
+{
+    if (o->mixture)
+        return t0_mixture_read_tsv(o->mixture, tasks, n, err);
+    *n = (size_t)o->n_files;
+    return t0_mixture_rates((const char *const *)o->files, *n, (uint64_t)o->cap, tasks, err);
+}
+
+static int run_rates(const options *o, t0_error *err)
+{
+    t0_mix_task *tasks;
+    size_t n = (size_t)o->n_files;
+    if (t0_mixture_rates((const char *const *)o->files, n, (uint64_t)o->cap, &tasks, err))
+        return -1;
+    t0_outfile out = {0};
+    int to_file = strcmp(o->output, "-") != 0;
+    int rc = t0_outfile_open(&out, o->output, 0, err);
+    if (rc == 0)
+        rc = t0_mixture_write_tsv(out.f, tasks, n, to_file ? o->output : NULL, (uint64_t)o->cap, err);
+    if (rc == 0)
+        rc = t0_outfile_commit(&out, err);
+    else
+        t0_outfile_abort(&out);
+    t0_mix_tasks_free(tasks, n);
+    return rc;
+}
+
+static int run_pack(const options *o, t0_error *err)
+{
+    t0_mix_task *tasks;
+    size_t n;
+    if (load_tasks(o, &tasks, &n, err))
+        return -1;
+    t0_packer p;
+    t0_mixture *m = NULL;
+    t0_writer *w = NULL;
+    uint64_t *packed = calloc(n, sizeof *packed);
+    int rc = packed ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
+    if (rc == 0)
+        rc = t0_packer_init(&p, (uint32_t)o->rows, (uint32_t)o->input_len, (uint32_t)o->target_len,
+                            o->no_pack, err);
+    if (rc == 0 && !(m = t0_mixture_open(tasks, n, (uint64_t)o->seed, (uint32_t)o->buffer, err)))
+        rc = -1;
+    if (rc == 0 && !(w = t0_writer_open(o->output, err)))
+        rc = -1;
+    if (rc == 0) {
+        double total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += tasks[i].rate;
+        progress pg;
+        t0_pack_job job = {.batches = (uint64_t)o->batches,
+                           .draws = (uint64_t)ceil(o->epochs * total - 1e-9),
+                           .on_batch = o->progress ? on_batch : NULL,
+                           .arg = &pg};
+        pg = (progress){.started = now(), .batches = job.batches, .draws = job.draws};
+        rc = t0_pack_run(&p, m, w, &job, packed, err);
+        if (pg.shown)
+            show_progress(&pg, &p, 1);
+    }
+    if (w && rc == 0)
+        rc = t0_writer_close(w, err);
+    else if (w)
+        t0_writer_abort(w);
+    if (rc == 0 && !o->quiet)
+        summary(&p, tasks, n, packed, m);
+    t0_mixture_close(m);
+    t0_packer_free(&p);
+    free(packed);
+    t0_mix_tasks_free(tasks, n);
+    return rc;
+}
+
+static int parse_epochs(const char *s, double *e, t0_error *err)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v <= 0 || v > 1e9)
+        return t0_fail(err, T0_EINPUT, "--epochs: expected a positive number, got '%s'", s);
+    *e = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_ROWS = 256, OPT_INPUT_LEN, OPT_TARGET_LEN, OPT_BATCHES, OPT_EPOCHS, OPT_CAP, OPT_SEED,
+           OPT_BUFFER, OPT_NO_PACK, OPT_RATES, OPT_PROGRESS };
+    static const struct option longopts[] = {
+        {"mixture", required_argument, 0, 'm'},   {"output", required_argument, 0, 'o'},
+        {"rows", required_argument, 0, OPT_ROWS}, {"input-len", required_argument, 0, OPT_INPUT_LEN},
+        {"target-len", required_argument, 0, OPT_TARGET_LEN},
+        {"batches", required_argument, 0, OPT_BATCHES}, {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"cap", required_argument, 0, OPT_CAP},   {"seed", required_argument, 0, OPT_SEED},
+        {"shuffle-buffer", required_argument, 0, OPT_BUFFER},
+        {"no-pack", no_argument, 0, OPT_NO_PACK}, {"rates", no_argument, 0, OPT_RATES},
+        {"progress", no_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    options o = {.output = "-", .input_len = 1024, .target_len = 256, .cap = 500000, .buffer = 1000,
+                 .epochs = 1, .progress = isatty(2)};
+    int epochs_given = 0;
+    t0_error err = {0};
+    int c;
+    opterr = 0; /* one line of our own instead of getopt's */
+    while ((c = getopt_long(argc, argv, "m:o:qhV", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': o.mixture = optarg; break;
+        case 'o': o.output = optarg; break;
+        case OPT_ROWS: bad = t0_parse_int(optarg, 1, 1 << 20, "--rows", &o.rows, &err); break;
+        case OPT_INPUT_LEN: bad = t0_parse_int(optarg, 1, 1 << 20, "--input-len", &o.input_len, &err); break;
+        case OPT_TARGET_LEN: bad = t0_parse_int(optarg, 1, 1 << 20, "--target-len", &o.target_len, &err); break;
+        case OPT_BATCHES: bad = t0_parse_int(optarg, 1, INT64_MAX, "--batches", &o.batches, &err); break;
+        case OPT_EPOCHS: bad = parse_epochs(optarg, &o.epochs, &err), epochs_given = 1; break;
+        case OPT_CAP: bad = t0_parse_int(optarg, 0, INT64_MAX, "--cap", &o.cap, &err), o.cap_given = 1; break;
+        case OPT_SEED: bad = t0_parse_int(optarg, 0, INT64_MAX, "--seed", &o.seed, &err); break;
+        case OPT_BUFFER: bad = t0_parse_int(optarg, 1, 1 << 24, "--shuffle-buffer", &o.buffer, &err); break;
+        case OPT_NO_PACK: o.no_pack = 1; break;
+        case OPT_RATES: o.rates = 1; break;
+        case OPT_PROGRESS: o.progress = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': return t0_cli_version(prog);
+        default: return t0_cli_usage_error(prog, "bad option '%s'", argv[optind - 1]);
+        }
+        if (bad)
+            return t0_cli_report(prog, &err);
+    }
+    o.files = argv + optind;
+    o.n_files = argc - optind;
+    for (int i = 0; i < o.n_files; i++)
+        if (strcmp(o.files[i], "-") == 0)
+            return t0_cli_usage_error(prog, "inputs must be files: tasks are read again when they run dry");
+    if (o.rates) {
+        if (o.mixture || !o.n_files)
+            return t0_cli_usage_error(prog, "--rates counts FILEs (no --mixture)");
+        return run_rates(&o, &err) ? t0_cli_report(prog, &err) : 0;
+    }
+    if (!o.rows)
+        return t0_cli_usage_error(prog, "--rows R is required");
+    if (o.mixture && o.n_files)
+        return t0_cli_usage_error(prog, "give --mixture or FILEs, not both");
+    if (!o.mixture && !o.n_files)
+        return t0_cli_usage_error(prog, "no input: give --mixture M.tsv or token-record FILEs");
+    if (o.mixture && o.cap_given)
+        return t0_cli_usage_error(prog, "--cap applies to FILE tasks; a mixture file's rates are used as they are");
+    if (o.batches && epochs_given)
+        return t0_cli_usage_error(prog, "--batches and --epochs exclude each other");
+    return run_pack(&o, &err) ? t0_cli_report(prog, &err) : 0;
+}
