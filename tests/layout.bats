@@ -14,6 +14,7 @@ allowed() {
     stream | render | spm) echo "common" ;;
     t5) echo "common" ;;
     train) echo "common t5" ;;
+    generate) echo "common t5 spm" ;;
     *) echo "UNLISTED" ;;
     esac
 }

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "t5/t5_bf16.h"
 #include "t5/t5_ops.h"
 
 struct t5_decoder {
     t5_model *m;
     int rows, enc_len, max_len, pos;
+    int cap; /* rows it was made for; t5_decoder_keep lowers rows, t5_decoder_start restores it */
+    float *tmp; /* [cap][max_len][HD]: t5_decoder_reorder's gather */
     float *mem;
     float **sk, **sv, **ck, **cv; /* per layer: self cache [rows][max_len][HD], cross [rows][enc_len][HD] */
     float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *scratch, *logits;
@@ -38,9 +41,10 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     t5_decoder *d = calloc(1, sizeof *d);
     if (!d)
         goto oom;
-    d->m = m, d->rows = rows, d->enc_len = enc_len, d->max_len = max_len;
+    d->m = m, d->rows = d->cap = rows, d->enc_len = enc_len, d->max_len = max_len;
     size_t per_layer = 2 * R * max_len * HD + 2 * R * enc_len * HD;
-    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size;
+    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size +
+               R * max_len * HD;
     d->mem = malloc(n * sizeof(float));
     d->sk = malloc(4 * (size_t)L * sizeof(float *));
     d->allow = malloc(R * max_len + R * enc_len);
@@ -67,7 +71,8 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     d->ffh = p, p += R * F;
     d->P = p, p += R * H * Tk;
     d->scratch = p, p += Tk; /* attention_forward needs it only with dropout */
-    d->logits = p;
+    d->logits = p, p += R * c->vocab_size;
+    d->tmp = p;
     d->cross_allow = d->allow + R * max_len;
     d->enc_seg = d->bucket + R * max_len;
     d->enc_pos = d->enc_seg + R * enc_len;
@@ -85,6 +90,7 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
 {
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
+    d->rows = d->cap;
     int R = d->rows, T = d->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
     for (int r = 0; r < R; r++)
         for (int j = 0; j < T; j++) {
@@ -98,8 +104,9 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
         return -1;
     const float *enc = t5_encoder_output(m);
     for (int l = 0; l < c->num_decoder_layers; l++) {
-        matmul_forward(d->ck[l], enc, m->w.dec[l].ca.k, R * T, D, HD, 1.0f, 0);
-        matmul_forward(d->cv[l], enc, m->w.dec[l].ca.v, R * T, D, HD, 1.0f, 0);
+        const t5_attn_w *ca = &m->w.dec[l].ca;
+        t5_linear(d->ck[l], enc, ca->k, ca->kb, R * T, D, HD, 1.0f, 0);
+        t5_linear(d->cv[l], enc, ca->v, ca->vb, R * T, D, HD, 1.0f, 0);
     }
     d->pos = 0;
     return 0;
@@ -117,7 +124,7 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     for (int r = 0; r < R; r++)
         if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
-    embedding_forward(d->x, tokens, m->w.shared, R, D);
+    t5_embed(d->x, tokens, m->w.shared, m->w.shared_b, R, D);
     /* position t attends to 0..t; relative position j - t, causal buckets */
     for (int r = 0; r < R; r++)
         for (int j = 0; j < Tk; j++) {
@@ -129,9 +136,9 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     for (int l = 0; l < c->num_decoder_layers; l++) {
         const t5_layer_w *w = &m->w.dec[l];
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_sa, R, D, eps);
-        matmul_forward(d->q, d->ln, w->sa.q, R, D, HD, 1.0f, 0);
-        matmul_forward(d->k, d->ln, w->sa.k, R, D, HD, 1.0f, 0);
-        matmul_forward(d->v, d->ln, w->sa.v, R, D, HD, 1.0f, 0);
+        t5_linear(d->q, d->ln, w->sa.q, w->sa.qb, R, D, HD, 1.0f, 0);
+        t5_linear(d->k, d->ln, w->sa.k, w->sa.kb, R, D, HD, 1.0f, 0);
+        t5_linear(d->v, d->ln, w->sa.v, w->sa.vb, R, D, HD, 1.0f, 0);
         for (int r = 0; r < R; r++) {
             memcpy(d->sk[l] + ((size_t)r * d->max_len + t) * HD, d->k + (size_t)r * HD, sizeof(float) * HD);
             memcpy(d->sv[l] + ((size_t)r * d->max_len + t) * HD, d->v + (size_t)r * HD, sizeof(float) * HD);
@@ -140,27 +147,79 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
                         .bias = m->w.dec_rel_bias, .bucket = d->bucket,
                         .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
         attention_forward(d->att, d->P, d->q, d->sk[l], d->sv[l], &s, d->scratch);
-        matmul_forward(d->x, d->att, w->sa.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+        t5_linear(d->x, d->att, w->sa.o, w->sa.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ca, R, D, eps);
-        matmul_forward(d->q, d->ln, w->ca.q, R, D, HD, 1.0f, 0);
+        t5_linear(d->q, d->ln, w->ca.q, w->ca.qb, R, D, HD, 1.0f, 0);
         attn_shape sc = {.B = R, .Tq = 1, .Tk = d->enc_len, .H = H, .dk = c->d_kv, .allow = d->cross_allow,
                          .slots = 1};
         attention_forward(d->att, d->P, d->q, d->ck[l], d->cv[l], &sc, d->scratch);
-        matmul_forward(d->x, d->att, w->ca.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+        t5_linear(d->x, d->att, w->ca.o, w->ca.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ff, R, D, eps);
-        matmul_forward(d->ffa, d->ln, w->wi0, R, D, F, 1.0f, 0);
-        if (w->wi1)
-            matmul_forward(d->ffb, d->ln, w->wi1, R, D, F, 1.0f, 0);
-        ff_act_forward(d->ffh, d->ffa, w->wi1 ? d->ffb : NULL, (long)R * F, kind);
-        matmul_forward(d->x, d->ffh, w->wo, R, F, D, 1.0f, 1); /* x += inp @ w^T */
+        int gated = w->wi1 || w->wi1b;
+        t5_linear(d->ffa, d->ln, w->wi0, w->wi0b, R, D, F, 1.0f, 0);
+        if (gated)
+            t5_linear(d->ffb, d->ln, w->wi1, w->wi1b, R, D, F, 1.0f, 0);
+        ff_act_forward(d->ffh, d->ffa, gated ? d->ffb : NULL, (long)R * F, kind);
+        t5_linear(d->x, d->ffh, w->wo, w->wob, R, F, D, 1.0f, 1); /* x += inp @ w^T */
     }
     rmsnorm_forward(d->ln, d->rstd, d->x, m->w.dec_final_ln, R, D, eps);
     float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    matmul_forward(d->logits, d->ln, m->w.lm_head, R, D, c->vocab_size, scale, 0);
+    t5_linear(d->logits, d->ln, m->w.lm_head, m->w.lm_head_b, R, D, c->vocab_size, scale, 0);
     d->pos++;
     *logits = d->logits;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reordering rows
+ * Beam search moves hypotheses between rows, and finished rows leave the batch. */
+
+int t5_decoder_rows(const t5_decoder *d)
+{
+    return d->rows;
+}
+
+int t5_decoder_reorder(t5_decoder *d, const int *src_rows, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    size_t HD = (size_t)c->num_heads * c->d_kv, row = (size_t)d->max_len * HD, used = (size_t)d->pos * HD;
+    for (int r = 0; r < d->rows; r++)
+        if (src_rows[r] < 0 || src_rows[r] >= d->rows)
+            return t0_fail(err, T0_EINTERNAL, "t5_decoder_reorder: row %d of %d", src_rows[r], d->rows);
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        float *cache[2] = {d->sk[l], d->sv[l]};
+        for (int kv = 0; kv < 2; kv++) {
+            for (int r = 0; r < d->rows; r++)
+                memcpy(d->tmp + r * row, cache[kv] + (size_t)src_rows[r] * row, sizeof(float) * used);
+            for (int r = 0; r < d->rows; r++)
+                memcpy(cache[kv] + r * row, d->tmp + r * row, sizeof(float) * used);
+        }
+    }
+    return 0;
+}
+
+int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    size_t HD = (size_t)c->num_heads * c->d_kv, row = (size_t)d->max_len * HD, used = (size_t)d->pos * HD;
+    size_t crow = (size_t)d->enc_len * HD;
+    for (int i = 0; i < n; i++)
+        if (rows[i] < i || rows[i] >= d->rows || (i > 0 && rows[i] <= rows[i - 1]))
+            return t0_fail(err, T0_EINTERNAL, "t5_decoder_keep: rows not ascending within %d", d->rows);
+    for (int i = 0; i < n; i++) {
+        size_t src = (size_t)rows[i];
+        if (src == (size_t)i)
+            continue;
+        for (int l = 0; l < c->num_decoder_layers; l++) {
+            memmove(d->sk[l] + i * row, d->sk[l] + src * row, sizeof(float) * used);
+            memmove(d->sv[l] + i * row, d->sv[l] + src * row, sizeof(float) * used);
+            memmove(d->ck[l] + i * crow, d->ck[l] + src * crow, sizeof(float) * crow);
+            memmove(d->cv[l] + i * crow, d->cv[l] + src * crow, sizeof(float) * crow);
+        }
+        memmove(d->cross_allow + (size_t)i * d->enc_len, d->cross_allow + src * d->enc_len, (size_t)d->enc_len);
+    }
+    d->rows = n;
     return 0;
 }
 

@@ -1,0 +1,226 @@
+/* t5_bf16.c: see t5_bf16.h. Work is split over output columns (weight rows), so each
+ * weight row is read from memory once per call and used for every input row. */
+#include "t5/t5_bf16.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "t5/safetensors.h"
+#include "t5/t5_ops.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX512BF16_KERNEL 1
+#else
+#define HAVE_AVX512BF16_KERNEL 0
+#endif
+
+static float widen(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static int native = -1; /* -1: not decided yet */
+
+int t5_bf16_native(void)
+{
+    if (native < 0) {
+        const char *e = getenv("T0_BF16_PLAIN");
+        native = 0;
+#if HAVE_AVX512BF16_KERNEL
+        __builtin_cpu_init();
+        native = !(e && *e == '1') && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+#else
+        (void)e;
+#endif
+    }
+    return native;
+}
+
+/* ---------------------------------------------------------------- plain C
+ * x holds the input rows already rounded to BF16 and widened back to F32. Eight lane
+ * sums a weight row, so the compiler vectorizes without reassociating. */
+T5_ROW_KERNEL static void dot4_plain(float *s, const float *x, const uint16_t *w, int C, int nw)
+{
+    float a[4][8] = {{0}};
+    int c = 0;
+    for (; c + 8 <= C; c += 8)
+        for (int k = 0; k < nw; k++)
+            for (int j = 0; j < 8; j++)
+                a[k][j] += x[c + j] * widen(w[(size_t)k * C + c + j]);
+    for (int k = 0; k < nw; k++) {
+        float t = 0.0f;
+        for (int j = 0; j < 8; j++)
+            t += a[k][j];
+        for (int cc = c; cc < C; cc++)
+            t += x[cc] * widen(w[(size_t)k * C + cc]);
+        s[k] = t;
+    }
+}
+
+/* ---------------------------------------------------------------- AVX-512 BF16 */
+#if HAVE_AVX512BF16_KERNEL
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+BF16_TARGET static inline __m512bh load_bh(const uint16_t *p, int left)
+{
+    if (left >= 32)
+        return (__m512bh)_mm512_loadu_si512((const void *)p);
+    return (__m512bh)_mm512_maskz_loadu_epi16((__mmask32)((1ull << left) - 1), (const void *)p);
+}
+
+/* s[r][k] = x row r . w row k, for nr <= 4 input rows (stride C) and 4 weight rows */
+BF16_TARGET static void dot_4x4(float s[4][4], const uint16_t *x, int nr, const uint16_t *w, int C)
+{
+    __m512 a[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int k = 0; k < 4; k++)
+            a[r][k] = _mm512_setzero_ps();
+    const size_t sC = (size_t)C;
+    for (int c = 0; c < C; c += 32) {
+        int left = C - c;
+        __m512bh w0 = load_bh(w + c, left), w1 = load_bh(w + sC + c, left), w2 = load_bh(w + 2 * sC + c, left),
+                 w3 = load_bh(w + 3 * sC + c, left);
+        for (int r = 0; r < nr; r++) {
+            __m512bh xv = load_bh(x + r * sC + c, left);
+            a[r][0] = _mm512_dpbf16_ps(a[r][0], xv, w0);
+            a[r][1] = _mm512_dpbf16_ps(a[r][1], xv, w1);
+            a[r][2] = _mm512_dpbf16_ps(a[r][2], xv, w2);
+            a[r][3] = _mm512_dpbf16_ps(a[r][3], xv, w3);
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < 4; k++)
+            s[r][k] = _mm512_reduce_add_ps(a[r][k]);
+}
+
+BF16_TARGET static float dot_1x1(const uint16_t *x, const uint16_t *w, int C)
+{
+    __m512 a = _mm512_setzero_ps();
+    for (int c = 0; c < C; c += 32)
+        a = _mm512_dpbf16_ps(a, load_bh(x + c, C - c), load_bh(w + c, C - c));
+    return _mm512_reduce_add_ps(a);
+}
+#endif
+
+/* ---------------------------------------------------------------- the product */
+typedef struct {
+    float *out;
+    const void *x; /* uint16_t BF16 rows (native) or float rows rounded to BF16 (plain) */
+    const uint16_t *w;
+    int N, C, OC, accumulate;
+    float alpha;
+} bf16_job;
+
+static void put(const bf16_job *j, int n, int o, float s)
+{
+    float *p = j->out + (size_t)n * j->OC + o;
+    *p = j->accumulate ? *p + j->alpha * s : j->alpha * s;
+}
+
+static void plain_task(void *ctx, int tid, long begin, long end)
+{
+    (void)tid;
+    const bf16_job *j = ctx;
+    const float *x = j->x;
+    for (long o = begin; o < end; o += 4) {
+        int nw = end - o < 4 ? (int)(end - o) : 4;
+        for (int n = 0; n < j->N; n++) {
+            float s[4];
+            dot4_plain(s, x + (size_t)n * j->C, j->w + (size_t)o * j->C, j->C, nw);
+            for (int k = 0; k < nw; k++)
+                put(j, n, (int)o + k, s[k]);
+        }
+    }
+}
+
+#if HAVE_AVX512BF16_KERNEL
+static void native_task(void *ctx, int tid, long begin, long end)
+{
+    (void)tid;
+    const bf16_job *j = ctx;
+    const uint16_t *x = j->x;
+    size_t C = (size_t)j->C;
+    long o = begin;
+    for (; o + 4 <= end; o += 4)
+        for (int n = 0; n < j->N; n += 4) {
+            int nr = j->N - n < 4 ? j->N - n : 4;
+            float s[4][4];
+            dot_4x4(s, x + n * C, nr, j->w + o * C, j->C);
+            for (int r = 0; r < nr; r++)
+                for (int k = 0; k < 4; k++)
+                    put(j, n + r, (int)o + k, s[r][k]);
+        }
+    for (; o < end; o++)
+        for (int n = 0; n < j->N; n++)
+            put(j, n, (int)o, dot_1x1(x + n * C, j->w + o * C, j->C));
+}
+#endif
+
+/* The rounded input rows: one buffer per calling thread, grown as needed. */
+static _Thread_local void *xbuf;
+static _Thread_local size_t xcap;
+
+void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
+                         int accumulate)
+{
+    size_t n = (size_t)N * C;
+    if (n * sizeof(float) > xcap) {
+        void *p = realloc(xbuf, n * sizeof(float));
+        if (!p) { /* no scratch: widen nothing, round row by row through the plain loop */
+            for (int r = 0; r < N; r++)
+                for (int o = 0; o < OC; o++) {
+                    float s = 0.0f;
+                    for (int c = 0; c < C; c++)
+                        s += widen(st_f32_to_bf16(inp[(size_t)r * C + c])) * widen(w[(size_t)o * C + c]);
+                    out[(size_t)r * OC + o] = accumulate ? out[(size_t)r * OC + o] + alpha * s : alpha * s;
+                }
+            return;
+        }
+        xbuf = p, xcap = n * sizeof(float);
+    }
+    bf16_job j = {out, xbuf, w, N, C, OC, accumulate, alpha};
+    /* at least 64 weight rows a part: below that, threads cost more than they save */
+#if HAVE_AVX512BF16_KERNEL
+    if (t5_bf16_native()) {
+        uint16_t *xb = xbuf;
+        for (size_t i = 0; i < n; i++)
+            xb[i] = st_f32_to_bf16(inp[i]);
+        t5_parallel_for(OC, 64, native_task, &j);
+        return;
+    }
+#endif
+    float *xr = xbuf;
+    for (size_t i = 0; i < n; i++)
+        xr[i] = widen(st_f32_to_bf16(inp[i]));
+    t5_parallel_for(OC, 64, plain_task, &j);
+}
+
+void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const uint16_t *e = emb + (size_t)ids[n] * C;
+        for (int c = 0; c < C; c++)
+            out[(size_t)n * C + c] = widen(e[c]);
+    }
+}
+
+void t5_linear(float *out, const float *inp, const float *w, const uint16_t *wb, int N, int C, int OC, float alpha,
+               int accumulate)
+{
+    if (wb)
+        matmul_forward_bf16(out, inp, wb, N, C, OC, alpha, accumulate);
+    else
+        matmul_forward(out, inp, w, N, C, OC, alpha, accumulate);
+}
+
+void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *embb, int N, int C)
+{
+    if (embb)
+        embedding_forward_bf16(out, ids, embb, N, C);
+    else
+        embedding_forward(out, ids, emb, N, C);
+}
