@@ -48,15 +48,25 @@ T5_ROW_KERNEL static void dot4_plain(float *s, const float *x, const uint16_t *w
     float a[4][8] = {{0}};
     int c = 0;
     for (; c + 8 <= C; c += 8)
-        for (int k = 0; k < nw; k++)
-            for (int j = 0; j < 8; j++)
-                a[k][j] += x[c + j] * widen(w[(size_t)k * C + c + j]);
+        for (int k = 0; k < nw; k++) {
+            const uint16_t *wk = w + (size_t)k * C + c;
+            for (int j = 0; j < 8; j++) { /* widen inline: a call would stop the vectorizer */
+                uint32_t u = (uint32_t)wk[j] << 16;
+                float f;
+                memcpy(&f, &u, sizeof f);
+                a[k][j] += x[c + j] * f;
+            }
+        }
     for (int k = 0; k < nw; k++) {
         float t = 0.0f;
         for (int j = 0; j < 8; j++)
             t += a[k][j];
-        for (int cc = c; cc < C; cc++)
-            t += x[cc] * widen(w[(size_t)k * C + cc]);
+        for (int cc = c; cc < C; cc++) {
+            uint32_t u = (uint32_t)w[(size_t)k * C + cc] << 16;
+            float f;
+            memcpy(&f, &u, sizeof f);
+            t += x[cc] * f;
+        }
         s[k] = t;
     }
 }
