@@ -147,3 +147,21 @@ setup() {
     [ "$(echo "$screen" | sed -n 2p)" = "$expected" ]
     [ "$(echo "$screen" | sed -n 3p)" = "> " ] || [ "$(echo "$screen" | sed -n 3p)" = ">" ]
 }
+
+@test "--records: example records get the text as target, token records the ids, in order" {
+    head -6 "$D/prompts.txt" | jq -R -c '{kind: "example", task: "t", template: "x", id: 0, input: ., target: "", choices: [], label: -1}' |
+        t0-cat --encode -o "$TMP/ex.t0"
+    run -0 t0-decode -m "$D/f32" --max-new-tokens 5 -r -o "$TMP/out.t0" <"$TMP/ex.t0"
+    head -6 "$D/prompts.txt" | t0-decode -m "$D/f32" --max-new-tokens 5 >"$TMP/lines"
+    t0-cat "$TMP/out.t0" | jq -r .target | cmp - "$TMP/lines"
+    t0-tokenize -m "$D/t5-1k.model" -o "$TMP/tok.t0" "$TMP/ex.t0"
+    run -0 t0-decode -m "$D/f32" --max-new-tokens 5 -r -o "$TMP/tout.t0" <"$TMP/tok.t0"
+    head -6 "$D/prompts.txt" | t0-decode -m "$D/f32" --max-new-tokens 5 --ids >"$TMP/ids"
+    t0-cat "$TMP/tout.t0" | jq -r '.target_ids | map(tostring) | join(" ")' | cmp - "$TMP/ids"
+    # other kinds are refused, and no output file is left
+    t0-cat "$TMP/tout.t0" | jq -c '{kind: "score", task, template, id, scores: [0.5], pred: 0, label: 0}' | t0-cat --encode -o "$TMP/score.t0"
+    run -1 t0-decode -m "$D/f32" -r -o "$TMP/none.t0" <"$TMP/score.t0"
+    assert_one_error_line t0-decode
+    [[ $output == *"record 1: expected example or tokens, got score"* ]]
+    [ ! -e "$TMP/none.t0" ]
+}

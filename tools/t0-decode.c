@@ -12,6 +12,7 @@
 #include "common/utf8.h"
 #include "generate/generate.h"
 #include "spm/spm.h"
+#include "stream/stream.h"
 #include "t5/t5_model.h"
 #include "t5/t5_ops.h"
 
@@ -43,6 +44,10 @@ static const char usage[] =
     "      --batch N           prompts decoded together (default 8)\n"
     "      --threads N         compute threads (default 1)\n"
     "      --ids               print the generated token ids instead of text\n"
+    "  -r, --records           read a record stream instead of lines: example records get\n"
+    "                          the generated text as target, token records the generated ids\n"
+    "                          (EOS last when it ended) as target_ids; a stream out, in order\n"
+    "                          (a record at a time: no batching)\n"
     "  -i, --interactive       read a prompt, stream its answer token by token, repeat\n"
     "  -h, --help              show this help\n"
     "  -V, --version           show the version\n"
@@ -55,7 +60,7 @@ static const char usage[] =
 
 typedef struct {
     const char *model, *output;
-    int max_input, input_eos, batch, threads, ids, interactive;
+    int max_input, input_eos, batch, threads, ids, interactive, records;
     t0_gen_opts gen;
 } options;
 
@@ -245,6 +250,78 @@ static int run_lines(context *c, t0_error *err)
     return rc;
 }
 
+/* ---------------------------------------------------------------- record streams */
+
+/* one record's prompt as the whole batch (its number standing for the line number) */
+static int record_prompt(context *c, const t0_record *rec, uint64_t no, t0_error *err)
+{
+    if (rec->kind == T0_KIND_EXAMPLE)
+        return add_line(c, rec->input, strlen(rec->input), no, err);
+    int n = (int)rec->input_ids.n;
+    for (int k = 0; k < n; k++)
+        if (rec->input_ids.v[k] < 0 || rec->input_ids.v[k] >= c->m->cfg.vocab_size)
+            return t0_fail(err, T0_EINPUT, "record %llu: input id %d is beyond the model's vocabulary (%d)",
+                           (unsigned long long)no, rec->input_ids.v[k], c->m->cfg.vocab_size);
+    if (n > c->o->max_input) {
+        if (!c->warned_long)
+            fprintf(stderr, "%s: record %llu: prompt of %d tokens cut to %d (--max-input); further cuts not reported\n",
+                    prog, (unsigned long long)no, n, c->o->max_input);
+        c->warned_long = 1;
+        n = c->o->max_input;
+    }
+    c->first_line = no, c->n = 1, c->ids[0] = NULL, c->len[0] = 0;
+    if (n == 0)
+        return 0;
+    if (!(c->ids[0] = malloc(sizeof(int32_t) * n)))
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    memcpy(c->ids[0], rec->input_ids.v, sizeof(int32_t) * n);
+    c->len[0] = n;
+    return 0;
+}
+
+static int run_records(context *c, t0_error *err)
+{
+    t0_reader *r = t0_reader_open_file(stdin, "standard input", err);
+    t0_writer *w = r ? t0_writer_open(c->o->output, err) : NULL;
+    int rc = w ? 0 : -1;
+    t0_record rec;
+    while (rc == 0 && (rc = t0_reader_next(r, &rec, err)) > 0) {
+        rc = 0;
+        uint64_t no = t0_reader_count(r);
+        if (rec.kind != T0_KIND_EXAMPLE && rec.kind != T0_KIND_TOKENS) {
+            rc = t0_fail(err, T0_EINPUT, "standard input: record %llu: expected example or tokens, got %s",
+                         (unsigned long long)no, t0_kind_name(rec.kind));
+            break;
+        }
+        if ((rc = record_prompt(c, &rec, no, err)) != 0)
+            break;
+        t0_gen_seq *s = &c->seqs[0];
+        *s = (t0_gen_seq){NULL, 0, 0, 0.0};
+        if (c->ids[0]) {
+            uint64_t index = no - 1;
+            rc = t0_gen_run(c->gen, c->ids[0], 1, c->len[0], &index, c->seqs, NULL, NULL, err);
+        }
+        free(c->ids[0]), c->ids[0] = NULL, c->n = 0;
+        if (rc != 0)
+            break;
+        if (rec.kind == T0_KIND_EXAMPLE) {
+            if ((rc = seq_text(c, s, err)) != 0)
+                break;
+            rec.target = c->work.len ? c->work.text : "";
+        } else {
+            rec.target_ids = (t0_ids){s->ids, (uint32_t)s->n};
+        }
+        rc = t0_writer_write(w, &rec, err);
+    }
+    if (r)
+        t0_reader_close(r);
+    if (w && rc == 0)
+        return t0_writer_close(w, err);
+    if (w)
+        t0_writer_abort(w);
+    return -1;
+}
+
 static int run(const options *o, t0_error *err)
 {
     context c = {.o = o};
@@ -264,6 +341,10 @@ static int run(const options *o, t0_error *err)
     c.seqs = calloc((size_t)o->batch * o->gen.num_return, sizeof *c.seqs);
     if (!c.ids || !c.len || !c.seqs) {
         t0_fail(err, T0_EINTERNAL, "out of memory");
+        goto done;
+    }
+    if (o->records) {
+        rc = run_records(&c, err);
         goto done;
     }
     if (t0_outfile_open(&out, o->output, 0, err) != 0)
@@ -310,7 +391,7 @@ int main(int argc, char **argv)
         {"top-k", required_argument, 0, OPT_TOPK},      {"top-p", required_argument, 0, OPT_TOPP},
         {"seed", required_argument, 0, OPT_SEED},       {"batch", required_argument, 0, OPT_BATCH},
         {"threads", required_argument, 0, OPT_THREADS}, {"ids", no_argument, 0, OPT_IDS},
-        {"interactive", no_argument, 0, 'i'},           {"help", no_argument, 0, 'h'},
+        {"interactive", no_argument, 0, 'i'},           {"records", no_argument, 0, 'r'},           {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},               {0, 0, 0, 0}};
     options o = {.output = "-", .max_input = 1024, .batch = 8, .threads = 1};
     t0_gen_defaults(&o.gen);
@@ -318,12 +399,13 @@ int main(int argc, char **argv)
     int64_t v = 0;
     double f = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "m:o:ihV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:o:irhV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'm': o.model = optarg; break;
         case 'o': o.output = optarg; break;
         case 'i': o.interactive = 1; break;
+        case 'r': o.records = 1; break;
         case OPT_INPUT_EOS: o.input_eos = 1; break;
         case OPT_EARLY: o.gen.early_stopping = 1; break;
         case OPT_SAMPLE: o.gen.sample = 1; break;
@@ -357,6 +439,8 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "--num-return must not exceed --beam");
     if (o.gen.num_beams == 1 && !o.gen.sample && o.gen.num_return > 1)
         return t0_cli_usage_error(prog, "--num-return needs --beam or --sample");
+    if (o.records && (o.interactive || o.gen.num_return > 1))
+        return t0_cli_usage_error(prog, "--records gives one target a record (no -i, no --num-return)");
     if (o.interactive) {
         if (o.gen.num_return > 1)
             return t0_cli_usage_error(prog, "-i shows one sequence a prompt (no --num-return)");
