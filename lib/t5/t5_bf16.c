@@ -2,6 +2,7 @@
  * weight row is read from memory once per call and used for every input row. */
 #include "t5/t5_bf16.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,39 @@ T5_ROW_KERNEL static void dot4_plain(float *s, const float *x, const uint16_t *w
     }
 }
 
+/* Two input rows against four weight rows: each widened weight is used twice. The sums
+ * run in the same order as dot4_plain's, so a row gets the same bits either way. */
+T5_ROW_KERNEL static void dot4x2_plain(float *s0, float *s1, const float *x0, const float *x1, const uint16_t *w,
+                                       int C)
+{
+    float a0[4][8] = {{0}}, a1[4][8] = {{0}};
+    int c = 0;
+    for (; c + 8 <= C; c += 8)
+        for (int k = 0; k < 4; k++) {
+            const uint16_t *wk = w + (size_t)k * C + c;
+            for (int j = 0; j < 8; j++) {
+                uint32_t u = (uint32_t)wk[j] << 16;
+                float f;
+                memcpy(&f, &u, sizeof f);
+                a0[k][j] += x0[c + j] * f;
+                a1[k][j] += x1[c + j] * f;
+            }
+        }
+    for (int k = 0; k < 4; k++) {
+        float t0 = 0.0f, t1 = 0.0f;
+        for (int j = 0; j < 8; j++)
+            t0 += a0[k][j], t1 += a1[k][j];
+        for (int cc = c; cc < C; cc++) {
+            uint32_t u = (uint32_t)w[(size_t)k * C + cc] << 16;
+            float f;
+            memcpy(&f, &u, sizeof f);
+            t0 += x0[cc] * f;
+            t1 += x1[cc] * f;
+        }
+        s0[k] = t0, s1[k] = t1;
+    }
+}
+
 /* ---------------------------------------------------------------- AVX-512 BF16 */
 #if HAVE_AVX512BF16_KERNEL
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
@@ -137,14 +171,45 @@ static void plain_task(void *ctx, int tid, long begin, long end)
     const bf16_job *j = ctx;
     const float *x = j->x;
     for (long o = begin; o < end; o += 4) {
-        int nw = end - o < 4 ? (int)(end - o) : 4;
-        for (int n = 0; n < j->N; n++) {
+        int nw = end - o < 4 ? (int)(end - o) : 4, n = 0;
+        for (; nw == 4 && n + 2 <= j->N; n += 2) {
+            float s0[4], s1[4];
+            dot4x2_plain(s0, s1, x + (size_t)n * j->C, x + (size_t)(n + 1) * j->C, j->w + (size_t)o * j->C, j->C);
+            for (int k = 0; k < 4; k++)
+                put(j, n, (int)o + k, s0[k]), put(j, n + 1, (int)o + k, s1[k]);
+        }
+        for (; n < j->N; n++) {
             float s[4];
             dot4_plain(s, x + (size_t)n * j->C, j->w + (size_t)o * j->C, j->C, nw);
             for (int k = 0; k < nw; k++)
                 put(j, n, (int)o + k, s[k]);
         }
     }
+}
+
+/* Many rows (an encoder pass): widen a block of weight rows once and let sgemm use it
+ * for every row; the rows are the rounded ones, so only the order of the sums differs
+ * from the loop above. Decoding steps (fewer than GEMM_ROWS rows) never come here. */
+enum { GEMM_ROWS = 16, GEMM_BLOCK = 64 };
+
+static void plain_gemm_task(void *ctx, int tid, long begin, long end)
+{
+    (void)tid;
+    const bf16_job *j = ctx;
+    size_t C = (size_t)j->C;
+    float *wt = malloc(sizeof(float) * GEMM_BLOCK * C);
+    if (!wt) { /* no room for the block: the row loop needs none */
+        plain_task(ctx, tid, begin, end);
+        return;
+    }
+    for (long o = begin; o < end; o += GEMM_BLOCK) {
+        int nb = end - o < GEMM_BLOCK ? (int)(end - o) : GEMM_BLOCK;
+        for (size_t i = 0; i < (size_t)nb * C; i++)
+            wt[i] = widen(j->w[o * C + i]);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->N, nb, j->C, j->alpha, j->x, j->C, wt, j->C,
+                    j->accumulate ? 1.0f : 0.0f, j->out + o, j->OC);
+    }
+    free(wt);
 }
 
 #if HAVE_AVX512BF16_KERNEL
@@ -206,7 +271,7 @@ void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N,
     float *xr = xbuf;
     for (size_t i = 0; i < n; i++)
         xr[i] = widen(st_f32_to_bf16(inp[i]));
-    t5_parallel_for(OC, 64, plain_task, &j);
+    t5_parallel_for(OC, 64, N >= GEMM_ROWS ? plain_gemm_task : plain_task, &j);
 }
 
 void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C)

@@ -202,10 +202,11 @@ static void test_bf16_greedy(void)
     t5_model_free(m);
 }
 
-/* matmul_forward_bf16 against double sums of the rounded operands */
-static void test_bf16_product(void)
+/* matmul_forward_bf16 against double sums of the rounded operands (N rows: 5 take the
+ * row loop, 20 the widened block and sgemm) */
+static void test_bf16_product(int N)
 {
-    int N = 5, C = 77, OC = 13;
+    int C = 77, OC = 13;
     float *x = malloc(sizeof(float) * N * C), *wf = malloc(sizeof(float) * OC * C), *out = malloc(sizeof(float) * N * OC);
     uint16_t *w = malloc(sizeof(uint16_t) * OC * C);
     uint64_t s = 1;
@@ -227,8 +228,8 @@ static void test_bf16_product(void)
             double e = fabs(out[n * OC + o] - (1.0 + 0.5 * ref));
             worst = e > worst ? e : worst;
         }
-    fprintf(stderr, "bf16 product (%s kernel): worst error %.3g against double\n",
-            t5_bf16_native() ? "AVX-512 BF16" : "plain C", worst);
+    fprintf(stderr, "bf16 product (%s kernel, %d rows): worst error %.3g against double\n",
+            t5_bf16_native() ? "AVX-512 BF16" : "plain C", N, worst);
     CHECK(worst < 1e-5);
     free(x), free(wf), free(out), free(w);
 }
@@ -306,7 +307,8 @@ int main(void)
     test_cases("gated");
     test_cases("relu_tied");
     test_bf16_greedy();
-    test_bf16_product();
+    test_bf16_product(5);
+    test_bf16_product(20);
     test_mapped_same();
     test_sampling();
     return unit_summary("test_generate");
