@@ -214,8 +214,11 @@ static int gen_greedy(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_le
             }
             g->ids[(size_t)r * W + step + 1] = t;
             out[r].n++;
-            if (on_token && (rc = on_token(ctx, r, t)) != 0)
+            if (on_token && (rc = on_token(ctx, r, t)) != 0) {
+                if (err && !err->msg[0])
+                    t0_fail(err, T0_EINTERNAL, "generation stopped by its token callback");
                 goto done;
+            }
             if (t == c->eos_token_id)
                 out[r].finished = 1;
             else
