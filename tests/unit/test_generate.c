@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "generate/generate.h"
 #include "model_fixture.h"
@@ -259,6 +260,59 @@ static void test_mapped_same(void)
     t5_model_free(b);
 }
 
+/* F16 weights load widened: the same model written as F16 gives logits within F16 rounding */
+static void test_f16(void)
+{
+    const char *dir = DECODE_DIR "/gated";
+    t0_error err = {0};
+    t5_model *a = t5_model_open(dir, &err);
+    fixture_in in;
+    char tmp[] = "/tmp/t0-f16-XXXXXX", path[600], cfg[600];
+    if (!CHECK(a && load_input(dir, &in) == 0 && mkdtemp(tmp)))
+        return;
+    st_write_tensor *t = calloc((size_t)a->nspecs, sizeof *t);
+    for (int i = 0; i < a->nspecs; i++) {
+        t[i].name = a->specs[i].name, t[i].ndim = a->specs[i].ndim, t[i].data = a->params + a->offset[i];
+        for (int k = 0; k < t[i].ndim; k++)
+            t[i].shape[k] = a->specs[i].shape[k];
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    CHECK(st_write(path, t, a->nspecs, ST_F16, NULL, &err) == 0);
+    snprintf(cfg, sizeof cfg, "%s/config.json", tmp);
+    FILE *src = fopen(DECODE_DIR "/gated/config.json", "rb"), *dst = fopen(cfg, "wb");
+    char buf[4096];
+    size_t n;
+    while (src && dst && (n = fread(buf, 1, sizeof buf, src)) > 0)
+        fwrite(buf, 1, n, dst);
+    if (src)
+        fclose(src);
+    if (dst)
+        fclose(dst);
+    t5_model *b = t5_model_open_mapped(tmp, &err);
+    if (CHECK(b != NULL)) {
+        size_t wide = 0;
+        t5_model_mapped_bytes(b, &wide);
+        CHECK(wide == a->nfloats * sizeof(float)); /* every tensor widened */
+        t5_decoder *da = t5_decoder_create(a, 4, in.len, 2, &err), *db = t5_decoder_create(b, 4, in.len, 2, &err);
+        int32_t tok[4] = {0, 0, 0, 0};
+        const float *la, *lb;
+        CHECK(da && db && t5_decoder_start(da, in.input, &err) == 0 && t5_decoder_start(db, in.input, &err) == 0);
+        CHECK(t5_decoder_step(da, tok, &la, &err) == 0 && t5_decoder_step(db, tok, &lb, &err) == 0);
+        double e = rel_err(lb, la, (size_t)4 * a->cfg.vocab_size);
+        fprintf(stderr, "f16 weights: logits within %.2e of f32\n", e);
+        CHECK(e < 1e-2);
+        t5_decoder_free(da);
+        t5_decoder_free(db);
+    }
+    remove(path);
+    remove(cfg);
+    rmdir(tmp);
+    free(t);
+    free(in.input);
+    t5_model_free(a);
+    t5_model_free(b);
+}
+
 static int same_seqs(const t0_gen_seq *a, const t0_gen_seq *b, int n)
 {
     for (int i = 0; i < n; i++)
@@ -310,6 +364,7 @@ int main(void)
     test_bf16_product(5);
     test_bf16_product(20);
     test_mapped_same();
+    test_f16();
     test_sampling();
     return unit_summary("test_generate");
 }
