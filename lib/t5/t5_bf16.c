@@ -283,13 +283,90 @@ void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb,
     }
 }
 
+/* ---------------------------------------------------------------- F32, few rows
+ * A decoding step multiplies a few rows by every weight: sgemm would first pack the
+ * whole weight matrix (another read and write of it), so these loops read each weight
+ * row once and use it for every input row, as the BF16 ones do. */
+T5_ROW_KERNEL static void dot4x2_f32(float *s0, float *s1, const float *x0, const float *x1, const float *w, int C,
+                                     int two)
+{
+    float a0[4][8] = {{0}}, a1[4][8] = {{0}};
+    int c = 0;
+    for (; c + 8 <= C; c += 8)
+        for (int k = 0; k < 4; k++) {
+            const float *wk = w + (size_t)k * C + c;
+            for (int j = 0; j < 8; j++) {
+                a0[k][j] += x0[c + j] * wk[j];
+                a1[k][j] += x1[c + j] * wk[j];
+            }
+        }
+    for (int k = 0; k < 4; k++) {
+        float t0 = 0.0f, t1 = 0.0f;
+        for (int j = 0; j < 8; j++)
+            t0 += a0[k][j], t1 += a1[k][j];
+        for (int cc = c; cc < C; cc++) {
+            t0 += x0[cc] * w[(size_t)k * C + cc];
+            t1 += x1[cc] * w[(size_t)k * C + cc];
+        }
+        s0[k] = t0;
+        if (two)
+            s1[k] = t1;
+    }
+}
+
+/* at most this many rows take the loop; more (measured here at small shapes: from about
+ * 4) go faster through sgemm */
+enum { F32_ROWS = 2 };
+
+typedef struct {
+    float *out;
+    const float *x, *w;
+    int N, C, OC, accumulate;
+    float alpha;
+} f32_job;
+
+static void f32_task(void *ctx, int tid, long begin, long end)
+{
+    (void)tid;
+    const f32_job *j = ctx;
+    size_t C = (size_t)j->C;
+    for (long o = begin; o < end; o += 4) {
+        int nw = end - o < 4 ? (int)(end - o) : 4;
+        for (int n = 0; n < j->N; n += 2) {
+            int two = n + 1 < j->N;
+            float s[2][4];
+            if (nw == 4) {
+                dot4x2_f32(s[0], s[1], j->x + n * C, j->x + (n + two) * C, j->w + o * C, j->C, two);
+            } else { /* the last weight rows: one at a time */
+                for (int k = 0; k < nw; k++) {
+                    float a = 0.0f, b = 0.0f;
+                    for (size_t c = 0; c < C; c++) {
+                        a += j->x[n * C + c] * j->w[(o + k) * C + c];
+                        b += j->x[(n + two) * C + c] * j->w[(o + k) * C + c];
+                    }
+                    s[0][k] = a, s[1][k] = b;
+                }
+            }
+            for (int r = 0; r <= two; r++)
+                for (int k = 0; k < nw; k++) {
+                    float *p = j->out + (size_t)(n + r) * j->OC + o + k;
+                    *p = j->accumulate ? *p + j->alpha * s[r][k] : j->alpha * s[r][k];
+                }
+        }
+    }
+}
+
 void t5_linear(float *out, const float *inp, const float *w, const uint16_t *wb, int N, int C, int OC, float alpha,
                int accumulate)
 {
-    if (wb)
+    if (wb) {
         matmul_forward_bf16(out, inp, wb, N, C, OC, alpha, accumulate);
-    else
+    } else if (N <= F32_ROWS) {
+        f32_job j = {out, inp, w, N, C, OC, accumulate, alpha};
+        t5_parallel_for(OC, 64, f32_task, &j);
+    } else {
         matmul_forward(out, inp, w, N, C, OC, alpha, accumulate);
+    }
 }
 
 void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *embb, int N, int C)
