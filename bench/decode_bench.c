@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     size_t wide = 0, in_place = t5_model_mapped_bytes(m, &wide);
     printf("load_s=%.3f encode_ms=%.1f ms_per_token=%.2f weights_mapped_MB=%.0f widened_MB=%.1f kernel=%s\n", load,
            (t2 - t1) * 1e3, (t3 - t2) * 1e3 / N, in_place / 1e6, wide / 1e6,
-           t5_bf16_native() ? "avx512bf16" : "plain");
+           t5_bf16_kernel());
     t5_decoder_free(d);
     t5_model_free(m);
     free(in);

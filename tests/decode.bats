@@ -165,3 +165,11 @@ setup() {
     [[ $output == *"record 1: expected example or tokens, got score"* ]]
     [ ! -e "$TMP/none.t0" ]
 }
+
+@test "the plain C BF16 loops (T0_BF16_PLAIN=1) pass the generation unit tests too" {
+    [ -x "${T0_BUILD:-}/tests/test_generate" ] || skip "no unit test build (run through make check)"
+    cd "$ROOT"
+    T0_BF16_PLAIN=1 run -0 "$T0_BUILD/tests/test_generate"
+    [[ $output == *"(plain kernel, 5 rows)"* ]]
+    [[ $output == *"0 failed"* ]]
+}

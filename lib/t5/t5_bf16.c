@@ -165,11 +165,119 @@ static void put(const bf16_job *j, int n, int o, float s)
     *p = j->accumulate ? *p + j->alpha * s : j->alpha * s;
 }
 
+/* ---------------------------------------------------------------- AVX2 + FMA
+ * The plain loops with the widening as a shift and the sums as FMAs (the compiler may
+ * not contract them under -std=c11): the same lane order, so one row still gets the same
+ * bits alone or in a pair. */
+#if HAVE_AVX512BF16_KERNEL
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+
+AVX2_TARGET static inline __m256 widen8(const uint16_t *p)
+{
+    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+AVX2_TARGET static float lanes_sum(__m256 a)
+{
+    float l[8], t = 0.0f;
+    _mm256_storeu_ps(l, a);
+    for (int j = 0; j < 8; j++)
+        t += l[j];
+    return t;
+}
+
+/* s0 (and s1 when x1) = rows x0 (x1) . 4 weight rows */
+AVX2_TARGET static void dot4x2_avx2(float *s0, float *s1, const float *x0, const float *x1, const uint16_t *w, int C)
+{
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < 4; k++)
+        a0[k] = a1[k] = _mm256_setzero_ps();
+    const size_t sC = (size_t)C;
+    int c = 0;
+    if (x1) {
+        for (; c + 8 <= C; c += 8) {
+            __m256 v0 = _mm256_loadu_ps(x0 + c), v1 = _mm256_loadu_ps(x1 + c);
+            for (int k = 0; k < 4; k++) {
+                __m256 wk = widen8(w + k * sC + c);
+                a0[k] = _mm256_fmadd_ps(v0, wk, a0[k]);
+                a1[k] = _mm256_fmadd_ps(v1, wk, a1[k]);
+            }
+        }
+    } else {
+        for (; c + 8 <= C; c += 8) {
+            __m256 v0 = _mm256_loadu_ps(x0 + c);
+            for (int k = 0; k < 4; k++)
+                a0[k] = _mm256_fmadd_ps(v0, widen8(w + k * sC + c), a0[k]);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        float t0 = lanes_sum(a0[k]), t1 = lanes_sum(a1[k]);
+        for (int cc = c; cc < C; cc++) {
+            float f = widen(w[k * sC + cc]);
+            t0 += x0[cc] * f;
+            if (x1)
+                t1 += x1[cc] * f;
+        }
+        s0[k] = t0;
+        if (x1)
+            s1[k] = t1;
+    }
+}
+#endif
+
+static int avx2 = -1; /* -1: not decided yet */
+
+static int use_avx2(void)
+{
+    if (avx2 < 0) {
+        const char *e = getenv("T0_BF16_PLAIN");
+        avx2 = 0;
+#if HAVE_AVX512BF16_KERNEL
+        __builtin_cpu_init();
+        avx2 = !(e && *e == '1') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        (void)e;
+#endif
+    }
+    return avx2;
+}
+
+const char *t5_bf16_kernel(void)
+{
+    return t5_bf16_native() ? "avx512bf16" : use_avx2() ? "avx2" : "plain";
+}
+
 static void plain_task(void *ctx, int tid, long begin, long end)
 {
     (void)tid;
     const bf16_job *j = ctx;
     const float *x = j->x;
+#if HAVE_AVX512BF16_KERNEL
+    if (use_avx2()) {
+        for (long o = begin; o < end; o += 4) {
+            int nw = end - o < 4 ? (int)(end - o) : 4, n = 0;
+            for (; nw == 4 && n < j->N; n += 2) {
+                float s0[4], s1[4];
+                int two = n + 1 < j->N;
+                dot4x2_avx2(s0, s1, x + (size_t)n * j->C, two ? x + (size_t)(n + 1) * j->C : NULL,
+                            j->w + (size_t)o * j->C, j->C);
+                for (int k = 0; k < 4; k++) {
+                    put(j, n, (int)o + k, s0[k]);
+                    if (two)
+                        put(j, n + 1, (int)o + k, s1[k]);
+                }
+            }
+            for (; n < j->N; n++) { /* the last weight rows of the range */
+                float s[4];
+                dot4_plain(s, x + (size_t)n * j->C, j->w + (size_t)o * j->C, j->C, nw);
+                for (int k = 0; k < nw; k++)
+                    put(j, n, (int)o + k, s[k]);
+            }
+        }
+        return;
+    }
+#endif
     for (long o = begin; o < end; o += 4) {
         int nw = end - o < 4 ? (int)(end - o) : 4, n = 0;
         for (; nw == 4 && n + 2 <= j->N; n += 2) {
@@ -318,6 +426,27 @@ T5_ROW_KERNEL static void dot4x2_f32(float *s0, float *s1, const float *x0, cons
  * 4) go faster through sgemm */
 enum { F32_ROWS = 2 };
 
+/* one row: the same sums as dot4x2_f32's first row */
+T5_ROW_KERNEL static void dot4_f32(float *s0, const float *x0, const float *w, int C)
+{
+    float a0[4][8] = {{0}};
+    int c = 0;
+    for (; c + 8 <= C; c += 8)
+        for (int k = 0; k < 4; k++) {
+            const float *wk = w + (size_t)k * C + c;
+            for (int j = 0; j < 8; j++)
+                a0[k][j] += x0[c + j] * wk[j];
+        }
+    for (int k = 0; k < 4; k++) {
+        float t0 = 0.0f;
+        for (int j = 0; j < 8; j++)
+            t0 += a0[k][j];
+        for (int cc = c; cc < C; cc++)
+            t0 += x0[cc] * w[(size_t)k * C + cc];
+        s0[k] = t0;
+    }
+}
+
 typedef struct {
     float *out;
     const float *x, *w;
@@ -335,8 +464,10 @@ static void f32_task(void *ctx, int tid, long begin, long end)
         for (int n = 0; n < j->N; n += 2) {
             int two = n + 1 < j->N;
             float s[2][4];
-            if (nw == 4) {
-                dot4x2_f32(s[0], s[1], j->x + n * C, j->x + (n + two) * C, j->w + o * C, j->C, two);
+            if (nw == 4 && !two) {
+                dot4_f32(s[0], j->x + n * C, j->w + o * C, j->C);
+            } else if (nw == 4) {
+                dot4x2_f32(s[0], s[1], j->x + n * C, j->x + (n + 1) * C, j->w + o * C, j->C, 1);
             } else { /* the last weight rows: one at a time */
                 for (int k = 0; k < nw; k++) {
                     float a = 0.0f, b = 0.0f;

@@ -7,10 +7,12 @@
  * bf16 x bf16 is exact in F32; sums are F32. So the result is the F32 product of the
  * rounded operands up to the order of the sums:
  *   - on CPUs with AVX-512 BF16, vdpbf16ps (pairs of products added into 16 F32 lanes);
- *   - elsewhere a plain C loop (vectorized by the compiler, target_clones like
- *     T5_ROW_KERNEL) over 8 F32 lanes.
+ *   - elsewhere the same sums over 8 F32 lanes: with AVX2 and FMA as intrinsics, else a
+ *     plain C loop (vectorized by the compiler, target_clones like T5_ROW_KERNEL);
+ *   - many rows at once (an encoder pass, >= 16 rows) without AVX-512 BF16: a block of
+ *     weights widened once and sgemm.
  * t5_bf16_native() says which one runs (T0_BF16_PLAIN=1 in the environment forces the
- * plain loop, for tests and measurements).
+ * plain loop, for tests and measurements); t5_bf16_kernel() names it.
  */
 #ifndef T0_T5_BF16_H
 #define T0_T5_BF16_H
@@ -32,5 +34,7 @@ void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *
 
 /* 1 when the AVX-512 BF16 kernel is in use */
 int t5_bf16_native(void);
+/* the kernel in use: "avx512bf16", "avx2" (the plain loops as AVX2 + FMA intrinsics) or "plain" */
+const char *t5_bf16_kernel(void);
 
 #endif

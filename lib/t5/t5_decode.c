@@ -190,10 +190,12 @@ int t5_decoder_reorder(t5_decoder *d, const int *src_rows, t0_error *err)
     for (int l = 0; l < c->num_decoder_layers; l++) {
         float *cache[2] = {d->sk[l], d->sv[l]};
         for (int kv = 0; kv < 2; kv++) {
+            for (int r = 0; r < d->rows; r++) /* rows that keep their own cache move nothing */
+                if (src_rows[r] != r)
+                    memcpy(d->tmp + r * row, cache[kv] + (size_t)src_rows[r] * row, sizeof(float) * used);
             for (int r = 0; r < d->rows; r++)
-                memcpy(d->tmp + r * row, cache[kv] + (size_t)src_rows[r] * row, sizeof(float) * used);
-            for (int r = 0; r < d->rows; r++)
-                memcpy(cache[kv] + r * row, d->tmp + r * row, sizeof(float) * used);
+                if (src_rows[r] != r)
+                    memcpy(cache[kv] + r * row, d->tmp + r * row, sizeof(float) * used);
         }
     }
     return 0;

@@ -7,6 +7,8 @@
  * side), positions are indices, as Hugging Face's generate() sees them.
  * The encoder runs in the model's activation arena (t5_model_reserve for rows x enc_len),
  * so a model does not train and decode at the same time.
+ * Every product goes through t5_linear (t5_bf16.h): with a model from t5_model_open_mapped
+ * the encoder and each step use BF16 weights as BF16.
  */
 #ifndef T0_T5_DECODE_H
 #define T0_T5_DECODE_H
