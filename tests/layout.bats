@@ -15,6 +15,7 @@ allowed() {
     t5) echo "common" ;;
     train) echo "common stream t5" ;;
     eval) echo "common stream t5" ;;
+    generate) echo "common t5 spm" ;;
     *) echo "UNLISTED" ;;
     esac
 }

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "t5/t5_bf16.h"
 #include "t5/t5_ops.h"
 
 struct t5_decoder {
     t5_model *m;
     int rows, enc_len, max_len, pos;
+    int cap; /* rows it was made for; t5_decoder_keep lowers rows, t5_decoder_start restores it */
+    float *tmp; /* [cap][max_len][HD]: t5_decoder_reorder's gather */
     float *mem;
     float **sk, **sv, **ck, **cv; /* per layer: self cache [rows][max_len][HD], cross [rows][enc_len][HD] */
     float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *scratch, *logits;
@@ -42,9 +45,10 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     t5_decoder *d = calloc(1, sizeof *d);
     if (!d)
         goto oom;
-    d->m = m, d->rows = rows, d->enc_len = enc_len, d->max_len = max_len;
+    d->m = m, d->rows = d->cap = rows, d->enc_len = enc_len, d->max_len = max_len;
     size_t per_layer = 2 * R * max_len * HD + 2 * R * enc_len * HD;
-    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size;
+    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size +
+               R * max_len * HD;
     d->mem = malloc(n * sizeof(float));
     d->sk = malloc(4 * (size_t)L * sizeof(float *));
     d->allow = malloc(R * max_len + R * enc_len);
@@ -71,7 +75,8 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     d->ffh = p, p += R * F;
     d->P = p, p += R * H * Tk;
     d->scratch = p, p += Tk; /* attention_forward needs it only with dropout */
-    d->logits = p;
+    d->logits = p, p += R * c->vocab_size;
+    d->tmp = p;
     d->cross_allow = d->allow + R * max_len;
     d->enc_seg = d->bucket + R * max_len;
     d->enc_pos = d->enc_seg + R * enc_len;
@@ -89,6 +94,7 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
 {
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
+    d->rows = d->cap;
     int R = d->rows, T = d->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
     for (int r = 0; r < R; r++)
         for (int j = 0; j < T; j++) {
@@ -102,8 +108,9 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
         return -1;
     const float *enc = t5_encoder_output(m);
     for (int l = 0; l < c->num_decoder_layers; l++) {
-        matmul_forward(d->ck[l], enc, m->w.dec[l].ca.k, R * T, D, HD, 1.0f, 0);
-        matmul_forward(d->cv[l], enc, m->w.dec[l].ca.v, R * T, D, HD, 1.0f, 0);
+        const t5_attn_w *ca = &m->w.dec[l].ca;
+        t5_linear(d->ck[l], enc, ca->k, ca->kb, R * T, D, HD, 1.0f, 0);
+        t5_linear(d->cv[l], enc, ca->v, ca->vb, R * T, D, HD, 1.0f, 0);
     }
     d->pos = 0;
     return 0;
@@ -121,7 +128,7 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     for (int r = 0; r < R; r++)
         if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
-    embedding_forward(d->x, tokens, m->w.shared, R, D);
+    t5_embed(d->x, tokens, m->w.shared, m->w.shared_b, R, D);
     /* position t attends to 0..t; relative position j - t, causal buckets */
     for (int r = 0; r < R; r++)
         for (int j = 0; j < Tk; j++) {
@@ -133,9 +140,9 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     for (int l = 0; l < c->num_decoder_layers; l++) {
         const t5_layer_w *w = &m->w.dec[l];
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_sa, R, D, eps);
-        matmul_forward(d->q, d->ln, w->sa.q, R, D, HD, 1.0f, 0);
-        matmul_forward(d->k, d->ln, w->sa.k, R, D, HD, 1.0f, 0);
-        matmul_forward(d->v, d->ln, w->sa.v, R, D, HD, 1.0f, 0);
+        t5_linear(d->q, d->ln, w->sa.q, w->sa.qb, R, D, HD, 1.0f, 0);
+        t5_linear(d->k, d->ln, w->sa.k, w->sa.kb, R, D, HD, 1.0f, 0);
+        t5_linear(d->v, d->ln, w->sa.v, w->sa.vb, R, D, HD, 1.0f, 0);
         for (int r = 0; r < R; r++) {
             memcpy(d->sk[l] + ((size_t)r * d->max_len + t) * HD, d->k + (size_t)r * HD, sizeof(float) * HD);
             memcpy(d->sv[l] + ((size_t)r * d->max_len + t) * HD, d->v + (size_t)r * HD, sizeof(float) * HD);
@@ -144,27 +151,81 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
                         .bias = m->w.dec_rel_bias, .bucket = d->bucket,
                         .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
         attention_forward(d->att, d->P, d->q, d->sk[l], d->sv[l], &s, d->scratch);
-        matmul_forward(d->x, d->att, w->sa.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+        t5_linear(d->x, d->att, w->sa.o, w->sa.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ca, R, D, eps);
-        matmul_forward(d->q, d->ln, w->ca.q, R, D, HD, 1.0f, 0);
+        t5_linear(d->q, d->ln, w->ca.q, w->ca.qb, R, D, HD, 1.0f, 0);
         attn_shape sc = {.B = R, .Tq = 1, .Tk = d->enc_len, .H = H, .dk = c->d_kv, .allow = d->cross_allow,
                          .slots = 1};
         attention_forward(d->att, d->P, d->q, d->ck[l], d->cv[l], &sc, d->scratch);
-        matmul_forward(d->x, d->att, w->ca.o, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
+        t5_linear(d->x, d->att, w->ca.o, w->ca.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ff, R, D, eps);
-        matmul_forward(d->ffa, d->ln, w->wi0, R, D, F, 1.0f, 0);
-        if (w->wi1)
-            matmul_forward(d->ffb, d->ln, w->wi1, R, D, F, 1.0f, 0);
-        ff_act_forward(d->ffh, d->ffa, w->wi1 ? d->ffb : NULL, (long)R * F, kind);
-        matmul_forward(d->x, d->ffh, w->wo, R, F, D, 1.0f, 1); /* x += inp @ w^T */
+        int gated = w->wi1 || w->wi1b;
+        t5_linear(d->ffa, d->ln, w->wi0, w->wi0b, R, D, F, 1.0f, 0);
+        if (gated)
+            t5_linear(d->ffb, d->ln, w->wi1, w->wi1b, R, D, F, 1.0f, 0);
+        ff_act_forward(d->ffh, d->ffa, gated ? d->ffb : NULL, (long)R * F, kind);
+        t5_linear(d->x, d->ffh, w->wo, w->wob, R, F, D, 1.0f, 1); /* x += inp @ w^T */
     }
     rmsnorm_forward(d->ln, d->rstd, d->x, m->w.dec_final_ln, R, D, eps);
     float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    matmul_forward(d->logits, d->ln, m->w.lm_head, R, D, c->vocab_size, scale, 0);
+    t5_linear(d->logits, d->ln, m->w.lm_head, m->w.lm_head_b, R, D, c->vocab_size, scale, 0);
     d->pos++;
     *logits = d->logits;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reordering rows
+ * Beam search moves hypotheses between rows, and finished rows leave the batch. */
+
+int t5_decoder_rows(const t5_decoder *d)
+{
+    return d->rows;
+}
+
+int t5_decoder_reorder(t5_decoder *d, const int *src_rows, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    size_t HD = (size_t)c->num_heads * c->d_kv, row = (size_t)d->max_len * HD, used = (size_t)d->pos * HD;
+    for (int r = 0; r < d->rows; r++)
+        if (src_rows[r] < 0 || src_rows[r] >= d->rows)
+            return t0_fail(err, T0_EINTERNAL, "t5_decoder_reorder: row %d of %d", src_rows[r], d->rows);
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        float *cache[2] = {d->sk[l], d->sv[l]};
+        for (int kv = 0; kv < 2; kv++) {
+            for (int r = 0; r < d->rows; r++) /* rows that keep their own cache move nothing */
+                if (src_rows[r] != r)
+                    memcpy(d->tmp + r * row, cache[kv] + (size_t)src_rows[r] * row, sizeof(float) * used);
+            for (int r = 0; r < d->rows; r++)
+                if (src_rows[r] != r)
+                    memcpy(cache[kv] + r * row, d->tmp + r * row, sizeof(float) * used);
+        }
+    }
+    return 0;
+}
+
+int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err)
+{
+    const t5_config *c = &d->m->cfg;
+    size_t HD = (size_t)c->num_heads * c->d_kv, row = (size_t)d->max_len * HD, used = (size_t)d->pos * HD;
+    size_t crow = (size_t)d->enc_len * HD;
+    for (int i = 0; i < n; i++)
+        if (rows[i] < i || rows[i] >= d->rows || (i > 0 && rows[i] <= rows[i - 1]))
+            return t0_fail(err, T0_EINTERNAL, "t5_decoder_keep: rows not ascending within %d", d->rows);
+    for (int i = 0; i < n; i++) {
+        size_t src = (size_t)rows[i];
+        if (src == (size_t)i)
+            continue;
+        for (int l = 0; l < c->num_decoder_layers; l++) {
+            memmove(d->sk[l] + i * row, d->sk[l] + src * row, sizeof(float) * used);
+            memmove(d->sv[l] + i * row, d->sv[l] + src * row, sizeof(float) * used);
+            memmove(d->ck[l] + i * crow, d->ck[l] + src * crow, sizeof(float) * crow);
+            memmove(d->cv[l] + i * crow, d->cv[l] + src * crow, sizeof(float) * crow);
+        }
+        memmove(d->cross_allow + (size_t)i * d->enc_len, d->cross_allow + src * d->enc_len, (size_t)d->enc_len);
+    }
+    d->rows = n;
     return 0;
 }
 
@@ -252,8 +313,8 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
         for (int l = 0; l < c->num_decoder_layers; l++) {
             float *ck = d->ck[l] + r * row, *cv = d->cv[l] + r * row;
             if (first == r) { /* the input's first row computes, the others copy */
-                matmul_forward(ck, enc + (size_t)e * T * D, m->w.dec[l].ca.k, T, D, HD, 1.0f, 0);
-                matmul_forward(cv, enc + (size_t)e * T * D, m->w.dec[l].ca.v, T, D, HD, 1.0f, 0);
+                t5_linear(ck, enc + (size_t)e * T * D, m->w.dec[l].ca.k, m->w.dec[l].ca.kb, T, D, HD, 1.0f, 0);
+                t5_linear(cv, enc + (size_t)e * T * D, m->w.dec[l].ca.v, m->w.dec[l].ca.vb, T, D, HD, 1.0f, 0);
             } else {
                 memcpy(ck, d->ck[l] + first * row, sizeof(float) * row);
                 memcpy(cv, d->cv[l] + first * row, sizeof(float) * row);
@@ -321,7 +382,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     if (feed_reserve(d, n, &a, err) != 0)
         return -1;
     t5_set_ftz();
-    embedding_forward(a.x, tokens, m->w.shared, N, D);
+    t5_embed(a.x, tokens, m->w.shared, m->w.shared_b, N, D);
     /* position t+i attends to 0..t+i (relative position j - (t+i), causal buckets) and to
      * its row's input */
     for (int r = 0; r < R; r++)
@@ -338,9 +399,9 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     for (int l = 0; l < c->num_decoder_layers; l++) {
         const t5_layer_w *w = &m->w.dec[l];
         rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_sa, N, D, eps);
-        matmul_forward(a.q, a.ln, w->sa.q, N, D, HD, 1.0f, 0);
-        matmul_forward(a.k, a.ln, w->sa.k, N, D, HD, 1.0f, 0);
-        matmul_forward(a.v, a.ln, w->sa.v, N, D, HD, 1.0f, 0);
+        t5_linear(a.q, a.ln, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
+        t5_linear(a.k, a.ln, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
+        t5_linear(a.v, a.ln, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
         for (int r = 0; r < R; r++) {
             size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
             memcpy(d->sk[l] + at, a.k + from, sizeof(float) * n * HD);
@@ -350,24 +411,24 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
                         .bias = m->w.dec_rel_bias, .bucket = a.bucket,
                         .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
         attention_forward(a.att, a.P, a.q, d->sk[l], d->sv[l], &s, NULL);
-        matmul_forward(a.x, a.att, w->sa.o, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
+        t5_linear(a.x, a.att, w->sa.o, w->sa.ob, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
 
         rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ca, N, D, eps);
-        matmul_forward(a.q, a.ln, w->ca.q, N, D, HD, 1.0f, 0);
+        t5_linear(a.q, a.ln, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
         attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a.cross_allow, .slots = 1};
         attention_forward(a.att, a.P, a.q, d->ck[l], d->cv[l], &sc, NULL);
-        matmul_forward(a.x, a.att, w->ca.o, N, HD, D, 1.0f, 1);
+        t5_linear(a.x, a.att, w->ca.o, w->ca.ob, N, HD, D, 1.0f, 1);
 
         rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ff, N, D, eps);
-        matmul_forward(a.ffa, a.ln, w->wi0, N, D, F, 1.0f, 0);
+        t5_linear(a.ffa, a.ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
         if (w->wi1)
-            matmul_forward(a.ffb, a.ln, w->wi1, N, D, F, 1.0f, 0);
+            t5_linear(a.ffb, a.ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
         ff_act_forward(a.ffh, a.ffa, w->wi1 ? a.ffb : NULL, (long)N * F, kind);
-        matmul_forward(a.x, a.ffh, w->wo, N, F, D, 1.0f, 1);
+        t5_linear(a.x, a.ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
     }
     rmsnorm_forward(a.ln, a.rstd, a.x, m->w.dec_final_ln, N, D, eps);
     float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    matmul_forward(a.logits, a.ln, m->w.lm_head, N, D, c->vocab_size, scale, 0);
+    t5_linear(a.logits, a.ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, scale, 0);
     d->pos += n;
     *logits = a.logits;
     return 0;

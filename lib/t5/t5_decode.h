@@ -7,6 +7,8 @@
  * side), positions are indices, as Hugging Face's generate() sees them.
  * The encoder runs in the model's activation arena (t5_model_reserve for rows x enc_len),
  * so a model does not train and decode at the same time.
+ * Every product goes through t5_linear (t5_bf16.h): with a model from t5_model_open_mapped
+ * the encoder and each step use BF16 weights as BF16.
  */
 #ifndef T0_T5_DECODE_H
 #define T0_T5_DECODE_H
@@ -29,6 +31,19 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err);
 /* Feeds one token per row at the next position; logits [rows][vocab] for the position
  * after it (valid until the next call). */
 int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err);
+
+/* Rows in use: the number made, until t5_decoder_keep drops some (t5_decoder_start
+ * restores it). Steps take and give that many rows. */
+int t5_decoder_rows(const t5_decoder *d);
+
+/* Beam search: row r's self-attention cache becomes that of row src_rows[r] (for every
+ * row in use; rows may repeat). The cross-attention caches stay: r and src_rows[r] must
+ * have the same encoder input (beams of one example). */
+int t5_decoder_reorder(t5_decoder *d, const int *src_rows, t0_error *err);
+
+/* Keeps only rows[0..n) (ascending), compacted to rows 0..n-1 with all their caches, so
+ * finished rows stop costing work; the rows in use become n. */
+int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err);
 
 /* Greedy decoding as generate(do_sample=False, num_beams=1, max_length=max_len):
  * out[rows][max_len] starts with decoder_start_token_id; a row that produced

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "t5/safetensors.h"
+#include "t5/t5_bf16.h"
 #include "t5/t5_ops.h"
 
 /* Dropout sites (with the run's seed they name a mask) */
@@ -61,10 +62,22 @@ static int spec_index(const t5_model *m, const char *name)
     return -1;
 }
 
+/* base: the parameter or gradient arena; NULL for a mapped model's parameters */
 static float *at(const t5_model *m, float *base, const char *name)
 {
     int i = spec_index(m, name);
-    return (i < 0 || !base) ? NULL : base + m->offset[i];
+    if (i < 0)
+        return NULL;
+    if (!base)
+        return m->fptr ? m->fptr[i] : NULL;
+    return base + m->offset[i];
+}
+
+/* the BF16 twin of a mapped model's parameter, or NULL (base is an arena, or F32) */
+static const uint16_t *atb(const t5_model *m, const float *base, const char *name)
+{
+    int i = spec_index(m, name);
+    return (i < 0 || base || !m->bptr) ? NULL : m->bptr[i];
 }
 
 float *t5_param(const t5_model *m, const char *name)
@@ -74,7 +87,7 @@ float *t5_param(const t5_model *m, const char *name)
 
 float *t5_grad(const t5_model *m, const char *name)
 {
-    return at(m, m->grads, name);
+    return m->grads ? at(m, m->grads, name) : NULL;
 }
 
 static float *atf(const t5_model *m, float *base, const char *fmt, const char *stack, int i, const char *what)
@@ -82,6 +95,14 @@ static float *atf(const t5_model *m, float *base, const char *fmt, const char *s
     char name[128];
     snprintf(name, sizeof name, fmt, stack, i, what);
     return at(m, base, name);
+}
+
+static const uint16_t *atfb(const t5_model *m, float *base, const char *fmt, const char *stack, int i,
+                            const char *what)
+{
+    char name[128];
+    snprintf(name, sizeof name, fmt, stack, i, what);
+    return atb(m, base, name);
 }
 
 static void bind_attn(const t5_model *m, float *base, t5_attn_w *a, const char *stack, int i, const char *kind)
@@ -92,6 +113,10 @@ static void bind_attn(const t5_model *m, float *base, t5_attn_w *a, const char *
     a->k = atf(m, base, fmt, stack, i, "k");
     a->v = atf(m, base, fmt, stack, i, "v");
     a->o = atf(m, base, fmt, stack, i, "o");
+    a->qb = atfb(m, base, fmt, stack, i, "q");
+    a->kb = atfb(m, base, fmt, stack, i, "k");
+    a->vb = atfb(m, base, fmt, stack, i, "v");
+    a->ob = atfb(m, base, fmt, stack, i, "o");
 }
 
 static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char *stack, int i, int dec)
@@ -109,11 +134,15 @@ static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char
     if (m->cfg.gated) {
         l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
         l->wi1 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
+        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_0");
+        l->wi1b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_1");
     } else {
         l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi");
         l->wi1 = NULL;
+        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi");
     }
     l->wo = atf(m, base, fmt, stack, i, "DenseReluDense.wo");
+    l->wob = atfb(m, base, fmt, stack, i, "DenseReluDense.wo");
 }
 
 static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
@@ -125,6 +154,8 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
     w->shared = at(m, base, "shared.weight");
     w->lm_head = c->tie_word_embeddings ? w->shared : at(m, base, "lm_head.weight");
+    w->shared_b = atb(m, base, "shared.weight");
+    w->lm_head_b = c->tie_word_embeddings ? w->shared_b : atb(m, base, "lm_head.weight");
     w->enc_rel_bias = at(m, base, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->dec_rel_bias = at(m, base, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->enc_final_ln = at(m, base, "encoder.final_layer_norm.weight");
@@ -133,12 +164,13 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
         bind_layer(m, base, &w->enc[i], "encoder", i, 0);
     for (int i = 0; i < c->num_decoder_layers; i++)
         bind_layer(m, base, &w->dec[i], "decoder", i, 1);
-    if (!w->shared || !w->lm_head || !w->enc_rel_bias || !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
+    if (!(w->shared || w->shared_b) || !(w->lm_head || w->lm_head_b) || !w->enc_rel_bias || !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
         return t0_fail(err, T0_EINTERNAL, "tensor list lacks a T5 parameter");
     return 0;
 }
 
-t5_model *t5_model_create(const t5_config *c, t0_error *err)
+/* A model with its tensor list and no parameters yet. */
+static t5_model *model_new(const t5_config *c, t0_error *err)
 {
     t5_model *m = calloc(1, sizeof *m);
     if (!m) {
@@ -149,12 +181,25 @@ t5_model *t5_model_create(const t5_config *c, t0_error *err)
     if (t5_tensor_specs(c, &m->specs, &m->nspecs, err) != 0)
         goto fail;
     m->offset = malloc(sizeof(size_t) * (size_t)m->nspecs);
-    if (!m->offset)
-        goto oom;
+    if (!m->offset) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        goto fail;
+    }
     for (int i = 0; i < m->nspecs; i++) {
         m->offset[i] = m->nfloats;
         m->nfloats += t5_numel(&m->specs[i]);
     }
+    return m;
+fail:
+    t5_model_free(m);
+    return NULL;
+}
+
+t5_model *t5_model_create(const t5_config *c, t0_error *err)
+{
+    t5_model *m = model_new(c, err);
+    if (!m)
+        return NULL;
     m->params = calloc(m->nfloats, sizeof(float));
     if (!m->params)
         goto oom;
@@ -170,6 +215,8 @@ fail:
 
 int t5_model_load(t5_model *m, const char *path, t0_error *err)
 {
+    if (!m->params)
+        return t0_fail(err, T0_EINTERNAL, "t5_model_load: the model is memory-mapped");
     st_model *st = st_open(path, err);
     if (!st)
         return -1;
@@ -201,8 +248,91 @@ t5_model *t5_model_open(const char *dir, t0_error *err)
     return m;
 }
 
+/* BF16 tensors kept as BF16: the matrices the products read (not the bias tables) */
+static int keep_bf16(const t5_tensor_spec *s, const st_tensor *t)
+{
+    return t->dtype == ST_BF16 && s->ndim == 2 && !strstr(s->name, "relative_attention_bias") &&
+           ((uintptr_t)t->data & 1) == 0;
+}
+
+t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
+{
+    char path[4096];
+    t5_config c;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (t5_config_load(path, &c, err) != 0)
+        return NULL;
+    t5_model *m = model_new(&c, err);
+    if (!m)
+        return NULL;
+    const st_tensor **t = calloc((size_t)m->nspecs, sizeof *t);
+    m->fptr = calloc((size_t)m->nspecs, sizeof *m->fptr);
+    m->bptr = calloc((size_t)m->nspecs, sizeof *m->bptr);
+    if (!t || !m->fptr || !m->bptr) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        goto fail;
+    }
+    if (!(m->map = st_open(dir, err)))
+        goto fail;
+    size_t nwide = 0;
+    for (int i = 0; i < m->nspecs; i++) { /* validate everything before widening anything */
+        const t5_tensor_spec *s = &m->specs[i];
+        const char *one[] = {s->name, NULL};
+        const char *const *names = strcmp(s->name, "shared.weight") == 0 ? T5_SHARED_NAMES : one;
+        if (!(t[i] = st_expect(m->map, names, s->ndim, s->shape, err)))
+            goto fail;
+        if (t[i]->dtype == ST_F32 && st_f32_data(t[i]))
+            m->fptr[i] = (float *)st_f32_data(t[i]); /* read only: the mapping is PROT_READ */
+        else if (keep_bf16(s, t[i]))
+            m->bptr[i] = t[i]->data;
+        else
+            nwide += t5_numel(s);
+    }
+    if (nwide && !(m->widened = malloc(nwide * sizeof(float)))) {
+        t0_fail(err, T0_EINTERNAL, "out of memory widening %zu parameters", nwide);
+        goto fail;
+    }
+    float *p = m->widened;
+    for (int i = 0; i < m->nspecs; i++) {
+        const t5_tensor_spec *s = &m->specs[i];
+        if (m->fptr[i] || m->bptr[i])
+            continue;
+        if (st_read_f32(m->map, t[i]->name, s->ndim, s->shape, p, err) != 0)
+            goto fail;
+        m->fptr[i] = p, p += t5_numel(s);
+    }
+    if (bind(m, NULL, &m->w, err) != 0)
+        goto fail;
+    free(t);
+    return m;
+fail:
+    free(t);
+    t5_model_free(m);
+    return NULL;
+}
+
+size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened)
+{
+    size_t in_place = 0, wide = 0;
+    for (int i = 0; m->fptr && i < m->nspecs; i++) {
+        size_t n = t5_numel(&m->specs[i]);
+        if (m->bptr[i])
+            in_place += 2 * n;
+        else if (m->widened && (uintptr_t)m->fptr[i] >= (uintptr_t)m->widened &&
+                 (uintptr_t)m->fptr[i] < (uintptr_t)(m->widened + m->nfloats))
+            wide += 4 * n;
+        else
+            in_place += 4 * n;
+    }
+    if (widened)
+        *widened = wide;
+    return in_place;
+}
+
 int t5_model_save(const t5_model *m, const char *path, int bf16, t0_error *err)
 {
+    if (!m->params)
+        return t0_fail(err, T0_EINTERNAL, "t5_model_save: the model is memory-mapped");
     st_write_tensor *t = calloc((size_t)m->nspecs, sizeof *t);
     if (!t)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
@@ -245,6 +375,10 @@ void t5_model_free(t5_model *m)
     free(m->g.enc);
     free(m->g.dec);
     free_acts(m->acts);
+    free(m->widened);
+    free(m->fptr);
+    free(m->bptr);
+    st_close(m->map);
     free(m);
 }
 
@@ -252,6 +386,8 @@ int t5_model_alloc_grads(t5_model *m, t0_error *err)
 {
     if (m->grads)
         return 0;
+    if (!m->params)
+        return t0_fail(err, T0_EINTERNAL, "a memory-mapped model has no gradients");
     m->grads = calloc(m->nfloats, sizeof(float));
     if (!m->grads)
         return t0_fail(err, T0_EINTERNAL, "out of memory for gradients");
@@ -468,17 +604,17 @@ static void drop(const fwd_ctx *x, float *p, long n, uint64_t s)
 
 /* res_out = res_in + dropout(inp @ w^T) */
 static void residual_proj(const fwd_ctx *x, float *res_out, const float *res_in, const float *inp, const float *w,
-                          int N, int C, int OC, uint64_t s)
+                          const uint16_t *wb, int N, int C, int OC, uint64_t s)
 {
     if (x->rate > 0.0f) {
         float *t = x->m->acts->tmp;
-        matmul_forward(t, inp, w, N, C, OC, 1.0f, 0);
+        t5_linear(t, inp, w, wb, N, C, OC, 1.0f, 0);
         dropout_forward(t, (long)N * OC, x->rate, x->run->seed, s);
         for (long i = 0; i < (long)N * OC; i++)
             res_out[i] = res_in[i] + t[i];
     } else {
         memcpy(res_out, res_in, sizeof(float) * (size_t)N * OC);
-        matmul_forward(res_out, inp, w, N, C, OC, 1.0f, 1);
+        t5_linear(res_out, inp, w, wb, N, C, OC, 1.0f, 1);
     }
 }
 
@@ -488,12 +624,12 @@ static void ff_forward(const fwd_ctx *x, const t5_layer_w *w, layer_acts *l, flo
     const t5_config *c = &x->m->cfg;
     int D = c->d_model, F = c->d_ff, gelu = act_kind(c);
     rmsnorm_forward(l->ln2, l->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
-    matmul_forward(l->ffa, l->ln2, w->wi0, N, D, F, 1.0f, 0);
-    if (w->wi1)
-        matmul_forward(l->ffb, l->ln2, w->wi1, N, D, F, 1.0f, 0);
-    ff_act_forward(l->ffh, l->ffa, w->wi1 ? l->ffb : NULL, (long)N * F, gelu);
+    t5_linear(l->ffa, l->ln2, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
+    if (w->wi1 || w->wi1b)
+        t5_linear(l->ffb, l->ln2, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
+    ff_act_forward(l->ffh, l->ffa, w->wi1 || w->wi1b ? l->ffb : NULL, (long)N * F, gelu);
     drop(x, l->ffh, (long)N * F, site(dec, layer, SITE_FF_H));
-    residual_proj(x, res_out, res_in, l->ffh, w->wo, N, F, D, site(dec, layer, SITE_FF_OUT));
+    residual_proj(x, res_out, res_in, l->ffh, w->wo, w->wob, N, F, D, site(dec, layer, SITE_FF_OUT));
 }
 
 static attn_shape shape_of(const fwd_ctx *x, int Tq, int Tk, const uint8_t *allow, const float *bias,
@@ -517,18 +653,18 @@ int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
     int B = a->rows, T = a->enc_len, N = B * T, D = c->d_model, HD = c->num_heads * c->d_kv;
     make_allow(a->enc_allow, b->enc_seg, b->enc_seg, B, T, T, 0);
     make_buckets(a->enc_bucket, b->enc_pos, B, T, 1, c);
-    embedding_forward(a->enc_res[0], b->enc_tokens, m->w.shared, N, D);
+    t5_embed(a->enc_res[0], b->enc_tokens, m->w.shared, m->w.shared_b, N, D);
     drop(&x, a->enc_res[0], (long)N * D, site(0, 0, SITE_EMB));
     for (int i = 0; i < c->num_layers; i++) {
         const t5_layer_w *w = &m->w.enc[i];
         layer_acts *l = &a->enc[i];
         rmsnorm_forward(l->ln1, l->rstd1, a->enc_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
-        matmul_forward(l->q, l->ln1, w->sa.q, N, D, HD, 1.0f, 0);
-        matmul_forward(l->k, l->ln1, w->sa.k, N, D, HD, 1.0f, 0);
-        matmul_forward(l->v, l->ln1, w->sa.v, N, D, HD, 1.0f, 0);
+        t5_linear(l->q, l->ln1, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
+        t5_linear(l->k, l->ln1, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
+        t5_linear(l->v, l->ln1, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
         attn_shape s = shape_of(&x, T, T, a->enc_allow, m->w.enc_rel_bias, a->enc_bucket, site(0, i, SITE_SA_P));
         attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
-        residual_proj(&x, l->mid1, a->enc_res[i], l->att, w->sa.o, N, HD, D, site(0, i, SITE_SA_OUT));
+        residual_proj(&x, l->mid1, a->enc_res[i], l->att, w->sa.o, w->sa.ob, N, HD, D, site(0, i, SITE_SA_OUT));
         ff_forward(&x, w, l, a->enc_res[i + 1], l->mid1, N, 0, i);
     }
     rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
@@ -551,26 +687,26 @@ static void decode_forward(t5_model *m, const t5_batch *b, const fwd_ctx *x)
     make_allow(a->dec_allow, b->dec_seg, b->dec_seg, B, T, T, 1);
     make_allow(a->cross_allow, b->dec_seg, b->enc_seg, B, T, Te, 0);
     make_buckets(a->dec_bucket, b->dec_pos, B, T, 0, c);
-    embedding_forward(a->dec_res[0], b->dec_input, m->w.shared, N, D);
+    t5_embed(a->dec_res[0], b->dec_input, m->w.shared, m->w.shared_b, N, D);
     drop(x, a->dec_res[0], (long)N * D, site(1, 0, SITE_EMB));
     for (int i = 0; i < c->num_decoder_layers; i++) {
         const t5_layer_w *w = &m->w.dec[i];
         layer_acts *l = &a->dec[i];
         rmsnorm_forward(l->ln1, l->rstd1, a->dec_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
-        matmul_forward(l->q, l->ln1, w->sa.q, N, D, HD, 1.0f, 0);
-        matmul_forward(l->k, l->ln1, w->sa.k, N, D, HD, 1.0f, 0);
-        matmul_forward(l->v, l->ln1, w->sa.v, N, D, HD, 1.0f, 0);
+        t5_linear(l->q, l->ln1, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
+        t5_linear(l->k, l->ln1, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
+        t5_linear(l->v, l->ln1, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
         attn_shape s = shape_of(x, T, T, a->dec_allow, m->w.dec_rel_bias, a->dec_bucket, site(1, i, SITE_SA_P));
         attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
-        residual_proj(x, l->mid1, a->dec_res[i], l->att, w->sa.o, N, HD, D, site(1, i, SITE_SA_OUT));
+        residual_proj(x, l->mid1, a->dec_res[i], l->att, w->sa.o, w->sa.ob, N, HD, D, site(1, i, SITE_SA_OUT));
 
         rmsnorm_forward(l->lnc, l->rstdc, l->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
-        matmul_forward(l->qc, l->lnc, w->ca.q, N, D, HD, 1.0f, 0);
-        matmul_forward(l->kc, a->enc_out, w->ca.k, Ne, D, HD, 1.0f, 0);
-        matmul_forward(l->vc, a->enc_out, w->ca.v, Ne, D, HD, 1.0f, 0);
+        t5_linear(l->qc, l->lnc, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
+        t5_linear(l->kc, a->enc_out, w->ca.k, w->ca.kb, Ne, D, HD, 1.0f, 0);
+        t5_linear(l->vc, a->enc_out, w->ca.v, w->ca.vb, Ne, D, HD, 1.0f, 0);
         attn_shape sc = shape_of(x, T, Te, a->cross_allow, NULL, NULL, site(1, i, SITE_CA_P));
         attention_forward(l->attc, l->Pc, l->qc, l->kc, l->vc, &sc, a->scratch);
-        residual_proj(x, l->mid2, l->mid1, l->attc, w->ca.o, N, HD, D, site(1, i, SITE_CA_OUT));
+        residual_proj(x, l->mid2, l->mid1, l->attc, w->ca.o, w->ca.ob, N, HD, D, site(1, i, SITE_CA_OUT));
 
         ff_forward(x, w, l, a->dec_res[i + 1], l->mid2, N, 1, i);
     }
@@ -578,7 +714,7 @@ static void decode_forward(t5_model *m, const t5_batch *b, const fwd_ctx *x)
                     c->layer_norm_epsilon);
     drop(x, a->dec_out, (long)N * D, site(1, 0, SITE_FINAL));
     /* tied embeddings (scale_decoder_outputs): the output is scaled by d_model^-0.5 before the shared matrix */
-    matmul_forward(a->logits, a->dec_out, m->w.lm_head, N, D, c->vocab_size, out_scale(c), 0);
+    t5_linear(a->logits, a->dec_out, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, out_scale(c), 0);
 }
 
 static int check_batch(const t5_model *m, const t5_batch *b, t0_error *err)

@@ -36,8 +36,12 @@
 #include "common/error.h"
 #include "t5/t5_config.h"
 
+/* A linear weight is F32 (the float pointer) or, in a model opened by t5_model_open_mapped
+ * from a BF16 file, BF16 in the mapping (the *b twin; the float pointer is NULL then).
+ * Training models have only the float pointers; the twins are NULL. */
 typedef struct {
     float *q, *k, *v, *o; /* q,k,v [H*dk, D], o [D, H*dk] */
+    const uint16_t *qb, *kb, *vb, *ob;
 } t5_attn_w;
 
 typedef struct {
@@ -47,11 +51,13 @@ typedef struct {
     t5_attn_w ca; /* decoder only */
     float *ln_ff;
     float *wi0, *wi1, *wo; /* wi0 is "wi" when not gated; wi1 NULL then */
+    const uint16_t *wi0b, *wi1b, *wob;
 } t5_layer_w;
 
 /* Pointers into one arena (parameters, or gradients with the same layout). */
 typedef struct {
     float *shared, *lm_head; /* lm_head == shared when tied */
+    const uint16_t *shared_b, *lm_head_b;
     float *enc_rel_bias, *dec_rel_bias; /* [num_buckets, H] */
     float *enc_final_ln, *dec_final_ln;
     t5_layer_w *enc, *dec;
@@ -81,6 +87,12 @@ typedef struct {
     float *params, *grads; /* grads NULL until t5_model_alloc_grads */
     t5_weights w, g;
     t5_acts *acts;
+    /* t5_model_open_mapped: params is NULL; each tensor is in the mapping (F32 in place,
+     * BF16 linear weights as BF16) or, widened, in `widened` */
+    struct st_model *map;
+    float *widened;
+    float **fptr;          /* per spec: the F32 data, or NULL when it is BF16 in the mapping */
+    const uint16_t **bptr; /* per spec: the BF16 data in the mapping, or NULL */
     /* after t5_forward: */
     double loss, ce_loss, z_loss;
 } t5_model;
@@ -95,6 +107,15 @@ t5_model *t5_model_open(const char *dir, t0_error *err);
 /* Writes the parameters (Hugging Face names) as F32 or BF16. */
 int t5_model_save(const t5_model *m, const char *path, int bf16, t0_error *err);
 void t5_model_free(t5_model *m);
+
+/* For inference: config.json + model.safetensors memory-mapped and never copied whole.
+ * F32 tensors are used in place, BF16 matrices (linear weights, embeddings) stay BF16
+ * and are multiplied as such (t5_bf16.h), everything else (F16, the small BF16 norms and
+ * bias tables, misaligned F32) is widened into one small arena. Forward, encode and the
+ * decoder work on it; gradients, t5_model_save and t5_model_load do not (they fail). */
+t5_model *t5_model_open_mapped(const char *dir, t0_error *err);
+/* Bytes of weights the model reads in place from the mapping, and bytes it widened. */
+size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened);
 
 /* The parameter / gradient of a tensor by Hugging Face name, or NULL. */
 float *t5_param(const t5_model *m, const char *name);

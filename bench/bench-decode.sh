@@ -1,0 +1,73 @@
+#!/bin/sh
+# Greedy decoding speed, 1 thread: t0's decoder (bench/decode_bench.c, memory-mapped F32 or
+# BF16 weights) beside PyTorch + transformers generate() and CTranslate2 4.4 translate_batch
+# (fp32 and int8, the same random model converted), in the same run (bench/decode_peer.py).
+# Shapes: t5-v1_1-small (t0-init --preset small), 64-token prompts, 32 new tokens, batch 1
+# and 8, ms per generated token with the encoder excluded (per step: all rows of the batch).
+# Then the xl shape (T0_3B's, t0-init --preset xl --dtype bf16, ~5.6 GB): load time, peak
+# RSS and ms/token of t0 alone (XL=0 skips it; the peers at xl need ~12 GB and minutes
+# a token on 2 cores, so they are left out).
+#   sh bench/bench-decode.sh [BIN] [BENCHBIN]
+# Environment: PYTHON (torch, transformers, ctranslate2; default the venv of
+# tests/reference/venv-model.sh), XL (1), WORK (scratch dir, default build/bench-decode).
+set -eu
+cd "$(dirname "$0")/.."
+bin=${1:-bin}
+exe=build/rel/bench/decode_bench
+[ -x "$exe" ] || make --no-print-directory "$exe" >/dev/null
+work=${WORK:-build/bench-decode}
+mkdir -p "$work"
+py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
+ct2conv=$(dirname "$py")/ct2-transformers-converter
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+tok=$work/t5-1k.model
+[ -e "$tok" ] || zstd -q -d -f tests/fixtures/spm/t5-1k.model.zst -o "$tok"
+for dt in f32 bf16; do
+    [ -d "$work/small-$dt" ] || "$bin/t0-init" --preset small --seed 1 --dtype "$dt" --tokenizer "$tok" -o "$work/small-$dt" 2>/dev/null
+done
+have_peers=0
+"$py" -c 'import torch, transformers, ctranslate2, sentencepiece' 2>/dev/null && have_peers=1
+if [ "$have_peers" = 1 ] && [ ! -d "$work/small-ct2" ]; then
+    "$ct2conv" --model "$work/small-f32" --output_dir "$work/small-ct2" >/dev/null 2>&1 || have_peers=0
+fi
+
+ms() { sed 's/.*ms_per_token=\([0-9.]*\).*/\1/'; }
+for b in 1 8; do
+    c32=$("$exe" "$work/small-f32" "$b" 64 32)
+    c16=$("$exe" "$work/small-bf16" "$b" 64 32)
+    echo "small batch=$b t0 f32:  $c32"
+    echo "small batch=$b t0 bf16: $c16"
+    if [ "$have_peers" = 1 ]; then
+        peers=$("$py" bench/decode_peer.py "$work/small-f32" --batch "$b" --ct2 "$work/small-ct2" 2>/dev/null)
+        echo "$peers" | sed "s/^/small batch=$b /"
+        pt=$(echo "$peers" | grep impl=torch | ms)
+        cf=$(echo "$peers" | grep impl=ct2-float32 | ms)
+        ci=$(echo "$peers" | grep impl=ct2-int8 | ms)
+        a=$(echo "$c32" | ms) h=$(echo "$c16" | ms)
+        awk -v b="$b" -v a="$a" -v h="$h" -v pt="$pt" -v cf="$cf" -v ci="$ci" 'BEGIN {
+            printf "small batch=%s ms/token ratios: t0 f32 / torch %.2f, t0 bf16 / torch %.2f, t0 f32 / ct2 fp32 %.2f, t0 bf16 / ct2 fp32 %.2f, t0 bf16 / ct2 int8 %.2f\n",
+                   b, a / pt, h / pt, a / cf, h / cf, h / ci }'
+    else
+        echo "small batch=$b peers: skipped (no python with torch, transformers, ctranslate2)"
+    fi
+done
+
+if [ "${XL:-1}" = 1 ]; then
+    xl=$work/xl-bf16
+    if [ ! -d "$xl" ]; then
+        avail=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
+        [ "$avail" -gt 8000000 ] || { echo "xl: skipped (under 8 GB free in $work)"; exit 0; }
+        "$bin/t0-init" --preset xl --seed 1 --dtype bf16 --tokenizer "$tok" -o "$xl" 2>/dev/null
+    fi
+    echo "xl weights: $(du -sh "$xl/model.safetensors" | cut -f1)"
+    for b in 1 8; do
+        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 | sed "s/^/xl batch=$b t0 bf16: /"
+        awk -v b="$b" '{ printf "xl batch=%s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, $1 / 1024, $2 }' "$work/time.txt"
+    done
+fi

@@ -1,0 +1,249 @@
+/* generate.c: see generate.h. Greedy and sampling here, beam search in beam.c. */
+#include "generate/generate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generate/generate_internal.h"
+
+void t0_gen_defaults(t0_gen_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_new_tokens = 64;
+    o->num_beams = 1;
+    o->length_penalty = 1.0;
+    o->num_return = 1;
+    o->temperature = 1.0f;
+    o->top_k = 50;
+    o->top_p = 1.0f;
+}
+
+static uint64_t mix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double t0_gen_uniform(uint64_t seed, uint64_t input, uint64_t j, uint64_t step)
+{
+    uint64_t h = mix(mix(mix(mix(seed) ^ input) ^ j) ^ step);
+    return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+t0_gen *t0_gen_create(t5_model *m, const t0_gen_opts *o, t0_error *err)
+{
+    if (o->max_new_tokens < 1 || o->num_beams < 1 || o->num_return < 1 || o->no_repeat_ngram < 0 ||
+        (o->num_beams > 1 && o->num_return > o->num_beams) || (o->num_beams > 1 && o->sample) ||
+        (o->num_beams == 1 && !o->sample && o->num_return > 1) || o->temperature <= 0.0f || o->top_k < 0 ||
+        !(o->top_p > 0.0f && o->top_p <= 1.0f)) {
+        t0_fail(err, T0_EINPUT, "invalid generation options");
+        return NULL;
+    }
+    t0_gen *g = calloc(1, sizeof *g);
+    if (!g) {
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        return NULL;
+    }
+    g->m = m, g->o = *o;
+    return g;
+}
+
+void t0_gen_free(t0_gen *g)
+{
+    if (!g)
+        return;
+    free(g->ids);
+    free(g);
+}
+
+int gen_reserve_ids(t0_gen *g, size_t n, t0_error *err)
+{
+    if (n <= g->ids_cap)
+        return 0;
+    int32_t *p = realloc(g->ids, n * sizeof *p);
+    if (!p)
+        return t0_fail(err, T0_EINTERNAL, "out of memory");
+    g->ids = p, g->ids_cap = n;
+    return 0;
+}
+
+t5_decoder *gen_start(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_len, int repeat, t0_error *err)
+{
+    int R = rows * repeat;
+    int32_t *in = malloc(sizeof(int32_t) * (size_t)R * enc_len);
+    t5_decoder *d = in ? t5_decoder_create(g->m, R, enc_len, g->o.max_new_tokens, err) : NULL;
+    if (!in)
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+    if (d) {
+        for (int r = 0; r < R; r++)
+            memcpy(in + (size_t)r * enc_len, enc_tokens + (size_t)(r / repeat) * enc_len, sizeof(int32_t) * enc_len);
+        if (t5_decoder_start(d, in, err) != 0) {
+            t5_decoder_free(d);
+            d = NULL;
+        }
+    }
+    free(in);
+    return d;
+}
+
+void gen_ban_ngrams(const int32_t *seq, int len, int n, float *scores)
+{
+    if (n <= 0 || len + 1 < n)
+        return;
+    const int32_t *key = seq + len - (n - 1); /* the last n-1 tokens */
+    for (int i = 0; i + n <= len; i++)
+        if (memcmp(seq + i, key, sizeof(int32_t) * (size_t)(n - 1)) == 0)
+            scores[seq[i + n - 1]] = -INFINITY;
+}
+
+/* ---------------------------------------------------------------- choosing a token */
+
+static int argmax(const float *l, int V)
+{
+    int best = 0;
+    for (int v = 1; v < V; v++)
+        if (l[v] > l[best])
+            best = v;
+    return best;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper in that order, then a draw
+ * u from the softmax; l[V] is overwritten, tmp[V] scratch. */
+static int sample(const t0_gen_opts *o, float *l, float *tmp, int V, double u)
+{
+    if (o->temperature != 1.0f)
+        for (int v = 0; v < V; v++)
+            l[v] /= o->temperature;
+    if (o->top_k > 0 && o->top_k < V) {
+        memcpy(tmp, l, sizeof(float) * V);
+        qsort(tmp, (size_t)V, sizeof(float), cmp_desc);
+        float kth = tmp[o->top_k - 1];
+        for (int v = 0; v < V; v++)
+            if (l[v] < kth)
+                l[v] = -INFINITY;
+    }
+    float mx = l[argmax(l, V)];
+    double total = 0;
+    for (int v = 0; v < V; v++)
+        total += exp((double)l[v] - mx);
+    if (o->top_p < 1.0f) {
+        /* remove the smallest tokens whose cumulative probability stays <= 1 - top_p,
+         * keeping at least the largest: find that threshold value over the sorted list */
+        memcpy(tmp, l, sizeof(float) * V);
+        qsort(tmp, (size_t)V, sizeof(float), cmp_desc);
+        double cum = 0, limit = 1.0 - o->top_p;
+        int keep = V; /* tokens kept, from the top */
+        for (int i = V - 1; i > 0; i--) {
+            cum += exp((double)tmp[i] - mx) / total;
+            if (cum > limit)
+                break;
+            keep = i;
+        }
+        float cut = tmp[keep - 1];
+        int ties_removed = 0; /* equal values below the cut position are removed too, by count */
+        for (int i = keep; i < V; i++)
+            ties_removed += tmp[i] == cut;
+        total = 0;
+        for (int v = V - 1; v >= 0; v--) {
+            if (l[v] < cut || (l[v] == cut && ties_removed-- > 0))
+                l[v] = -INFINITY;
+            total += exp((double)l[v] - mx);
+        }
+    }
+    double target = u * total, cum = 0;
+    int last = 0;
+    for (int v = 0; v < V; v++) {
+        if (l[v] == -INFINITY)
+            continue;
+        cum += exp((double)l[v] - mx);
+        last = v;
+        if (cum > target)
+            return v;
+    }
+    return last;
+}
+
+/* ---------------------------------------------------------------- greedy and sampling */
+
+static int gen_greedy(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_len, const uint64_t *index,
+                      t0_gen_seq *out, t0_gen_token_fn on_token, void *ctx, t0_error *err)
+{
+    const t5_config *c = &g->m->cfg;
+    const t0_gen_opts *o = &g->o;
+    int J = o->num_return, R = rows * J, V = c->vocab_size, W = o->max_new_tokens + 1;
+    if (gen_reserve_ids(g, (size_t)R * W, err) != 0)
+        return -1;
+    int *active = malloc(sizeof(int) * R), *keep = malloc(sizeof(int) * R);
+    int32_t *tok = malloc(sizeof(int32_t) * R);
+    float *l = malloc(sizeof(float) * 2 * V);
+    t5_decoder *d = active && keep && tok && l ? gen_start(g, enc_tokens, rows, enc_len, J, err) : NULL;
+    int rc = -1;
+    if (!d) {
+        if (!(active && keep && tok && l))
+            t0_fail(err, T0_EINTERNAL, "out of memory");
+        goto done;
+    }
+    for (int r = 0; r < R; r++) {
+        active[r] = r, tok[r] = c->decoder_start_token_id;
+        g->ids[(size_t)r * W] = c->decoder_start_token_id;
+        out[r] = (t0_gen_seq){g->ids + (size_t)r * W + 1, 0, 0, 0.0};
+    }
+    int n = R;
+    for (int step = 0; step < o->max_new_tokens && n > 0; step++) {
+        const float *logits;
+        if (t5_decoder_step(d, tok, &logits, err) != 0)
+            goto done;
+        int kept = 0;
+        for (int a = 0; a < n; a++) {
+            int r = active[a];
+            memcpy(l, logits + (size_t)a * V, sizeof(float) * V);
+            gen_ban_ngrams(g->ids + (size_t)r * W, step + 1, o->no_repeat_ngram, l);
+            int t = argmax(l, V);
+            if (o->sample) {
+                uint64_t in = index ? index[r / J] : (uint64_t)(r / J);
+                t = sample(o, l, l + V, V, t0_gen_uniform(o->seed, in, (uint64_t)(r % J), (uint64_t)step));
+            }
+            g->ids[(size_t)r * W + step + 1] = t;
+            out[r].n++;
+            if (on_token && (rc = on_token(ctx, r, t)) != 0) {
+                if (err && !err->msg[0])
+                    t0_fail(err, T0_EINTERNAL, "generation stopped by its token callback");
+                goto done;
+            }
+            if (t == c->eos_token_id)
+                out[r].finished = 1;
+            else
+                keep[kept] = a, active[kept] = r, tok[kept] = t, kept++;
+        }
+        if (kept < n && kept > 0 && t5_decoder_keep(d, keep, kept, err) != 0)
+            goto done;
+        n = kept;
+    }
+    rc = 0;
+done:
+    t5_decoder_free(d);
+    free(active);
+    free(keep);
+    free(tok);
+    free(l);
+    return rc;
+}
+
+int t0_gen_run(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_len, const uint64_t *index, t0_gen_seq *out,
+               t0_gen_token_fn on_token, void *ctx, t0_error *err)
+{
+    if (rows <= 0)
+        return 0;
+    if (g->o.num_beams > 1)
+        return gen_beam(g, enc_tokens, rows, enc_len, out, err);
+    return gen_greedy(g, enc_tokens, rows, enc_len, index, out, on_token, ctx, err);
+}
