@@ -12,7 +12,7 @@
 T0_BIN ?= bin
 BIN := $(T0_BIN)
 export T0_BIN
-MIXTURE ?= wordnet
+MIXTURE ?= $(if $(DATA),t0,wordnet)
 WORK ?= work/$(MIXTURE)
 TRAIN := $(WORK)/train
 EVALW := $(WORK)/eval
@@ -21,7 +21,7 @@ CAP ?= 500000
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 FORCE:
-.PHONY: FORCE train-mixture eval eval-report finetune data tokens tokenizer
+.PHONY: FORCE train-mixture eval eval-report eval-inputs finetune tokens
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
@@ -35,7 +35,7 @@ WN_MAX ?= 0
 WN_TASKS := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
 HELD_OUT ?= wordnet_antonyms
 DATA := $(WORK)/data
-TEMPLATES := prompts
+TEMPLATES ?= prompts
 TRAIN_DATASETS := $(filter-out $(HELD_OUT),$(WN_TASKS))
 EVAL_DATASETS := $(WN_TASKS)
 EVAL_MAX ?= 200
@@ -120,7 +120,8 @@ STEP_OFFSET ?= 1100000
 SAVE_EVERY ?= 1000
 EVAL_MAX ?= 0
 DATA_STAMP :=
-EVAL_VARS = EVAL_LIST=pipelines/t0/eval-templates.tsv MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
+EVAL_LIST ?= pipelines/t0/eval-templates.tsv
+EVAL_VARS = EVAL_LIST=$(EVAL_LIST) MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
 DECODE_PROMPT ?= Is this review positive or negative? Review: this is the best cast iron skillet you will ever buy
 
 $(SIZES): pipelines/t0/datasets.tsv
@@ -129,7 +130,8 @@ else
 $(error MIXTURE is wordnet (the default) or one of $(T0_MIXTURES), not $(MIXTURE))
 endif
 
-EVAL_MODEL ?= $(OUT)
+EVAL_MODEL ?= $(if $(and $(filter command line,$(origin MODEL)),$(filter eval eval-report eval-inputs,$(MAKECMDGOALS))),$(MODEL),$(OUT))
+EVAL_SPM = $(if $(filter $(OUT),$(EVAL_MODEL)),$(SPM),$(EVAL_MODEL))
 MIX := $(TRAIN)/mixture.tsv
 TRAIN_VARS = DATA="$(DATA)" TEMPLATES="$(TEMPLATES)" DATASETS="$(TRAIN_DATASETS)" SELECT=$(SELECT) CAP=$(CAP) SIZES="$(SIZES)"
 
@@ -144,8 +146,9 @@ $(WORK)/train.mk: $(WORK)/train.vars $(DATA_STAMP) $(SIZES) pipelines/tasks.sh p
                   $(wildcard $(TRAIN_DATASETS:%=$(TEMPLATES)/%/templates.yaml))
 	$(if $(DATA_STAMP),,$(check-inputs))
 	@$(TRAIN_VARS) VAR=TRAIN_TASKS DIR=TRAIN sh pipelines/tasks.sh train $@ $(MIX)
-$(WORK)/eval.mk: $(WORK)/eval.vars $(DATA_STAMP) pipelines/tasks.sh pipelines/templates.awk pipelines/t0/eval-templates.tsv \
-                 $(wildcard $(EVAL_DATASETS:%=$(TEMPLATES)/%/templates.yaml))
+EVAL_YAML_DATASETS = $(or $(EVAL_DATASETS),$(if $(EVAL_LIST),$(shell awk -F "\t" "!/^#/ { print \$$1 }" $(EVAL_LIST) | sort -u)))
+$(WORK)/eval.mk: $(WORK)/eval.vars $(DATA_STAMP) pipelines/tasks.sh pipelines/templates.awk $(EVAL_LIST) \
+                 $(wildcard $(EVAL_YAML_DATASETS:%=$(TEMPLATES)/%/templates.yaml))
 	$(if $(DATA_STAMP),,$(check-inputs))
 	@$(EVAL_VARS) DATA="$(DATA)" TEMPLATES="$(TEMPLATES)" VAR=EVAL_TASKS DIR=EVALW sh pipelines/tasks.sh eval $@
 $(MIX): $(WORK)/train.mk
@@ -153,7 +156,7 @@ $(MIX): $(WORK)/train.mk
 ifneq ($(filter train-mixture tokens,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
 include $(WORK)/train.mk
 endif
-ifneq ($(filter train-mixture eval eval-report,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
+ifneq ($(filter train-mixture eval eval-report eval-inputs,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
 ifeq ($(TOKENS),)
 include $(WORK)/eval.mk
 endif
@@ -167,12 +170,14 @@ EVAL_SCORES := $(EVAL_TASKS:%=$(EVALW)/scores/%.t0)
 $(TRAIN)/tok/%.t0: $(TRAIN)/render/%.t0 $(if $(DATA_STAMP),$(SPM),)
 	@mkdir -p $(@D)
 	@$(BIN)/t0-tokenize -m $(SPM) --input-len $(INPUT_LEN) --target-len $(TARGET_LEN) -o $@ $<
-$(EVALW)/tok/%.t0: $(EVALW)/render/%.t0 $(if $(DATA_STAMP),$(SPM),)
+$(EVALW)/tok/%.t0: $(EVALW)/render/%.t0 $(if $(DATA_STAMP),$(EVAL_SPM),)
 	@mkdir -p $(@D)
-	@$(BIN)/t0-tokenize -m $(if $(DATA_STAMP),$(SPM),$(EVAL_MODEL)) --input-len $(INPUT_LEN) -o $@ $<
+	@$(BIN)/t0-tokenize -m $(EVAL_SPM) --input-len $(INPUT_LEN) -o $@ $<
 
 tokens: $(TRAIN_TOK) $(MIX)
 	@echo "tokens   $(words $(TRAIN_TOK)) tasks in $(MIX)"
+eval-inputs: $(EVAL_TOK)
+	@echo "eval     $(words $(EVAL_TOK)) tasks in $(EVALW)/tok"
 
 # Training: t0-pack draws from the mixture with T0's rates and packs; t0-step trains. Into
 # OUT.tmp first: a failed run leaves the last good model as it was.
@@ -207,8 +212,11 @@ eval-report: $(WORK)/report.txt
 ifeq ($(TOKENS),)
 eval: eval-report
 else
--include pipelines/eval.mk
-eval: eval-tokens
+# sharded scoring of a token stream: pipelines/eval.mk (t0-score's), under GNU parallel
+eval:
+	@test -f pipelines/eval.mk || { echo "make: pipelines/eval.mk (sharded scoring) is not written yet" >&2; exit 1; }
+	@$(MAKE) --no-print-directory -f pipelines/eval.mk eval-tokens MODEL=$(EVAL_MODEL) TOKENS=$(TOKENS) WORK=$(WORK) \
+	    $(if $(SHARDS),SHARDS=$(SHARDS)) $(if $(HOSTS),HOSTS=$(HOSTS))
 endif
 
 train-mixture: $(WORK)/loss.png eval-report
