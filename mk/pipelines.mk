@@ -9,3 +9,5 @@ train-mixture: all
 	@$(PIPELINE) -j$(JOBS) train-mixture
 eval: all
 	@$(PIPELINE) -j$(JOBS) eval
+finetune: all
+	@$(PIPELINE) -j$(JOBS) finetune

@@ -21,7 +21,7 @@ CAP ?= 500000
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 FORCE:
-.PHONY: FORCE train-mixture eval eval-report eval-inputs finetune tokens
+.PHONY: FORCE train-mixture eval eval-report eval-inputs finetune finetune-run tokens
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
@@ -88,8 +88,9 @@ $(WORK)/init/config.json: $(SPM) $(MODEL_CONFIG)
 	@$(BIN)/t0-init --config $(WORK)/init.json --seed $(SEED) --tokenizer $(SPM) -o $(WORK)/init.tmp >/dev/null
 	@mv $(WORK)/init.tmp $(WORK)/init
 
-else ifneq ($(filter $(MIXTURE),$(T0_MIXTURES) t0),)
-# ---- T0's mixtures over a DATA folder and promptsource's templates ------------------------
+else ifneq ($(filter $(MIXTURE),$(T0_MIXTURES) t0 finetune),)
+# ---- T0's mixtures over a DATA folder and promptsource's templates (finetune: make finetune's
+# own run over one dataset) ------------------------------------------------------------------
 DATA ?=
 TEMPLATES ?=
 ifneq ($(wildcard $(TEMPLATES)/templates/ag_news),)
@@ -108,6 +109,12 @@ TRAIN_DATASETS := $(filter $(ONLY),$(TRAIN_DATASETS))
 endif
 EVAL_DATASETS := $(ONLY_EVAL)
 SIZES := $(WORK)/sizes.tsv
+ifeq ($(MIXTURE),finetune)
+TRAIN_DATASETS := $(DATASET)
+EVAL_DATASETS := $(DATASET)
+EVAL_LIST :=
+SIZES :=
+endif
 SPM = $(MODEL)
 OUT ?= $(WORK)/model
 INPUT_LEN ?= 1024
@@ -121,7 +128,7 @@ SAVE_EVERY ?= 1000
 EVAL_MAX ?= 0
 DATA_STAMP :=
 EVAL_LIST ?= pipelines/t0/eval-templates.tsv
-EVAL_VARS = EVAL_LIST=$(EVAL_LIST) MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
+EVAL_VARS = EVAL_LIST=$(EVAL_LIST) SPLIT=validation MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
 DECODE_PROMPT ?= Is this review positive or negative? Review: this is the best cast iron skillet you will ever buy
 
 $(SIZES): pipelines/t0/datasets.tsv
@@ -153,10 +160,10 @@ $(WORK)/eval.mk: $(WORK)/eval.vars $(DATA_STAMP) pipelines/tasks.sh pipelines/te
 	@$(EVAL_VARS) DATA="$(DATA)" TEMPLATES="$(TEMPLATES)" VAR=EVAL_TASKS DIR=EVALW sh pipelines/tasks.sh eval $@
 $(MIX): $(WORK)/train.mk
 
-ifneq ($(filter train-mixture tokens,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
+ifneq ($(filter train-mixture tokens finetune-run,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
 include $(WORK)/train.mk
 endif
-ifneq ($(filter train-mixture eval eval-report eval-inputs,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
+ifneq ($(filter train-mixture eval eval-report eval-inputs finetune-run,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,default),)
 ifeq ($(TOKENS),)
 include $(WORK)/eval.mk
 endif
@@ -222,3 +229,36 @@ endif
 train-mixture: $(WORK)/loss.png eval-report
 	@echo "Try the model:"
 	@printf "  echo '%s' | %s/t0-decode -m %s\n" '$(subst ','"'"',$(DECODE_PROMPT))' $(BIN) $(OUT)
+
+# ---- make finetune DATASET=name [MODEL=dir] [SHOTS=n] [SEED=s] [EPOCHS=10] -----------------
+# t-zero's examples/single_task_fine_tune.py: every template of one dataset on its train split
+# (SHOTS rows drawn with SEED), AdamW at 1e-4, batches of 4 unpacked rows, accuracy on the
+# validation split's original-task templates after every epoch (pipelines/finetune.sh).
+# t-zero also decays the rate linearly and uses weight decay 0.01: pass t0-step's flags for
+# those in STEP_FLAGS. MODEL defaults to this mixture's trained model.
+EPOCHS ?= 10
+FT_ROWS ?= 4
+FT_LR ?= 1e-4
+STEP_FLAGS ?=
+FT_MODEL = $(if $(filter command line,$(origin MODEL)),$(MODEL),$(OUT))
+FT = $(WORK)/finetune/$(subst /,_,$(DATASET))$(if $(SHOTS),-$(SHOTS)shots)
+finetune: $(DATA_STAMP)
+	@test -n "$(DATASET)" || { echo "make: finetune needs DATASET=name (a folder of DATA and TEMPLATES)" >&2; exit 1; }
+	@test -f $(FT_MODEL)/config.json || { echo "make: no model to fine-tune at $(FT_MODEL) (MODEL=dir, or make train-mixture first)" >&2; exit 1; }
+	@mkdir -p $(FT)/data/$(DATASET)
+	@f=$(DATA)/$(DATASET)/train.jsonl; [ -f $$f ] || f=$$f.zst; \
+	  [ -f $$f ] || { echo "make: dataset $(DATASET): no train split: looked for $(DATA)/$(DATASET)/train.jsonl[.zst]" >&2; exit 1; }; \
+	  zstd -dcf $$f | awk -v n=$(or $(SHOTS),0) -v seed=$(SEED) -f pipelines/shots.awk > $(FT)/train.tmp; \
+	  cmp -s $(FT)/train.tmp $(FT)/data/$(DATASET)/train.jsonl && rm $(FT)/train.tmp || mv $(FT)/train.tmp $(FT)/data/$(DATASET)/train.jsonl
+	@f=$(DATA)/$(DATASET)/validation.jsonl; [ -f $$f ] || f=$$f.zst; \
+	  [ -f $$f ] || { echo "make: dataset $(DATASET): no validation split: looked for $(DATA)/$(DATASET)/validation.jsonl[.zst]" >&2; exit 1; }; \
+	  ln -sfn $$(realpath $$f) $(FT)/data/$(DATASET)/$$(basename $$f)
+	@$(MAKE) --no-print-directory -f pipelines/train-mixture.mk MIXTURE=finetune WORK=$(FT) DATA=$(FT)/data \
+	    TEMPLATES=$(TEMPLATES) MODEL=$(FT_MODEL) DATASET=$(DATASET) EVAL_MAX=$(EVAL_MAX) \
+	    INPUT_LEN=$(INPUT_LEN) TARGET_LEN=$(TARGET_LEN) finetune-run
+
+finetune-run: $(TRAIN_TOK) $(EVAL_TOK)
+	$(call need,t0-pack t0-step t0-score,fine-tuning)
+	@BIN=$(BIN) MODEL=$(MODEL) WORK=$(WORK) EPOCHS=$(EPOCHS) ROWS=$(FT_ROWS) INPUT_LEN=$(INPUT_LEN) \
+	  TARGET_LEN=$(TARGET_LEN) LR=$(FT_LR) SEED=$(SEED) STEP_FLAGS="$(STEP_FLAGS)" \
+	  TRAIN_TOK="$(TRAIN_TOK)" EVAL_TOK="$(EVAL_TOK)" sh pipelines/finetune.sh

@@ -228,3 +228,23 @@ tiny_model() {
     [ "$status" -eq 0 ]
     [ "$output" = "$one" ]
 }
+
+@test "shots.awk: n rows drawn with a seed, the same every time, in their order; make finetune prepares them" {
+    seq 1 50 > "$TMP/rows"
+    awk -v n=7 -v seed=42 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/a"
+    awk -v n=7 -v seed=42 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/b"
+    awk -v n=7 -v seed=43 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/c"
+    cmp "$TMP/a" "$TMP/b" && ! cmp -s "$TMP/a" "$TMP/c"
+    [ "$(sort -u "$TMP/a" | wc -l)" -eq 7 ] && sort -n -C "$TMP/a"
+    [ -z "$(comm -23 <(sort "$TMP/a") <(sort "$TMP/rows"))" ]
+    tiny_model
+    run $MK finetune DATASET=ag_news SHOTS=3 EPOCHS=2 DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w"
+    ft=$TMP/w/finetune/ag_news-3shots
+    [ "$(wc -l < "$ft/data/ag_news/train.jsonl")" -eq 3 ]
+    [ "$(grep -vc '^#' "$ft/train/mixture.tsv")" -eq "$(grep -c ': !Template$' "$FIX/templates/ag_news/templates.yaml")" ]
+    if [ ! -x "$T0_BIN/t0-pack" ]; then
+        [ "$status" -ne 0 ] && [[ $output == *"t0-pack is not built yet"* ]]
+    else
+        [ "$status" -eq 0 ] && [ -f "$ft/model/config.json" ] && [ "$(grep -c "^2	" "$ft/results.tsv")" -ge 1 ]
+    fi
+}
