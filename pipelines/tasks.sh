@@ -45,6 +45,7 @@ rule() { # key yaml uuid data task
 }
 
 if [ "$mode" = train ]; then
+    [ -n "$DATASETS" ] || { echo "tasks.sh: the mixture has no datasets (MIXTURE=t0 is for make eval; ONLY= too narrow?)" >&2; exit 1; }
     for d in $DATASETS; do
         y=$(yamlfile "$d"); f=$(datafile "$d" "$SPLIT")
         size=""
