@@ -18,10 +18,10 @@ for e in $(seq 1 "$EPOCHS"); do
     "$BIN/t0-pack" --input-len "$INPUT_LEN" --target-len "$TARGET_LEN" --rows "$ROWS" --no-pack \
         --epochs 1 --seed $((SEED + e)) -o "$WORK/batches-$e.t0" $TRAIN_TOK
     steps=$((steps + $("$BIN/t0-cat" -c "$WORK/batches-$e.t0" | jq .records)))
-    resume=""; [ "$e" -gt 1 ] && resume=--resume
+    from="-m $MODEL"; [ "$e" -gt 1 ] && from=--resume
     files=""; for i in $(seq 1 "$e"); do files="$files $WORK/batches-$i.t0"; done
     # shellcheck disable=SC2086
-    cat $files | "$BIN/t0-step" -m "$MODEL" -o "$out" $resume --optimizer adamw --lr "$LR" \
+    cat $files | "$BIN/t0-step" $from -o "$out" --optimizer adamw --lr "$LR" \
         --steps "$steps" --seed "$SEED" --log "$WORK/loss.tsv" $STEP_FLAGS
     mkdir -p "$WORK/epoch-$e"
     for t in $EVAL_TOK; do

@@ -31,7 +31,7 @@ T0_MIXTURES := t0_train t0+_train t0++_train t0_train_one_og_prompt t0_train_all
 ifeq ($(MIXTURE),wordnet)
 # ---- the bundled default: six tasks from WordNet, one held out --------------------------
 WORDNET ?= /usr/share/wordnet
-WN_MAX ?= 0
+WN_MAX ?= 20000
 WN_TASKS := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
 HELD_OUT ?= wordnet_antonyms
 DATA := $(WORK)/data
@@ -222,7 +222,7 @@ else
 # sharded scoring of a token stream: pipelines/eval.mk (t0-score's), under GNU parallel
 eval:
 	@test -f pipelines/eval.mk || { echo "make: pipelines/eval.mk (sharded scoring) is not written yet" >&2; exit 1; }
-	@$(MAKE) --no-print-directory -f pipelines/eval.mk eval-tokens MODEL=$(EVAL_MODEL) TOKENS=$(TOKENS) WORK=$(WORK) \
+	@$(MAKE) --no-print-directory -f pipelines/eval.mk eval-tokens EVAL_BIN=$(abspath $(BIN)) MODEL=$(EVAL_MODEL) TOKENS="$(TOKENS)" WORK=$(WORK) \
 	    $(if $(SHARDS),SHARDS=$(SHARDS)) $(if $(HOSTS),HOSTS=$(HOSTS))
 endif
 
