@@ -193,7 +193,7 @@ $(OUT)/config.json: $(MIX) $(TRAIN_TOK) $(MODEL)/config.json
 	@echo "train    $(STEPS) steps of $(ROWS) rows x $(ACCUM), $(INPUT_LEN)/$(TARGET_LEN) tokens, lr $(LR), from $(MODEL)"
 	@rm -rf $(OUT).tmp
 	@$(BIN)/t0-pack --input-len $(INPUT_LEN) --target-len $(TARGET_LEN) --rows $(ROWS) \
-	    --mixture $(MIX) --cap $(CAP) --seed $(SEED) --batches $$(($(STEPS) * $(ACCUM))) | \
+	    --mixture $(MIX) --seed $(SEED) --batches $$(($(STEPS) * $(ACCUM))) | \
 	  $(BIN)/t0-step -m $(MODEL) -o $(OUT).tmp --lr $(LR) --accum $(ACCUM) --step-offset $(STEP_OFFSET) \
 	    --steps $(STEPS) --save-every $(SAVE_EVERY) --keep 1 --seed $(SEED) --log $(WORK)/loss.tsv.tmp
 	@rm -rf $(OUT) && mv $(OUT).tmp $(OUT) && mv $(WORK)/loss.tsv.tmp $(WORK)/loss.tsv
