@@ -18,10 +18,13 @@ wordnet_slice() {
     for p in noun verb adj adv; do head -n 1530 /usr/share/wordnet/data.$p > "$TMP/wn/data.$p"; done
 }
 
-# A tiny model directory with one of the tokenizer fixtures, for T0's recipe over the fixtures.
+# A tiny model directory with one of the tokenizer fixtures (1,000 pieces; 1,100 ids with the
+# sentinels), for T0's recipe over the fixtures.
 tiny_model() {
     zstd -dcq "$ROOT/tests/fixtures/spm/custom-1k.model.zst" > "$TMP/spiece.model"
-    t0-init --preset tiny --seed 1 --tokenizer "$TMP/spiece.model" -o "$TMP/model" > /dev/null
+    t0-init --preset tiny --seed 1 -o "$TMP/preset" > /dev/null
+    sed 's/"vocab_size": *[0-9]*/"vocab_size": 1100/' "$TMP/preset/config.json" > "$TMP/config.json"
+    t0-init --config "$TMP/config.json" --seed 1 --tokenizer "$TMP/spiece.model" -o "$TMP/model" > /dev/null
 }
 
 @test "wordnet.awk: deterministic, splits kept apart by word, four distinct options with the answer at label" {
