@@ -12,7 +12,9 @@
 T0_BIN ?= bin
 BIN := $(T0_BIN)
 export T0_BIN
-MIXTURE ?= $(if $(DATA),t0,wordnet)
+ifndef MIXTURE
+MIXTURE := $(if $(DATA),t0,wordnet)
+endif
 WORK ?= work/$(MIXTURE)
 TRAIN := $(WORK)/train
 EVALW := $(WORK)/eval
