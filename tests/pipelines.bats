@@ -251,3 +251,13 @@ tiny_model() {
         [ "$status" -eq 0 ] && [ -f "$ft/model/config.json" ] && [ "$(grep -c "^2	" "$ft/results.tsv")" -ge 1 ]
     fi
 }
+
+@test "the default's mixture rates agree with t0-pack --rates over the same streams" {
+    [ -x "$T0_BIN/t0-pack" ] || skip "t0-pack is not built yet"
+    wordnet_slice
+    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 VOCAB=400 > /dev/null 2>&1
+    mix=$TMP/w/train/mixture.tsv
+    (cd "$TMP/w/train" && t0-pack --rates $(grep -v '^#' "$mix" | cut -f 2)) > "$TMP/rates.tsv"
+    # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
+    diff <(grep -v '^#' "$mix" | cut -f 2,3) <(grep -v '^#' "$TMP/rates.tsv" | grep . | cut -f 2,3)
+}
