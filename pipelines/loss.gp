@@ -4,7 +4,7 @@ set terminal pngcairo size 900,540 noenhanced
 set output out
 set title "training loss"
 set xlabel "step"
-set ylabel "loss (cross-entropy per target token)"
+set ylabel "loss (t0-step: target cross-entropy over the target slots, + z-loss)"
 set grid
 set key off
 plot in using 1:2 with lines lw 2
