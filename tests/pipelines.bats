@@ -261,3 +261,21 @@ tiny_model() {
     # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
     diff <(grep -v '^#' "$mix" | cut -f 2,3) <(grep -v '^#' "$TMP/rates.tsv" | grep . | cut -f 2,3)
 }
+
+@test "T0's recipe over the fixture: train t0_train (accumulated steps from the step offset), then make eval's held-out table" {
+    for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    tiny_model
+    common="DATA=$FIX/data TEMPLATES=$FIX/templates EVAL_LIST=$FIX/eval-templates.tsv"
+    run $MK train-mixture MIXTURE=t0_train $common MODEL="$TMP/model" WORK="$TMP/w" \
+        ONLY="glue/mrpc ag_news amazon_polarity" ROWS=2 ACCUM=2 STEPS=2 INPUT_LEN=64 TARGET_LEN=16 SAVE_EVERY=2
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ -f "$TMP/w/model/config.json" ] && [ -f "$TMP/w/loss.png" ]
+    # two optimizer steps, numbered on from T0's step offset or from 1: the log has two rows
+    [ "$(awk -F '\t' '$1 ~ /^[0-9]+$/' "$TMP/w/loss.tsv" | wc -l)" -eq 2 ]
+    run sh -c "tail -n +2 '$TMP/w/report.txt' | awk '{ print \$1, \$2, \$3, \$8 }'"
+    [ "$output" = "$(printf 'anli/r1 2 3 33.3\nanli/r2 2 3 33.3\nanli/r3 2 3 33.3\nsuper_glue/rte 2 3 50.0')" ]
+    # make eval MODEL=dir DATA=... TEMPLATES=...: the same table for the model named
+    run $MK eval $common MODEL="$TMP/w/model" WORK="$TMP/e"
+    [ "$status" -eq 0 ]
+    cmp "$TMP/w/report.txt" "$TMP/e/report.txt"
+}
