@@ -218,14 +218,20 @@ eval-report: $(WORK)/report.txt
 	@echo "== $(EVAL_MODEL): accuracy (%) by rank classification, $(if $(DATA_STAMP),validation splits; $(HELD_OUT) held out of training,T0's held-out evaluation)"
 	@cat $<
 
-ifeq ($(TOKENS),)
-eval: eval-report
-else
-# sharded scoring of a token stream: pipelines/eval.mk (t0-score's), under GNU parallel
+# Sharded scoring of one token stream under GNU parallel (pipelines/eval.mk, t0-score's), on
+# other hosts with HOSTS=: make eval TOKENS=file, or the evaluation's own tasks with HOSTS= set.
+eval_sharded = @test -f pipelines/eval.mk || { echo "make: pipelines/eval.mk (sharded scoring) is not written yet" >&2; exit 1; }; \
+	PATH=$(abspath $(BIN)):$$PATH $(MAKE) --no-print-directory -f pipelines/eval.mk eval-tokens EVAL_BIN=$(abspath $(BIN)) MODEL=$(EVAL_MODEL) \
+	    TOKENS="$(1)" WORK=$(2) $(if $(SHARDS),SHARDS=$(SHARDS)) $(if $(HOSTS),HOSTS=$(HOSTS))
+ifneq ($(TOKENS),)
 eval:
-	@test -f pipelines/eval.mk || { echo "make: pipelines/eval.mk (sharded scoring) is not written yet" >&2; exit 1; }
-	@$(MAKE) --no-print-directory -f pipelines/eval.mk eval-tokens EVAL_BIN=$(abspath $(BIN)) MODEL=$(EVAL_MODEL) TOKENS="$(TOKENS)" WORK=$(WORK) \
-	    $(if $(SHARDS),SHARDS=$(SHARDS)) $(if $(HOSTS),HOSTS=$(HOSTS))
+	$(call eval_sharded,$(TOKENS),$(WORK))
+else ifneq ($(HOSTS),)
+eval: $(EVAL_TOK)
+	@cat $(EVAL_TOK) > $(EVALW)/all.tmp && mv $(EVALW)/all.tmp $(EVALW)/all.t0
+	$(call eval_sharded,$(EVALW)/all.t0,$(EVALW)/sharded)
+else
+eval: eval-report
 endif
 
 train-mixture: $(WORK)/loss.png eval-report
