@@ -171,6 +171,13 @@ include $(WORK)/eval.mk
 endif
 endif
 
+# make eval scores a model that exists; it never starts a training run
+ifneq ($(filter eval eval-report,$(MAKECMDGOALS)),)
+ifeq ($(filter train-mixture,$(MAKECMDGOALS))$(TOKENS)$(wildcard $(EVAL_MODEL)/config.json),)
+$(error no model at $(EVAL_MODEL): make train-mixture first, or name one with MODEL=dir)
+endif
+endif
+
 TRAIN_TOK := $(TRAIN_TASKS:%=$(TRAIN)/tok/%.t0)
 EVAL_TOK := $(EVAL_TASKS:%=$(EVALW)/tok/%.t0)
 EVAL_SCORES := $(EVAL_TASKS:%=$(EVALW)/scores/%.t0)
