@@ -40,6 +40,7 @@ templates() { LC_ALL=C awk -f "$here/templates.awk" "$1" | LC_ALL=C sort -t "$ta
 # make rule for one task: render KEY from the split, tokenize it
 rule() { # key yaml uuid data task
     printf '%s += %s\n' "$VAR" "$1"
+    # shellcheck disable=SC2016  # a make variable, written as it is
     printf '$(%s)/render/%s.t0: %s %s\n' "$DIR" "$1" "$2" "$4"
     printf '\t@sh pipelines/render.sh %s %s %s $@ %s %s\n' "$2" "$3" "$4" "$MAX" "$5"
 }
@@ -60,7 +61,7 @@ if [ "$mode" = train ]; then
             original) awk -F '\t' '$2 == "true"' "$tmp.list" ;;
             first-original) awk -F '\t' '$2 == "true"' "$tmp.list" | head -n 1 ;;
             *) echo "tasks.sh: SELECT is all, original or first-original, not $SELECT" >&2; exit 1 ;;
-        esac | while IFS="$tab" read -r uuid orig choices name; do
+        esac | while IFS="$tab" read -r uuid _ _ name; do
             rule "$d/$uuid" "$y" "$uuid" "$f" "" >> "$tmp"
             task=$(printf '%s_%s' "$d" "$name" | LC_ALL=C sed 's/[^A-Za-z0-9.]/_/g')
             printf '%s\ttok/%s/%s.t0\t%s\n' "$task" "$d" "$uuid" "$rate" >> "$tmp.mix"
@@ -87,7 +88,7 @@ elif [ "$mode" = eval ]; then
         for d in $DATASETS; do
             y=$(yamlfile "$d"); f=$(datafile "$d" "$SPLIT")
             templates "$y" | awk -F '\t' '$2 == "true" && $3 == "yes"' |
-            while IFS="$tab" read -r uuid orig choices name; do
+            while IFS="$tab" read -r uuid _ _ name; do
                 rule "$d/$SPLIT/$uuid" "$y" "$uuid" "$f" "" >> "$tmp"
             done
         done
