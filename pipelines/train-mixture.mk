@@ -232,11 +232,11 @@ eval_sharded = @test -f pipelines/eval.mk || { echo "make: pipelines/eval.mk (sh
 	    TOKENS="$(1)" WORK=$(2) $(if $(SHARDS),SHARDS=$(SHARDS)) $(if $(HOSTS),HOSTS=$(HOSTS))
 ifneq ($(TOKENS),)
 eval:
-	$(call eval_sharded,$(TOKENS),$(WORK))
+	+$(call eval_sharded,$(TOKENS),$(WORK)/sharded)
 else ifneq ($(HOSTS),)
 eval: $(EVAL_TOK)
 	@cat $(EVAL_TOK) > $(EVALW)/all.tmp && mv $(EVALW)/all.tmp $(EVALW)/all.t0
-	$(call eval_sharded,$(EVALW)/all.t0,$(EVALW)/sharded)
+	+$(call eval_sharded,$(EVALW)/all.t0,$(EVALW)/sharded)
 else
 eval: eval-report
 endif
