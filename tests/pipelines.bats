@@ -279,3 +279,15 @@ tiny_model() {
     [ "$status" -eq 0 ]
     cmp "$TMP/w/report.txt" "$TMP/e/report.txt"
 }
+
+@test "the work folder: work/wordnet for the default, work/t0 with DATA=, work/MIXTURE for a mixture" {
+    show="--eval=print-work: ; @echo \$(MIXTURE) \$(WORK) \$(DATA)"
+    run $MK "$show" print-work
+    [ "$output" = "wordnet work/wordnet work/wordnet/data" ]
+    run $MK "$show" print-work DATA=/d
+    [ "$output" = "t0 work/t0 /d" ]
+    run $MK "$show" print-work DATA=/d MIXTURE=t0++_train
+    [ "$output" = "t0++_train work/t0++_train /d" ]
+    run $MK "$show" print-work MIXTURE=t1_train
+    [ "$status" -ne 0 ] && [[ $output == *"MIXTURE is wordnet (the default) or one of"* ]]
+}
