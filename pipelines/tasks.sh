@@ -42,7 +42,7 @@ rule() { # key yaml uuid data task
     printf '%s += %s\n' "$VAR" "$1"
     # shellcheck disable=SC2016  # a make variable, written as it is
     printf '$(%s)/render/%s.t0: %s %s\n' "$DIR" "$1" "$2" "$4"
-    printf '\t@sh pipelines/render.sh %s %s %s $@ %s %s\n' "$2" "$3" "$4" "$MAX" "$5"
+    printf '\t@bash pipelines/render.sh %s %s %s $@ %s %s\n' "$2" "$3" "$4" "$MAX" "$5"
 }
 
 if [ "$mode" = train ]; then

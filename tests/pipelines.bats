@@ -291,3 +291,12 @@ tiny_model() {
     run $MK "$show" print-work MIXTURE=t1_train
     [ "$status" -ne 0 ] && [[ $output == *"MIXTURE is wordnet (the default) or one of"* ]]
 }
+
+@test "a bad row stops the run with t0-render's message and leaves no stream behind" {
+    tiny_model
+    mkdir -p "$TMP/data/ag_news" && { head -n 2 "$FIX/data/ag_news/train.jsonl"; echo '{"text": '; } > "$TMP/data/ag_news/train.jsonl"
+    run $MK tokens MIXTURE=t0_train DATA="$TMP/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w" ONLY=ag_news
+    [ "$status" -ne 0 ]
+    [[ $output == *"t0-render: stdin:3: invalid JSON"* ]]
+    [ -z "$(find "$TMP/w" -name '*.t0*')" ]
+}
