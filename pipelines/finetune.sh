@@ -28,7 +28,7 @@ for e in $(seq 1 "$EPOCHS"); do
         s=$WORK/epoch-$e/$(echo "$t" | sed 's|.*/eval/tok/||; s|/|_|g')
         "$BIN/t0-score" -m "$out" -o "$s" "$t"
     done
-    sh pipelines/report.sh "$WORK"/epoch-"$e"/*.t0 > "$WORK/epoch-$e/report.txt"
+    bash pipelines/report.sh "$WORK"/epoch-"$e"/*.t0 > "$WORK/epoch-$e/report.txt"
     echo "== epoch $e (step $steps)"
     cat "$WORK/epoch-$e/report.txt"
     tail -n +2 "$WORK/epoch-$e/report.txt" | awk -v e="$e" '{ print e "\t" $1 "\t" $4 "\t" $5 }' >> "$WORK/results.tsv.tmp"

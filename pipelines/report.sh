@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # report.sh SCORES...: the evaluation table from score streams (t0-score's records): per task,
 # the median accuracy over its templates (the paper's figure), their mean, min and max, the
 # number of templates and of examples, and chance level: the mean over examples of
 # 1 / (number of choices), what picking a choice at random scores. Tasks in name order.
-set -eu
+set -euo pipefail
 bin=${T0_BIN:-bin}
 "$bin/t0-cat" "$@" | jq -r '[.task, .template, (.scores | length), (if .pred == .label then 1 else 0 end)] | @tsv' |
 LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2 -s |

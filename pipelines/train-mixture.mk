@@ -219,7 +219,7 @@ $(EVALW)/scores/%.t0: $(EVALW)/tok/%.t0 $(EVAL_MODEL)/config.json
 	@mkdir -p $(@D)
 	@$(BIN)/t0-score -m $(EVAL_MODEL) -o $@ $<
 $(WORK)/report.txt: $(EVAL_SCORES)
-	@sh pipelines/report.sh $^ > $@.tmp && mv $@.tmp $@
+	@bash pipelines/report.sh $^ > $@.tmp && mv $@.tmp $@
 
 eval-report: $(WORK)/report.txt
 	@echo "== $(EVAL_MODEL): accuracy (%) by rank classification, $(if $(DATA_STAMP),validation splits; $(HELD_OUT) held out of training,T0's held-out evaluation)"

@@ -195,7 +195,7 @@ tiny_model() {
         for i in 0 1; do echo "{\"kind\":\"score\",\"task\":\"a\",\"template\":\"t2\",\"id\":$i,\"scores\":[-3,-2],\"pred\":1,\"label\":0}"; done
         echo '{"kind":"score","task":"b","template":"x","id":0,"scores":[-1,-2,-3,-4],"pred":0,"label":0}'
     } | t0-cat --encode -o "$TMP/s.t0"
-    run sh "$ROOT/pipelines/report.sh" "$TMP/s.t0"
+    run bash "$ROOT/pipelines/report.sh" "$TMP/s.t0"
     [ "$status" -eq 0 ]
     [ "$(echo "${lines[1]}" | tr -s ' ')" = "a 3 2 50.0 50.0 0.0 100.0 50.0" ]
     [ "$(echo "${lines[2]}" | tr -s ' ')" = "b 1 1 100.0 100.0 100.0 100.0 25.0" ]
