@@ -118,6 +118,3 @@ fixtures:
 
 # Fragments that add packages and targets for one concern (DEB_PACKAGES += ...).
 -include $(sort $(wildcard mk/*.mk))
-
-train-mixture: all
-	@$(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(abspath $(BIN))

@@ -1,0 +1,302 @@
+#!/usr/bin/env bats
+# The pipelines (pipelines/, make train-mixture, make eval): the WordNet converter, the template
+# lists, the per-task make rules and their incremental rebuilds, T0's mixtures and rates over
+# the fixture folder (tests/fixtures/t0), the held-out list, the report; and, once t0-pack,
+# t0-step and t0-score are built, a whole tiny run.
+load lib/common
+
+setup() {
+    setup_t0
+    FIX=$ROOT/tests/fixtures/t0
+    MK="make --no-print-directory -C $ROOT -f pipelines/train-mixture.mk T0_BIN=$T0_BIN"
+}
+
+# A slice of Debian's WordNet: the first 1,500 synsets of each part of speech.
+wordnet_slice() {
+    [ -f /usr/share/wordnet/data.noun ] || skip "wordnet-base is not installed (make deps)"
+    mkdir -p "$TMP/wn"
+    for p in noun verb adj adv; do head -n 1530 /usr/share/wordnet/data.$p > "$TMP/wn/data.$p"; done
+}
+
+# A tiny model directory with one of the tokenizer fixtures (1,000 pieces; 1,100 ids with the
+# sentinels), for T0's recipe over the fixtures.
+tiny_model() {
+    zstd -dcq "$ROOT/tests/fixtures/spm/custom-1k.model.zst" > "$TMP/spiece.model"
+    t0-init --preset tiny --seed 1 -o "$TMP/preset" > /dev/null
+    sed 's/"vocab_size": *[0-9]*/"vocab_size": 1100/' "$TMP/preset/config.json" > "$TMP/config.json"
+    t0-init --config "$TMP/config.json" --seed 1 --tokenizer "$TMP/spiece.model" -o "$TMP/model" > /dev/null
+}
+
+@test "wordnet.awk: deterministic, splits kept apart by word, four distinct options with the answer at label" {
+    wordnet_slice
+    for o in a b; do
+        for t in definition gloss synonyms antonyms hypernyms pos; do mkdir -p "$TMP/$o/wordnet_$t"; done
+        LC_ALL=C awk -v out="$TMP/$o" -f "$ROOT/pipelines/wordnet.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
+    done
+    for f in "$TMP"/a/*/*.jsonl; do cmp "$f" "$TMP/b/${f#"$TMP/a/"}"; done
+    for t in definition gloss synonyms antonyms hypernyms pos; do
+        d=$TMP/a/wordnet_$t
+        [ "$(wc -l < "$d/train.jsonl")" -gt 0 ] && [ "$(wc -l < "$d/validation.jsonl")" -gt 0 ]
+        jq -r '.word | ascii_downcase' "$d/train.jsonl" | sort -u > "$TMP/tw"
+        jq -r '.word | ascii_downcase' "$d/validation.jsonl" | sort -u > "$TMP/vw"
+        [ -z "$(comm -12 "$TMP/tw" "$TMP/vw")" ]
+    done
+    # every options list: four distinct strings; the answer where label says
+    run jq -c 'select((.options | length) != 4 or (.options | unique | length) != 4 or .label < 0 or .label > 3)' "$TMP"/a/wordnet_{definition,gloss,synonyms,antonyms,hypernyms}/*.jsonl
+    [ -z "$output" ]
+    run jq -c 'select(.options[.label] != .word)' "$TMP"/a/wordnet_definition/*.jsonl
+    [ -z "$output" ]
+    run jq -c 'select(.options[.label] != .definition)' "$TMP"/a/wordnet_gloss/*.jsonl
+    [ -z "$output" ]
+    # "accurate" / "inaccurate" are antonyms in data.adj's first synsets
+    grep -q '"word": "inaccurate".*"options": \[[^]]*"accurate"' "$TMP"/a/wordnet_antonyms/*.jsonl
+}
+
+@test "templates.awk names every template of every yaml as t0-render knows it" {
+    for y in "$ROOT"/prompts/*/templates.yaml $(find "$FIX/templates" -name templates.yaml); do
+        n=$(grep -c ': !Template$' "$y")
+        LC_ALL=C awk -f "$ROOT/pipelines/templates.awk" "$y" > "$TMP/list"
+        [ "$(wc -l < "$TMP/list")" -eq "$n" ]
+        while IFS="$(printf '\t')" read -r uuid orig choices name; do
+            grep -q "^  $uuid: !Template" "$y"
+            # the name selects it (the example may lack fields: only "no template named" counts)
+            echo "{}" | t0-render -t "$y" -n "$name" > /dev/null 2> "$TMP/err" || true
+            ! grep -q "no template named" "$TMP/err"
+        done < "$TMP/list"
+    done
+    # the alias (*id001) carries original_task; the escaped name is read as UTF-8
+    LC_ALL=C awk -f "$ROOT/pipelines/templates.awk" "$FIX/templates/anli/templates.yaml" > "$TMP/list"
+    run awk -F "\t" '$4 == "\342\200\246so, is that true?" { print $2 }' "$TMP/list"
+    [ "$output" = true ]
+}
+
+@test "the default on a slice: data, tokenizer, one stream a template, a T0-rule mixture without the held-out task" {
+    wordnet_slice
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 VOCAB=500
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    mix=$TMP/w/train/mixture.tsv
+    # every template of the five training datasets is a task; antonyms is not among them
+    expected=0
+    for t in definition gloss synonyms hypernyms pos; do
+        expected=$((expected + $(grep -c ': !Template$' "$ROOT/prompts/wordnet_$t/templates.yaml")))
+    done
+    [ "$(grep -vc '^#' "$mix")" -eq "$expected" ]
+    ! grep -q antonyms "$mix"
+    # rate = the dataset's train rows (far below T0's cap); each stream holds those rows' records
+    grep -v '^#' "$mix" | while IFS="$(printf '\t')" read -r task path rate; do
+        [ "$rate" -eq 40 ]
+        t0-cat -c "$TMP/w/train/$path" | jq -e '.kinds.tokens > 0 and .kinds.tokens <= 40' > /dev/null
+    done
+    # the tokenizer: T5's ids (pad 0, eos 1, unk 2); targets end in EOS, inputs do not
+    t0-cat -n 3 "$TMP/w/train/$(grep -v '^#' "$mix" | head -n 1 | cut -f 2)" |
+        jq -e 'select(.target_ids[-1] != 1 or .input_ids[-1] == 1)' && return 1
+    echo "hello" | t0-tokenize -m "$TMP/w/spm/spiece.model" --text --pieces > /dev/null
+}
+
+@test "make again does nothing; touching one template re-renders only that dataset's tasks" {
+    wordnet_slice
+    cp -r "$ROOT/prompts" "$TMP/prompts" && find "$TMP/prompts" -exec touch -d "-2 minutes" {} +
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 VOCAB=400 TEMPLATES=$TMP/prompts"
+    $MK -j2 tokens eval-inputs $args > /dev/null 2>&1
+    find "$TMP/w" -type f -exec touch -d '-1 minute' {} +
+    touch "$TMP/mark"
+    run $MK -j2 tokens eval-inputs $args
+    [ "$status" -eq 0 ]
+    [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" -name '*.t0')" ]
+    ! grep -q '^render' <<< "$output"
+    touch "$TMP/prompts/wordnet_pos/templates.yaml"
+    run $MK -j2 tokens eval-inputs $args
+    [ "$status" -eq 0 ]
+    n=$(grep -c ': !Template$' "$TMP/prompts/wordnet_pos/templates.yaml")
+    # all of pos's templates for training, its original-task ones with choices for evaluation
+    [ "$(grep -c '^render   .*wordnet_pos: ' <<< "$output")" -eq $((n + n)) ]
+    [ "$(grep -c '^render' <<< "$output")" -eq $((n + n)) ]
+    [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" -name '*.t0' | grep -v /wordnet_pos/)" ]
+    [ "$(find "$TMP/w/train" -type f -newer "$TMP/mark" -name '*.t0' | wc -l)" -eq $((2 * n)) ]
+}
+
+@test "t0_train over the fixture folder: every template a task, rates by T0's rule (cap 500000 // templates)" {
+    tiny_model
+    run $MK tokens MIXTURE=t0_train DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" \
+        WORK="$TMP/w" ONLY="glue/mrpc ag_news amazon_polarity super_glue/boolq"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    mix=$TMP/w/train/mixture.tsv
+    # boolq is T0++'s (SGLUE), not T0's
+    ! grep -q boolq "$mix"
+    for d in glue/mrpc ag_news amazon_polarity; do
+        y=$FIX/templates/$d/templates.yaml
+        n=$(grep -c ': !Template$' "$y")
+        size=$(awk -F '\t' -v d="$d" '$1 == d { print $5 }' "$ROOT/pipelines/t0/datasets.tsv")
+        if [ "$size" -gt 500000 ]; then rate=$((500000 / n)); else rate=$size; fi
+        [ "$(grep -c "	tok/$d/" "$mix")" -eq "$n" ]
+        [ -z "$(grep "	tok/$d/" "$mix" | awk -F '\t' -v r="$rate" '$3 != r')" ]
+    done
+    # amazon_polarity (3.6M examples, 2 templates) is capped: 250000 each
+    grep -q "	tok/amazon_polarity/.*	250000$" "$mix"
+    # T0++ takes boolq in
+    run $MK tokens MIXTURE=t0++_train DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" \
+        WORK="$TMP/w2" ONLY="ag_news super_glue/boolq"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '	tok/super_glue/boolq/.*	9427$' "$TMP/w2/train/mixture.tsv")" -eq 2 ]
+}
+
+@test "the ablations: one original-task prompt per dataset (first by name), all original-task prompts" {
+    tiny_model
+    common="DATA=$FIX/data TEMPLATES=$FIX/templates MODEL=$TMP/model ONLY=glue/mrpc"
+    $MK tokens MIXTURE=t0_train_one_og_prompt $common WORK="$TMP/one" > /dev/null
+    $MK tokens MIXTURE=t0_train_all_og_prompts $common WORK="$TMP/all" > /dev/null
+    run grep -v '^#' "$TMP/one/train/mixture.tsv"
+    [ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} == glue_mrpc_paraphrase_check* ]]
+    run grep -v '^#' "$TMP/all/train/mixture.tsv"
+    [ "${#lines[@]}" -eq 2 ]
+    # the cap counts every template of the dataset, as t-zero's mixture_cap does
+    [[ ${lines[0]} == *"	3668" ]]
+}
+
+@test "a dataset missing from DATA or TEMPLATES is an error naming it and the path looked for" {
+    tiny_model
+    run $MK tokens MIXTURE=t0_train DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w"
+    [ "$status" -ne 0 ]
+    [[ $output == *"dataset glue/qqp: no templates: looked for $FIX/templates/glue/qqp/templates.yaml"* ]]
+    mkdir -p "$TMP/data" && cp -r "$FIX/data/ag_news" "$TMP/data/"
+    run $MK tokens MIXTURE=t0_train DATA="$TMP/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" \
+        WORK="$TMP/w" ONLY="glue/mrpc ag_news"
+    [ "$status" -ne 0 ]
+    [[ $output == *"dataset glue/mrpc: no train split: looked for $TMP/data/glue/mrpc/train.jsonl[.zst]"* ]]
+    run $MK tokens MIXTURE=t0_train WORK="$TMP/w"
+    [ "$status" -ne 0 ]
+    [[ $output == *"DATA= is required"* ]]
+    [ ! -e "$TMP/w/train/mixture.tsv" ]
+}
+
+@test "T0's held-out list: 86 original-task templates; ANLI's rounds scored as anli/r1..r3" {
+    list=$ROOT/pipelines/t0/eval-templates.tsv
+    [ "$(grep -vc '^#' "$list")" -eq 86 ]
+    run sh -c "grep -v '^#' '$list' | cut -f 1 | uniq -c | awk '{ print \$2 \"=\" \$1 }' | tr '\n' ' '"
+    [ "$output" = "super_glue/rte=10 super_glue/cb=15 anli=15 super_glue/wsc.fixed=10 winogrande/winogrande_xl=5 story_cloze/2016=5 super_glue/wic=10 hellaswag=4 super_glue/copa=12 " ]
+    tiny_model
+    run $MK eval-inputs DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w" \
+        EVAL_LIST="$FIX/eval-templates.tsv"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    run sh -c "t0-cat -c $TMP/w/eval/tok/*/*/*.t0 $TMP/w/eval/tok/*/*/*/*.t0 | jq -c .tasks"
+    [ "$output" = '{"anli/r1":6,"anli/r2":6,"anli/r3":6,"super_glue/rte":6}' ]
+    # with the real list, the fixture lacks RTE's other templates: named in the error
+    run $MK eval-inputs DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w2"
+    [ "$status" -ne 0 ]
+    [[ $output == *"super_glue/rte/templates.yaml has no template named 'guaranteed true'"* ]]
+}
+
+@test "report.sh: per task the median over templates, mean, min, max, and chance beside it" {
+    # task a: templates t0 (2/2 right), t1 (1/2), t2 (0/2), two choices; task b: one template, 1/1, four choices
+    {
+        for i in 0 1; do echo "{\"kind\":\"score\",\"task\":\"a\",\"template\":\"t0\",\"id\":$i,\"scores\":[-1,-2],\"pred\":0,\"label\":0}"; done
+        echo '{"kind":"score","task":"a","template":"t1","id":0,"scores":[-1,-2],"pred":0,"label":0}'
+        echo '{"kind":"score","task":"a","template":"t1","id":1,"scores":[-1,-2],"pred":0,"label":1}'
+        for i in 0 1; do echo "{\"kind\":\"score\",\"task\":\"a\",\"template\":\"t2\",\"id\":$i,\"scores\":[-3,-2],\"pred\":1,\"label\":0}"; done
+        echo '{"kind":"score","task":"b","template":"x","id":0,"scores":[-1,-2,-3,-4],"pred":0,"label":0}'
+    } | t0-cat --encode -o "$TMP/s.t0"
+    run bash "$ROOT/pipelines/report.sh" "$TMP/s.t0"
+    [ "$status" -eq 0 ]
+    [ "$(echo "${lines[1]}" | tr -s ' ')" = "a 3 2 50.0 50.0 0.0 100.0 50.0" ]
+    [ "$(echo "${lines[2]}" | tr -s ' ')" = "b 1 1 100.0 100.0 100.0 100.0 25.0" ]
+}
+
+@test "the whole default on a tiny slice: checkpoint, loss PNG, report, decode line; again nothing" {
+    for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    wordnet_slice
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 EVAL_MAX=4 VOCAB=400 STEPS=3 ROWS=4 SAVE_EVERY=3"
+    run $MK -j2 train-mixture $args
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ -f "$TMP/w/model/config.json" ] && ls "$TMP"/w/model/*.safetensors > /dev/null
+    [ "$(head -c 8 "$TMP/w/loss.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+    grep -q '^wordnet_antonyms ' "$TMP/w/report.txt"
+    [[ ${lines[-1]} == *"| $T0_BIN/t0-decode -m $TMP/w/model" ]]
+    find "$TMP/w" -type f -exec touch -d '-1 minute' {} + && touch "$TMP/mark"
+    run $MK -j2 train-mixture $args
+    [ "$status" -eq 0 ]
+    [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" ! -name '*.vars')" ]
+}
+
+@test "make eval TOKENS=: the sharded report equals the unsharded one" {
+    for t in t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    [ -f "$ROOT/pipelines/eval.mk" ] || skip "pipelines/eval.mk is not written yet"
+    tiny_model
+    $MK eval-inputs DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w" \
+        EVAL_LIST="$FIX/eval-templates.tsv" > /dev/null
+    cat $(find "$TMP/w/eval/tok" -name '*.t0' | sort) > "$TMP/tokens.t0"
+    run $MK eval MODEL="$TMP/model" TOKENS="$TMP/tokens.t0" SHARDS=1 WORK="$TMP/e1"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    one=$output
+    run $MK eval MODEL="$TMP/model" TOKENS="$TMP/tokens.t0" SHARDS=3 WORK="$TMP/e3"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$one" ]
+}
+
+@test "shots.awk: n rows drawn with a seed, the same every time, in their order; make finetune prepares them" {
+    seq 1 50 > "$TMP/rows"
+    awk -v n=7 -v seed=42 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/a"
+    awk -v n=7 -v seed=42 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/b"
+    awk -v n=7 -v seed=43 -f "$ROOT/pipelines/shots.awk" "$TMP/rows" > "$TMP/c"
+    cmp "$TMP/a" "$TMP/b" && ! cmp -s "$TMP/a" "$TMP/c"
+    [ "$(sort -u "$TMP/a" | wc -l)" -eq 7 ] && sort -n -C "$TMP/a"
+    [ -z "$(comm -23 <(sort "$TMP/a") <(sort "$TMP/rows"))" ]
+    tiny_model
+    run $MK finetune DATASET=ag_news SHOTS=3 EPOCHS=2 DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w"
+    ft=$TMP/w/finetune/ag_news-3shots
+    [ "$(wc -l < "$ft/data/ag_news/train.jsonl")" -eq 3 ]
+    [ "$(grep -vc '^#' "$ft/train/mixture.tsv")" -eq "$(grep -c ': !Template$' "$FIX/templates/ag_news/templates.yaml")" ]
+    if [ ! -x "$T0_BIN/t0-pack" ]; then
+        [ "$status" -ne 0 ] && [[ $output == *"t0-pack is not built yet"* ]]
+    else
+        [ "$status" -eq 0 ] && [ -f "$ft/model/config.json" ] && [ "$(grep -c "^2	" "$ft/results.tsv")" -ge 1 ]
+    fi
+}
+
+@test "the default's mixture rates agree with t0-pack --rates over the same streams" {
+    [ -x "$T0_BIN/t0-pack" ] || skip "t0-pack is not built yet"
+    wordnet_slice
+    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 VOCAB=400 > /dev/null 2>&1
+    mix=$TMP/w/train/mixture.tsv
+    (cd "$TMP/w/train" && t0-pack --rates $(grep -v '^#' "$mix" | cut -f 2)) > "$TMP/rates.tsv"
+    # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
+    diff <(grep -v '^#' "$mix" | cut -f 2,3) <(grep -v '^#' "$TMP/rates.tsv" | grep . | cut -f 2,3)
+}
+
+@test "T0's recipe over the fixture: train t0_train (accumulated steps from the step offset), then make eval's held-out table" {
+    for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    tiny_model
+    common="DATA=$FIX/data TEMPLATES=$FIX/templates EVAL_LIST=$FIX/eval-templates.tsv"
+    run $MK train-mixture MIXTURE=t0_train $common MODEL="$TMP/model" WORK="$TMP/w" \
+        ONLY="glue/mrpc ag_news amazon_polarity" ROWS=2 ACCUM=2 STEPS=2 INPUT_LEN=64 TARGET_LEN=16 SAVE_EVERY=2
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ -f "$TMP/w/model/config.json" ] && [ -f "$TMP/w/loss.png" ]
+    # two optimizer steps, numbered on from T0's step offset or from 1: the log has two rows
+    [ "$(awk -F '\t' '$1 ~ /^[0-9]+$/' "$TMP/w/loss.tsv" | wc -l)" -eq 2 ]
+    run sh -c "tail -n +2 '$TMP/w/report.txt' | awk '{ print \$1, \$2, \$3, \$8 }'"
+    [ "$output" = "$(printf 'anli/r1 2 3 33.3\nanli/r2 2 3 33.3\nanli/r3 2 3 33.3\nsuper_glue/rte 2 3 50.0')" ]
+    # make eval MODEL=dir DATA=... TEMPLATES=...: the same table for the model named
+    run $MK eval $common MODEL="$TMP/w/model" WORK="$TMP/e"
+    [ "$status" -eq 0 ]
+    cmp "$TMP/w/report.txt" "$TMP/e/report.txt"
+}
+
+@test "the work folder: work/wordnet for the default, work/t0 with DATA=, work/MIXTURE for a mixture" {
+    show="--eval=print-work: ; @echo \$(MIXTURE) \$(WORK) \$(DATA)"
+    run $MK "$show" print-work
+    [ "$output" = "wordnet work/wordnet work/wordnet/data" ]
+    run $MK "$show" print-work DATA=/d
+    [ "$output" = "t0 work/t0 /d" ]
+    run $MK "$show" print-work DATA=/d MIXTURE=t0++_train
+    [ "$output" = "t0++_train work/t0++_train /d" ]
+    run $MK "$show" print-work MIXTURE=t1_train
+    [ "$status" -ne 0 ] && [[ $output == *"MIXTURE is wordnet (the default) or one of"* ]]
+}
+
+@test "a bad row stops the run with t0-render's message and leaves no stream behind" {
+    tiny_model
+    mkdir -p "$TMP/data/ag_news" && { head -n 2 "$FIX/data/ag_news/train.jsonl"; echo '{"text": '; } > "$TMP/data/ag_news/train.jsonl"
+    run $MK tokens MIXTURE=t0_train DATA="$TMP/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w" ONLY=ag_news
+    [ "$status" -ne 0 ]
+    [[ $output == *"t0-render: stdin:3: invalid JSON"* ]]
+    [ -z "$(find "$TMP/w" -name '*.t0*')" ]
+}
