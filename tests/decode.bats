@@ -173,3 +173,11 @@ setup() {
     [[ $output == *"(plain kernel, 5 rows)"* ]]
     [[ $output == *"0 failed"* ]]
 }
+
+@test "OpenBLAS on fallback kernels: a note on stderr, the prompt still answered from stdin" {
+    grep -qw avx2 /proc/cpuinfo || skip "no AVX2 here: nothing better than the fallback"
+    OPENBLAS_CORETYPE=Prescott run -0 --separate-stderr bash -c "sed -n 2p '$D/prompts.txt' | t0-decode -m '$D/f32' --max-new-tokens 4 --ids"
+    [[ $stderr == "t0-decode: note: OpenBLAS runs its Prescott kernels"*"set OPENBLAS_CORETYPE="* ]]
+    [ "${#lines[@]}" -eq 1 ]
+    [ -n "${lines[0]}" ]
+}

@@ -252,3 +252,11 @@ assert_matches() {
     [ -p "$TMP/pipe" ]
     t0-score --report "$TMP/got.sc" | cmp - "$TMP/rep.txt"
 }
+
+@test "OpenBLAS on fallback kernels: a note on stderr, the same scores on stdout" {
+    grep -qw avx2 /proc/cpuinfo || skip "no AVX2 here: nothing better than the fallback"
+    t0-score -m "$A" -o "$TMP/good.sc" "$TMP/a.t0"
+    OPENBLAS_CORETYPE=Prescott run -0 --separate-stderr t0-score -m "$A" -o "$TMP/slow.sc" "$TMP/a.t0"
+    [[ $stderr == "t0-score: note: OpenBLAS runs its Prescott kernels"*"set OPENBLAS_CORETYPE="* ]]
+    assert_matches "$TMP/slow.sc" "$FIX/a_gated_untied.expect.jsonl"
+}

@@ -13,6 +13,7 @@
 #include "generate/generate.h"
 #include "spm/spm.h"
 #include "stream/stream.h"
+#include "t5/blas.h"
 #include "t5/t5_model.h"
 #include "t5/t5_ops.h"
 
@@ -446,6 +447,9 @@ int main(int argc, char **argv)
             return t0_cli_usage_error(prog, "-i shows one sequence a prompt (no --num-return)");
         o.batch = 1;
     }
+    char blas_note[256];
+    if (t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may run this program again on OpenBLAS's right core */
+        fprintf(stderr, "%s: note: %s\n", prog, blas_note);
     if (run(&o, &err))
         return t0_cli_report(prog, &err);
     return 0;

@@ -12,6 +12,7 @@
 #include "eval/report.h"
 #include "eval/score.h"
 #include "stream/stream.h"
+#include "t5/blas.h"
 #include "t5/t5_model.h"
 
 static const char *prog = "t0-score";
@@ -188,5 +189,8 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "at most one input file");
     if (optind < argc)
         o.input = argv[optind];
+    char blas_note[256];
+    if (t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may run this program again on OpenBLAS's right core */
+        fprintf(stderr, "%s: note: %s\n", prog, blas_note);
     return run_score(&o, &err) ? t0_cli_report(prog, &err) : 0;
 }

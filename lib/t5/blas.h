@@ -6,8 +6,8 @@
  * only be chosen before the library loads, through the environment (OPENBLAS_CORETYPE), so
  * the fix is to run the program again with it set: t5_blas_fix does that once.
  *
- * The programs that multiply matrices (t0-step; t0-score and t0-decode later) call
- * t5_blas_fix first thing in main. */
+ * The programs that multiply matrices (t0-step, t0-score, t0-decode) call t5_blas_fix
+ * after parsing their options and before reading any input (a re-run must find it unread). */
 #ifndef T0_T5_BLAS_H
 #define T0_T5_BLAS_H
 
