@@ -19,10 +19,8 @@ work=${WORK:-build/bench-decode}
 mkdir -p "$work"
 py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
 ct2conv=$(dirname "$py")/ct2-transformers-converter
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+. bench/common.sh
+bench_openblas_core
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 

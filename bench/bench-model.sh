@@ -15,13 +15,8 @@ rows=${ROWS:-8} enc=${ENC:-512} dec=${DEC:-128} steps=${STEPS:-2}
 py=${PYTHON:-$(sh tests/reference/venv-model.sh || echo none)}
 have_torch=0
 "$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
-# OpenBLAS does not recognise some virtualised CPUs and falls back to its SSE3 (Prescott)
-# kernels, 3-5x slower; name the core from the CPU flags unless the caller did. Both the C
-# and the PyTorch run (Debian's torch calls the same libblas) see the same setting.
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+. bench/common.sh
+bench_openblas_core
 echo "shape: $rows rows x $enc input x $dec target tokens; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in ${THREADS:-1 2}; do
     c=$("$exe" --rows "$rows" --enc "$enc" --dec "$dec" --steps "$steps" --threads "$t")

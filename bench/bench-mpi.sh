@@ -16,11 +16,8 @@ if ! command -v mpirun >/dev/null; then
 fi
 [ -x "$benchbin/dist_bench" ] || make --no-print-directory "$benchbin/dist_bench" >/dev/null
 preset=${PRESET:-small} rows=${ROWS:-4} enc=${ENC:-256} dec=${DEC:-64} steps=${STEPS:-3}
-# the same OpenBLAS kernels for every run (bench/bench-model.sh says why)
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+. bench/common.sh
+bench_openblas_core
 mpirun="mpirun"
 [ "$(id -u)" -ne 0 ] || mpirun="$mpirun --allow-run-as-root"
 [ "$(nproc)" -ge 2 ] || mpirun="$mpirun --oversubscribe"

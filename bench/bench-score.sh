@@ -20,11 +20,8 @@ py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
 have_torch=0 have_ct2=0
 "$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
 "$py" -c 'import ctranslate2' 2>/dev/null && have_ct2=1
-# the same core naming as bench-model.sh, for the C and the peers' BLAS alike
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+. bench/common.sh
+bench_openblas_core
 mkdir -p "$w"
 [ -s "$w/spiece.model" ] || zstd -dqc tests/fixtures/spm/t5-8k.model.zst > "$w/spiece.model"
 [ -d "$w/model" ] || "$bin/t0-init" --preset small --seed 1 --tokenizer "$w/spiece.model" -o "$w/model" >/dev/null

@@ -19,12 +19,8 @@ rows=${ROWS:-2} enc=${ENC:-1024} dec=${DEC:-256} steps=${STEPS:-3}
 py=${PYTHON:-$(sh tests/reference/venv-model.sh || echo none)}
 have_torch=0
 "$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
-# as bench-model.sh: name OpenBLAS's core from the CPU flags unless the caller did (t0-step
-# would re-run itself with it anyway; PyTorch's BLAS is the same library)
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+. bench/common.sh
+bench_openblas_core
 work=build/bench-train
 mkdir -p "$work"
 [ -f "$work/small/model.safetensors" ] || "$bin/t0-init" --preset small --seed 1 -o "$work/small" >/dev/null

@@ -5,6 +5,7 @@
 # of the number of ranks, and a rank that dies leaves the last checkpoint whole.
 
 load lib/common
+load lib/batches
 
 setup() {
     setup_t0
@@ -15,24 +16,15 @@ setup() {
     command -v mpirun >/dev/null || skip "no mpirun (Debian: openmpi-bin)"
 }
 
-# batches N: N different unpacked batch records of 4 rows x 8/8 tokens (tests/step.bats's task)
-batches() {
-    jq -cn --argjson n "$1" --argjson R 4 --argjson E 8 --argjson D 8 '
-        range($n) as $k
-        | [range($R) as $r | [range($E) | (($k * 5 + $r * 7 + . * 3) % 60) + 2]] as $e
-        | [$e[] | reverse | .[:$D] | . + [range($D - length) | 0]] as $t
-        | {kind: "batch", encoder_input_tokens: $e,
-           encoder_segment_ids: [range($R) | [range($E) | 1]], encoder_positions: [range($R) | [range($E)]],
-           decoder_target_tokens: $t, decoder_input_tokens: [$t[] | [0] + .[:-1]],
-           decoder_segment_ids: [$t[] | [.[] | if . > 0 then 1 else 0 end]],
-           decoder_positions: [range($R) | [range($D)]],
-           decoder_loss_weights: [$t[] | [.[] | if . > 0 then 1 else 0 end]]}' | t0-cat --encode
+# batch_stream N: N batch records of 4 rows x 8/8 tokens (tests/lib/batches.bash) as a stream
+batch_stream() {
+    batches "$1" | t0-cat --encode
 }
 
 # the model and the stream the t0-step tests train on
 tiny_and_batches() {
     t0-init --preset tiny --seed 1 -o "$TMP/tiny" >/dev/null
-    batches 12 > "$TMP/b.t0"
+    batch_stream 12 > "$TMP/b.t0"
 }
 
 # columns step, loss, cross_entropy, z_loss, tokens of two logs agree: the integers exactly,
@@ -105,7 +97,7 @@ mpi() {
     run -0 "$UPDATE_DIFF" "$TMP/tiny/model.safetensors" "$TMP/one3/model.safetensors" "$TMP/three/model.safetensors" 1e-6
     echo "$output"
     # a wrong share of the batches would not pass: one process on other batches is far off
-    run -0 t0-step -m "$TMP/tiny" -o "$TMP/other" --accum 2 --steps 1 --lr 1 --threads 1 <(batches 12 | t0-cat --stream --shard 1/2)
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/other" --accum 2 --steps 1 --lr 1 --threads 1 <(batch_stream 12 | t0-cat --stream --shard 1/2)
     run -1 "$UPDATE_DIFF" "$TMP/tiny/model.safetensors" "$TMP/one/model.safetensors" "$TMP/other/model.safetensors" 1e-3
 }
 
@@ -134,7 +126,7 @@ mpi() {
 
 @test "t0-step: a rank that dies ends the job; rank 0 says so; the last checkpoint is whole and resumes" {
     t0-init --preset tiny --seed 1 -o "$TMP/tiny" >/dev/null
-    batches 8 > "$TMP/b8.t0"
+    batch_stream 8 > "$TMP/b8.t0"
     for i in $(seq 400); do cat "$TMP/b8.t0"; done > "$TMP/long.t0"
     ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe -np 2 t0-step -m "$TMP/tiny" -o "$TMP/run" --threads 1 --save-every 20 \
         "$TMP/long.t0" > "$TMP/log" 2>&1 3>&- &

@@ -3,26 +3,13 @@
 # Numerics against transformers are in tests/unit/test_trainer.c (committed fixtures).
 
 load lib/common
+load lib/batches
 
 setup() {
     setup_t0
     t0-init --preset tiny --seed 1 -o "$TMP/tiny" >/dev/null
 }
 
-# batches N [ROWS ENC DEC]: N different unpacked batch records (JSON lines) of a copy-reversed
-# task: the target is the input read backwards; batch k shifts the ids by k.
-batches() {
-    jq -cn --argjson n "$1" --argjson R "${2:-4}" --argjson E "${3:-8}" --argjson D "${4:-8}" '
-        range($n) as $k
-        | [range($R) as $r | [range($E) | (($k * 5 + $r * 7 + . * 3) % 60) + 2]] as $e
-        | [$e[] | reverse | .[:$D] | . + [range($D - length) | 0]] as $t
-        | {kind: "batch", encoder_input_tokens: $e,
-           encoder_segment_ids: [range($R) | [range($E) | 1]], encoder_positions: [range($R) | [range($E)]],
-           decoder_target_tokens: $t, decoder_input_tokens: [$t[] | [0] + .[:-1]],
-           decoder_segment_ids: [$t[] | [.[] | if . > 0 then 1 else 0 end]],
-           decoder_positions: [range($R) | [range($D)]],
-           decoder_loss_weights: [$t[] | [.[] | if . > 0 then 1 else 0 end]]}'
-}
 
 # the log without its timing columns (tokens_per_s, seconds)
 loss_lines() {
