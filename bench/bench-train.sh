@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end training: batch records on a pipe into t0-step at t5-v1_1-small shapes (d_model 512,
+# End-to-end training: t0-pack | t0-step at t5-v1_1-small shapes (d_model 512,
 # 8+8 layers, 6 heads, d_ff 1024, vocab 32128) and T0's lengths (1024 input, 256 target tokens),
 # ROWS rows a step, beside PyTorch + transformers (bench/t5_step_bench.py: the same shapes, loss
 # and Adafactor) in the same run, on 1 and 2 threads. Prints per thread count: tokens/s (input +
@@ -8,13 +8,13 @@
 # t0-step's peak memory for the same step as ROWS/2 rows x --accum 2.
 #   sh bench/bench-train.sh [BIN] [BENCHBIN]
 # Environment: ROWS (2) ENC (1024) DEC (256) STEPS (3) THREADS ("1 2") PYTHON.
-# Until t0-pack exists, bench/train_batches.c writes the batch records (random ids, full rows).
+# The token records are random ids, one example exactly filling a row, so both sides do the same work.
 set -eu
 cd "$(dirname "$0")/.."
 bin=$(cd "${1:-bin}" && pwd)
 benchbin=${2:-build/rel/bench}
-gen=$benchbin/train_batches peakexe=$benchbin/t5_step_bench
-[ -x "$gen" ] && [ -x "$peakexe" ] || make --no-print-directory "$gen" "$peakexe" >/dev/null
+peakexe=$benchbin/t5_step_bench
+[ -x "$peakexe" ] || make --no-print-directory "$peakexe" >/dev/null
 rows=${ROWS:-2} enc=${ENC:-1024} dec=${DEC:-256} steps=${STEPS:-3}
 py=${PYTHON:-$(sh tests/reference/venv-model.sh || echo none)}
 have_torch=0
@@ -24,7 +24,18 @@ bench_openblas_core
 work=build/bench-train
 mkdir -p "$work"
 [ -f "$work/small/model.safetensors" ] || "$bin/t0-init" --preset small --seed 1 -o "$work/small" >/dev/null
-"$gen" "$rows" "$enc" "$dec" "$steps" 32128 > "$work/batches.t0"
+# token records of exactly enc input and dec target ids (EOS last), so that t0-pack fills every
+# row with one example, as PyTorch's batch is: the same work on both sides
+tokens() { # n
+    awk -v n="$1" -v I="$enc" -v G="$dec" 'BEGIN { srand(1)
+        for (i = 0; i < n; i++) {
+            s = "{\"kind\":\"tokens\",\"task\":\"bench\",\"template\":\"t\",\"id\":" i ",\"input_ids\":["
+            for (k = 0; k < I; k++) s = s (k ? "," : "") (3 + int(rand() * 32000))
+            s = s "],\"target_ids\":["
+            for (k = 0; k < G - 1; k++) s = s (3 + int(rand() * 32000)) ","
+            print s "1],\"choice_ids\":[],\"label\":-1}" } }' | "$bin/t0-cat" --encode
+}
+tokens $((rows * steps)) > "$work/tokens.t0"
 echo "shape: t5-v1_1-small, $rows rows x $enc input x $dec target tokens a step, $steps steps (the first warms up);" \
      "dropout 0 in both; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -35,18 +46,20 @@ flops=$(awk -v B="$rows" -v Te="$enc" -v Td="$dec" 'BEGIN {
     d = B * Td * (6 * D * HD + ff) + B * Te * 2 * D * HD + 2 * B * Td * Td * HD + 2 * B * Td * Te * HD
     printf "%.0f", 3 * 2 * (L * e + L * d + B * Td * D * V) }')
 
-# t0-step on a pipe; prints "step_s tokens_per_s peak_rss_mib" (best step after the first)
-run_c() { # threads out_dir input [extra options]
-    t=$1 out=$2 in=$3
+# t0-pack | t0-step, end to end; prints "step_s tokens_per_s peak_rss_mib" (best step after the
+# first; peak memory of t0-step)
+run_c() { # threads out_dir rows-per-batch [extra t0-step options]
+    t=$1 out=$2 r=$3
     shift 3
     rm -rf "$out"
-    /usr/bin/time -f '%M' -o "$out.rss" sh -c "cat '$in' | '$bin/t0-step' -m '$work/small' -o '$out' --threads $t --dropout 0 $*"
+    "$bin/t0-pack" --input-len "$enc" --target-len "$dec" --rows "$r" --seed 1 "$work/tokens.t0" 2>/dev/null |
+        /usr/bin/time -f '%M' -o "$out.rss" "$bin/t0-step" -m "$work/small" -o "$out" --threads "$t" --dropout 0 "$@"
     awk -F'\t' -v rss="$(cat "$out.rss")" 'NR > 2 && (best == "" || $9 < best) { best = $9; tps = $6 }
         END { printf "%s %s %.0f\n", best, tps, rss / 1024 }' "$out/loss.tsv"
 }
 
 for t in ${THREADS:-1 2}; do
-    set -- $(run_c "$t" "$work/run-t$t" "$work/batches.t0")
+    set -- $(run_c "$t" "$work/run-t$t" "$rows")
     c_s=$1 c_tps=$2 c_rss=$3
     # the sgemm peak on the same threads, before and after the training run's neighbours
     # change the load: the better of two
@@ -68,8 +81,7 @@ done
 
 # the same step as two half batches (--accum 2): activations for half the rows
 if [ $((rows % 2)) -eq 0 ]; then
-    "$gen" $((rows / 2)) "$enc" "$dec" $((2 * steps)) 32128 > "$work/halves.t0"
     t=$(echo ${THREADS:-1 2} | awk '{ print $NF }')
-    set -- $(run_c "$t" "$work/run-accum" "$work/halves.t0" --accum 2)
+    set -- $(run_c "$t" "$work/run-accum" $((rows / 2)) --accum 2)
     echo "impl=t0-step threads=$t accum=2 rows=$((rows / 2)) step_s=$1 tokens_per_s=$2 peak_rss_mib=$3 (without --accum: $c_rss)"
 fi
