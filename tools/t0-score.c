@@ -26,7 +26,8 @@ static const char usage[] =
     "pred (the best choice, the first on ties) and label (passed through).\n"
     "\n"
     "  -m, --model DIR          Hugging Face model directory (config.json, model.safetensors in\n"
-    "                           F32, BF16 or F16)\n"
+    "                           F32, BF16 or F16), memory-mapped: F32 used in place, BF16 computed\n"
+    "                           as BF16 (F32 sums), F16 widened to F32\n"
     "  -b, --batch N            examples read and scored together (default 32)\n"
     "  -t, --threads N          threads, each scoring whole examples (default 1)\n"
     "      --max-input-len N    keep the first N input tokens, as t-zero's run_eval.py does with\n"
@@ -83,7 +84,7 @@ static int run_score(const options *o, t0_error *err)
      * faulted in again each time (about 10% of the CPU time on varied lengths). */
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    t5_model *m = t5_model_open(o->model, err);
+    t5_model *m = t5_model_open_mapped(o->model, err);
     if (!m)
         return -1;
     t0_score_opts so = {.window = (int)o->batch, .threads = (int)o->threads, .max_input_len = (int)o->max_input_len,

@@ -421,9 +421,10 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
 
         rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ff, N, D, eps);
         t5_linear(a.ffa, a.ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
-        if (w->wi1)
+        int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
+        if (gated)
             t5_linear(a.ffb, a.ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
-        ff_act_forward(a.ffh, a.ffa, w->wi1 ? a.ffb : NULL, (long)N * F, kind);
+        ff_act_forward(a.ffh, a.ffa, gated ? a.ffb : NULL, (long)N * F, kind);
         t5_linear(a.x, a.ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
     }
     rmsnorm_forward(a.ln, a.rstd, a.x, m->w.dec_final_ln, N, D, eps);
