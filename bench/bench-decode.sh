@@ -17,7 +17,7 @@ exe=build/rel/bench/decode_bench
 [ -x "$exe" ] || make --no-print-directory "$exe" >/dev/null
 work=${WORK:-build/bench-decode}
 mkdir -p "$work"
-py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
+py=${PYTHON:-$(sh tests/reference/venv-model.sh ct2 2>/dev/null || echo none)}
 ct2conv=$(dirname "$py")/ct2-transformers-converter
 . bench/common.sh
 bench_openblas_core

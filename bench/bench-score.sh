@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 bin=$(cd "${1:-bin}" && pwd)
 w=build/bench-score
 n=${EXAMPLES:-32}
-py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
+py=${PYTHON:-$(sh tests/reference/venv-model.sh ct2 2>/dev/null || echo none)}
 have_torch=0 have_ct2=0
 "$py" -c 'import torch, transformers' 2>/dev/null && have_torch=1
 "$py" -c 'import ctranslate2' 2>/dev/null && have_ct2=1
