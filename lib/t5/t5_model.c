@@ -233,12 +233,18 @@ int t5_model_load(t5_model *m, const char *path, t0_error *err)
     return rc;
 }
 
-t5_model *t5_model_open(const char *dir, t0_error *err)
+/* DIR/config.json into c */
+static int load_dir_config(const char *dir, t5_config *c, t0_error *err)
 {
     char path[4096];
-    t5_config c;
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (t5_config_load(path, &c, err) != 0)
+    return t5_config_load(path, c, err);
+}
+
+t5_model *t5_model_open(const char *dir, t0_error *err)
+{
+    t5_config c;
+    if (load_dir_config(dir, &c, err) != 0)
         return NULL;
     t5_model *m = t5_model_create(&c, err);
     if (m && t5_model_load(m, dir, err) != 0) {
@@ -257,10 +263,8 @@ static int keep_bf16(const t5_tensor_spec *s, const st_tensor *t)
 
 t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
 {
-    char path[4096];
     t5_config c;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (t5_config_load(path, &c, err) != 0)
+    if (load_dir_config(dir, &c, err) != 0)
         return NULL;
     t5_model *m = model_new(&c, err);
     if (!m)
