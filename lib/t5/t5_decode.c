@@ -1,5 +1,6 @@
-/* t5_decode.c: see t5_decode.h. One decoder position per step, with the same ops as the
- * full forward (attention_forward with Tq = 1 over the cache). */
+/* t5_decode.c: see t5_decode.h. One decoder position per step, or n positions at once
+ * (t5_decoder_feed), through one decoder stack (decoder_layers) with the same ops as the
+ * full forward (attention_forward over the cache). */
 #include "t5/t5_decode.h"
 
 #include <math.h>
@@ -16,13 +17,22 @@ struct t5_decoder {
     float *tmp; /* [cap][max_len][HD]: t5_decoder_reorder's gather */
     float *mem;
     float **sk, **sv, **ck, **cv; /* per layer: self cache [rows][max_len][HD], cross [rows][enc_len][HD] */
-    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *scratch, *logits;
+    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
     uint8_t *allow, *cross_allow; /* [rows][max_len], [rows][enc_len] */
     int32_t *bucket, *enc_seg, *enc_pos;
     int rows_cap, enc_cap; /* set by t5_decoder_start_rows (0 until then) */
     float *wide;           /* t5_decoder_feed's activations, grown as needed */
     size_t wide_floats;
 };
+
+/* Activations for n positions of every row: t5_decoder_step's (n = 1) are the decoder's own
+ * buffers, t5_decoder_feed's are carved out of d->wide. allow [rows*n][pos+n], bucket the
+ * same, cross_allow [rows*n][enc_len]. */
+typedef struct {
+    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
+    uint8_t *allow, *cross_allow;
+    int32_t *bucket;
+} feed_acts;
 
 void t5_decoder_free(t5_decoder *d)
 {
@@ -47,7 +57,7 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
         goto oom;
     d->m = m, d->rows = d->cap = rows, d->enc_len = enc_len, d->max_len = max_len;
     size_t per_layer = 2 * R * max_len * HD + 2 * R * enc_len * HD;
-    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + Tk + R * c->vocab_size +
+    size_t n = L * per_layer + 2 * R * D + R + 4 * R * HD + 3 * R * F + R * H * Tk + R * c->vocab_size +
                R * max_len * HD;
     d->mem = malloc(n * sizeof(float));
     d->sk = malloc(4 * (size_t)L * sizeof(float *));
@@ -74,7 +84,6 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     d->ffb = p, p += R * F;
     d->ffh = p, p += R * F;
     d->P = p, p += R * H * Tk;
-    d->scratch = p, p += Tk; /* attention_forward needs it only with dropout */
     d->logits = p, p += R * c->vocab_size;
     d->tmp = p;
     d->cross_allow = d->allow + R * max_len;
@@ -116,6 +125,53 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
     return 0;
 }
 
+/* The decoder stack over n new positions of every row, whose embeddings are in a->x and
+ * whose masks the caller filled: appends the self-attention keys and values to the cache at
+ * d->pos, and leaves the logits [rows*n][vocab] in a->logits. */
+static void decoder_layers(t5_decoder *d, const feed_acts *a, int n)
+{
+    t5_model *m = d->m;
+    const t5_config *c = &m->cfg;
+    int R = d->rows, N = R * n, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos;
+    int Tk = t + n, T = d->enc_len;
+    float eps = c->layer_norm_epsilon;
+    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    for (int l = 0; l < c->num_decoder_layers; l++) {
+        const t5_layer_w *w = &m->w.dec[l];
+        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_sa, N, D, eps);
+        t5_linear(a->q, a->ln, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
+        t5_linear(a->k, a->ln, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
+        t5_linear(a->v, a->ln, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
+        for (int r = 0; r < R; r++) {
+            size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
+            memcpy(d->sk[l] + at, a->k + from, sizeof(float) * n * HD);
+            memcpy(d->sv[l] + at, a->v + from, sizeof(float) * n * HD);
+        }
+        attn_shape s = {.B = R, .Tq = n, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = a->allow,
+                        .bias = m->w.dec_rel_bias, .bucket = a->bucket,
+                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
+        attention_forward(a->att, a->P, a->q, d->sk[l], d->sv[l], &s, NULL);
+        t5_linear(a->x, a->att, w->sa.o, w->sa.ob, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
+
+        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ca, N, D, eps);
+        t5_linear(a->q, a->ln, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
+        attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a->cross_allow, .slots = 1};
+        attention_forward(a->att, a->P, a->q, d->ck[l], d->cv[l], &sc, NULL);
+        t5_linear(a->x, a->att, w->ca.o, w->ca.ob, N, HD, D, 1.0f, 1);
+
+        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ff, N, D, eps);
+        t5_linear(a->ffa, a->ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
+        int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
+        if (gated)
+            t5_linear(a->ffb, a->ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
+        ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, kind);
+        t5_linear(a->x, a->ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
+    }
+    rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, eps);
+    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
+    t5_linear(a->logits, a->ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, scale, 0);
+}
+
 int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err)
 {
     t5_model *m = d->m;
@@ -123,8 +179,7 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     if (d->pos >= d->max_len)
         return t0_fail(err, T0_EINTERNAL, "decoder cache full (%d positions)", d->max_len);
     t5_set_ftz();
-    int R = d->rows, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos, Tk = t + 1;
-    float eps = c->layer_norm_epsilon;
+    int R = d->rows, D = c->d_model, t = d->pos, Tk = t + 1;
     for (int r = 0; r < R; r++)
         if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
@@ -136,41 +191,9 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
             d->bucket[r * Tk + j] = t5_relative_bucket(j - t, 0, c->relative_attention_num_buckets,
                                                        c->relative_attention_max_distance);
         }
-    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
-    for (int l = 0; l < c->num_decoder_layers; l++) {
-        const t5_layer_w *w = &m->w.dec[l];
-        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_sa, R, D, eps);
-        t5_linear(d->q, d->ln, w->sa.q, w->sa.qb, R, D, HD, 1.0f, 0);
-        t5_linear(d->k, d->ln, w->sa.k, w->sa.kb, R, D, HD, 1.0f, 0);
-        t5_linear(d->v, d->ln, w->sa.v, w->sa.vb, R, D, HD, 1.0f, 0);
-        for (int r = 0; r < R; r++) {
-            memcpy(d->sk[l] + ((size_t)r * d->max_len + t) * HD, d->k + (size_t)r * HD, sizeof(float) * HD);
-            memcpy(d->sv[l] + ((size_t)r * d->max_len + t) * HD, d->v + (size_t)r * HD, sizeof(float) * HD);
-        }
-        attn_shape s = {.B = R, .Tq = 1, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = d->allow,
-                        .bias = m->w.dec_rel_bias, .bucket = d->bucket,
-                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
-        attention_forward(d->att, d->P, d->q, d->sk[l], d->sv[l], &s, d->scratch);
-        t5_linear(d->x, d->att, w->sa.o, w->sa.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
-
-        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ca, R, D, eps);
-        t5_linear(d->q, d->ln, w->ca.q, w->ca.qb, R, D, HD, 1.0f, 0);
-        attn_shape sc = {.B = R, .Tq = 1, .Tk = d->enc_len, .H = H, .dk = c->d_kv, .allow = d->cross_allow,
-                         .slots = 1};
-        attention_forward(d->att, d->P, d->q, d->ck[l], d->cv[l], &sc, d->scratch);
-        t5_linear(d->x, d->att, w->ca.o, w->ca.ob, R, HD, D, 1.0f, 1); /* x += inp @ w^T */
-
-        rmsnorm_forward(d->ln, d->rstd, d->x, w->ln_ff, R, D, eps);
-        int gated = w->wi1 || w->wi1b;
-        t5_linear(d->ffa, d->ln, w->wi0, w->wi0b, R, D, F, 1.0f, 0);
-        if (gated)
-            t5_linear(d->ffb, d->ln, w->wi1, w->wi1b, R, D, F, 1.0f, 0);
-        ff_act_forward(d->ffh, d->ffa, gated ? d->ffb : NULL, (long)R * F, kind);
-        t5_linear(d->x, d->ffh, w->wo, w->wob, R, F, D, 1.0f, 1); /* x += inp @ w^T */
-    }
-    rmsnorm_forward(d->ln, d->rstd, d->x, m->w.dec_final_ln, R, D, eps);
-    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    t5_linear(d->logits, d->ln, m->w.lm_head, m->w.lm_head_b, R, D, c->vocab_size, scale, 0);
+    feed_acts a = {d->x, d->ln, d->rstd, d->q, d->k, d->v, d->att, d->ffa, d->ffb, d->ffh, d->P, d->logits,
+                   d->allow, d->cross_allow, d->bucket};
+    decoder_layers(d, &a, 1);
     d->pos++;
     *logits = d->logits;
     return 0;
@@ -325,13 +348,6 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
     return 0;
 }
 
-/* Activations for n positions of every row, carved out of d->wide. */
-typedef struct {
-    float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
-    uint8_t *allow, *cross_allow;
-    int32_t *bucket;
-} feed_acts;
-
 static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
 {
     const t5_config *c = &d->m->cfg;
@@ -372,9 +388,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     const t5_config *c = &m->cfg;
     if (n < 1 || d->pos + n > d->max_len)
         return t0_fail(err, T0_EINTERNAL, "%d positions after %d exceed the decoder's %d", n, d->pos, d->max_len);
-    int R = d->rows, N = R * n, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos;
-    int Tk = t + n, T = d->enc_len;
-    float eps = c->layer_norm_epsilon;
+    int R = d->rows, N = R * n, D = c->d_model, t = d->pos, Tk = t + n, T = d->enc_len;
     for (int i = 0; i < N; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[i], c->vocab_size);
@@ -395,41 +409,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
             }
             memcpy(a.cross_allow + q * T, d->cross_allow + (size_t)r * T, T);
         }
-    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
-    for (int l = 0; l < c->num_decoder_layers; l++) {
-        const t5_layer_w *w = &m->w.dec[l];
-        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_sa, N, D, eps);
-        t5_linear(a.q, a.ln, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-        t5_linear(a.k, a.ln, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-        t5_linear(a.v, a.ln, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
-        for (int r = 0; r < R; r++) {
-            size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
-            memcpy(d->sk[l] + at, a.k + from, sizeof(float) * n * HD);
-            memcpy(d->sv[l] + at, a.v + from, sizeof(float) * n * HD);
-        }
-        attn_shape s = {.B = R, .Tq = n, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = a.allow,
-                        .bias = m->w.dec_rel_bias, .bucket = a.bucket,
-                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
-        attention_forward(a.att, a.P, a.q, d->sk[l], d->sv[l], &s, NULL);
-        t5_linear(a.x, a.att, w->sa.o, w->sa.ob, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
-
-        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ca, N, D, eps);
-        t5_linear(a.q, a.ln, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
-        attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a.cross_allow, .slots = 1};
-        attention_forward(a.att, a.P, a.q, d->ck[l], d->cv[l], &sc, NULL);
-        t5_linear(a.x, a.att, w->ca.o, w->ca.ob, N, HD, D, 1.0f, 1);
-
-        rmsnorm_forward(a.ln, a.rstd, a.x, w->ln_ff, N, D, eps);
-        t5_linear(a.ffa, a.ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
-        int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
-        if (gated)
-            t5_linear(a.ffb, a.ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
-        ff_act_forward(a.ffh, a.ffa, gated ? a.ffb : NULL, (long)N * F, kind);
-        t5_linear(a.x, a.ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
-    }
-    rmsnorm_forward(a.ln, a.rstd, a.x, m->w.dec_final_ln, N, D, eps);
-    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    t5_linear(a.logits, a.ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, scale, 0);
+    decoder_layers(d, &a, n);
     d->pos += n;
     *logits = a.logits;
     return 0;
