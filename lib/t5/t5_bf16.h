@@ -1,18 +1,23 @@
-/* t5_bf16.h: matrix products with BF16 weights used as stored (memory-mapped), for
- * inference. Decoding a row reads every weight once a token, so it is bound by memory
- * bandwidth; BF16 halves the bytes.
+/* t5_bf16.h: matrix products with weights used where they lie (memory-mapped), for
+ * inference: F32, or BF16 as stored. Decoding a row reads every weight once a token, so it
+ * is bound by memory bandwidth; BF16 halves the bytes.
  *
- * out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T, w BF16 [OC,C] as Hugging Face stores it. The
- * input rows are rounded to BF16 (nearest even) once per call and every product
- * bf16 x bf16 is exact in F32; sums are F32. So the result is the F32 product of the
- * rounded operands up to the order of the sums:
- *   - on CPUs with AVX-512 BF16, vdpbf16ps (pairs of products added into 16 F32 lanes);
- *   - elsewhere the same sums over 8 F32 lanes: with AVX2 and FMA as intrinsics, else a
- *     plain C loop (vectorized by the compiler, target_clones like T5_ROW_KERNEL);
- *   - many rows at once (an encoder pass, >= 16 rows) without AVX-512 BF16: a block of
- *     weights widened once and sgemm.
- * t5_bf16_native() says which one runs (T0_BF16_PLAIN=1 in the environment forces the
- * plain loop, for tests and measurements); t5_bf16_kernel() names it.
+ * out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T, w [OC,C] as Hugging Face stores it. With BF16
+ * weights the input rows are rounded to BF16 (nearest even) once per call and every
+ * product bf16 x bf16 is exact in F32; sums are F32. So the result is the F32 product of
+ * the rounded operands up to the order of the sums:
+ *   - few rows (a decoding step, under 16 rows): loops that read each weight row once and
+ *     use it for a block of input rows (AVX2 + FMA: 4 rows x 3 weight rows, BF16 widened in
+ *     registers, the next blocks prefetched). Each output is summed the same way in any
+ *     block, so a row gets the same bits alone, in a batch or over threads. sgemm would
+ *     first copy the whole weight matrix into its packed layout;
+ *   - on CPUs with AVX-512 BF16, BF16 weights go through vdpbf16ps (pairs of products
+ *     added into 16 F32 lanes) for any number of rows;
+ *   - many rows (an encoder pass): sgemm, on a block of BF16 weights widened at a time;
+ *   - without AVX2, plain C loops (vectorized by the compiler, target_clones like
+ *     T5_ROW_KERNEL) for up to 2 rows.
+ * t5_bf16_native() says whether AVX-512 BF16 runs (T0_BF16_PLAIN=1 in the environment
+ * forces the plain loops, for tests and measurements); t5_bf16_kernel() names the kernel.
  */
 #ifndef T0_T5_BF16_H
 #define T0_T5_BF16_H
@@ -34,7 +39,7 @@ void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *
 
 /* 1 when the AVX-512 BF16 kernel is in use */
 int t5_bf16_native(void);
-/* the kernel in use: "avx512bf16", "avx2" (the plain loops as AVX2 + FMA intrinsics) or "plain" */
+/* the kernel in use: "avx512bf16", "avx2" (AVX2 + FMA intrinsics) or "plain" */
 const char *t5_bf16_kernel(void);
 
 #endif

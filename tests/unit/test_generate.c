@@ -15,6 +15,7 @@
 #include "model_fixture.h"
 #include "t5/t5_bf16.h"
 #include "t5/t5_decode.h"
+#include "t5/t5_ops.h"
 #include "unit.h"
 
 #define DECODE_DIR "tests/fixtures/decode"
@@ -235,6 +236,57 @@ static void test_bf16_product(int N)
     free(x), free(wf), free(out), free(w);
 }
 
+/* t5_linear's few-row loops (decoding steps): F32 and BF16 weights against double sums,
+ * and every row the same bits whether it is computed alone, in a batch of 13 or split over
+ * two threads, so a prompt's output does not depend on its batch (AVX2; the plain loops
+ * hand 3 rows and more to sgemm). C = 77 leaves a tail
+ * after the 8-lane sums, OC = 29 leaves weight rows after the blocks. */
+static void test_linear_rows(int C)
+{
+    enum { N = 13, OC = 29 };
+    float *x = malloc(sizeof(float) * N * C), *w = malloc(sizeof(float) * OC * C);
+    float *batch = malloc(sizeof(float) * N * OC), *alone = malloc(sizeof(float) * N * OC);
+    uint16_t *wb = malloc(sizeof(uint16_t) * OC * C);
+    uint64_t s = 7;
+    for (int i = 0; i < N * C; i++)
+        x[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+    for (int i = 0; i < OC * C; i++) {
+        w[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+        wb[i] = st_f32_to_bf16(w[i]);
+    }
+    for (int bf16 = 0; bf16 <= 1; bf16++) {
+        const float *wf = bf16 ? NULL : w;
+        const uint16_t *wh = bf16 ? wb : NULL;
+        t5_linear(batch, x, wf, wh, N, C, OC, 1.0f, 0);
+        double worst = 0;
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++) {
+                double ref = 0;
+                for (int c = 0; c < C; c++) {
+                    float xv = bf16 ? st_bf16_to_f32(st_f32_to_bf16(x[n * C + c])) : x[n * C + c];
+                    ref += (double)xv * (bf16 ? st_bf16_to_f32(wb[o * C + c]) : w[o * C + c]);
+                }
+                double e = fabs(batch[n * OC + o] - ref);
+                worst = e > worst ? e : worst;
+            }
+        for (int n = 0; n < N; n++)
+            t5_linear(alone + n * OC, x + n * C, wf, wh, 1, C, OC, 1.0f, 0);
+        int same_alone = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
+        t5_set_threads(2);
+        t5_linear(alone, x, wf, wh, N, C, OC, 1.0f, 0);
+        t5_set_threads(1);
+        int same_threads = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
+        fprintf(stderr, "%s few-row product (%s kernel, C %d): worst error %.3g against double; rows alone %s, two threads %s\n",
+                bf16 ? "bf16" : "f32", t5_bf16_kernel(), C, worst, same_alone ? "same bits" : "DIFFER",
+                same_threads ? "same bits" : "DIFFER");
+        CHECK(worst < 2e-5);
+        if (strcmp(t5_bf16_kernel(), "avx2") == 0) /* the plain loops hand 3 rows and more to sgemm */
+            CHECK(same_alone);
+        CHECK(same_threads);
+    }
+    free(x), free(w), free(batch), free(alone), free(wb);
+}
+
 /* the mapped F32 model uses the file's data in place and computes the same logits */
 static void test_mapped_same(void)
 {
@@ -363,6 +415,8 @@ int main(void)
     test_bf16_greedy();
     test_bf16_product(5);
     test_bf16_product(20);
+    test_linear_rows(77);
+    test_linear_rows(512);
     test_mapped_same();
     test_f16();
     test_sampling();
