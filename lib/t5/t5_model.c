@@ -448,20 +448,31 @@ static void carve_layer(carver *cv, layer_acts *l, size_t N, size_t Nk, const t5
     l->ffh = take(cv, N * F);
 }
 
+/* Without training nothing reads a layer's activations after the next layer ran, so
+ * every layer gets the same ones and the residual stream alternates between two buffers
+ * (a T0_3B-shaped encoder at 8 x 64 tokens: 1.6 GB less). */
+static void carve_stack(carver *cv, float **res, layer_acts *l, int layers, size_t N, size_t Nk, const t5_config *c,
+                        int dec, int rows, size_t Tq, size_t Tk, int training)
+{
+    size_t D = c->d_model;
+    for (int i = 0; i <= layers; i++)
+        res[i] = training || i < 2 ? take(cv, N * D) : res[i - 2];
+    for (int i = 0; i < layers; i++) {
+        if (training || i == 0)
+            carve_layer(cv, &l[i], N, Nk, c, dec, rows, Tq, Tk);
+        else
+            l[i] = l[0];
+    }
+}
+
 static void carve(carver *cv, t5_acts *a, const t5_config *c)
 {
     size_t B = a->rows, Te = a->enc_len, Td = a->dec_len, D = c->d_model;
     size_t Ne = B * Te, Nd = B * Td, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff;
-    for (int l = 0; l <= c->num_layers; l++)
-        a->enc_res[l] = take(cv, Ne * D);
-    for (int l = 0; l < c->num_layers; l++)
-        carve_layer(cv, &a->enc[l], Ne, Ne, c, 0, (int)B, Te, Te);
+    carve_stack(cv, a->enc_res, a->enc, c->num_layers, Ne, Ne, c, 0, (int)B, Te, Te, a->training);
     a->enc_out = take(cv, Ne * D);
     a->enc_rstd = take(cv, Ne);
-    for (int l = 0; l <= c->num_decoder_layers; l++)
-        a->dec_res[l] = take(cv, Nd * D);
-    for (int l = 0; l < c->num_decoder_layers; l++)
-        carve_layer(cv, &a->dec[l], Nd, Ne, c, 1, (int)B, Td, Te);
+    carve_stack(cv, a->dec_res, a->dec, c->num_decoder_layers, Nd, Ne, c, 1, (int)B, Td, Te, a->training);
     a->dec_out = take(cv, Nd * D);
     a->dec_rstd = take(cv, Nd);
     a->logits = take(cv, Nd * (size_t)c->vocab_size);
