@@ -73,19 +73,19 @@ int gen_reserve_ids(t0_gen *g, size_t n, t0_error *err)
 t5_decoder *gen_start(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_len, int repeat, t0_error *err)
 {
     int R = rows * repeat;
-    int32_t *in = malloc(sizeof(int32_t) * (size_t)R * enc_len);
-    t5_decoder *d = in ? t5_decoder_create(g->m, R, enc_len, g->o.max_new_tokens, err) : NULL;
-    if (!in)
+    int *row_input = malloc(sizeof(int) * (size_t)R);
+    t5_decoder *d = row_input ? t5_decoder_create(g->m, R, enc_len, g->o.max_new_tokens, err) : NULL;
+    if (!row_input)
         t0_fail(err, T0_EINTERNAL, "out of memory");
-    if (d) {
+    if (d) { /* the encoder runs once per input; its repeats (beams, samples) share it */
         for (int r = 0; r < R; r++)
-            memcpy(in + (size_t)r * enc_len, enc_tokens + (size_t)(r / repeat) * enc_len, sizeof(int32_t) * enc_len);
-        if (t5_decoder_start(d, in, err) != 0) {
+            row_input[r] = r / repeat;
+        if (t5_decoder_start_rows(d, enc_tokens, rows, enc_len, R, row_input, err) != 0) {
             t5_decoder_free(d);
             d = NULL;
         }
     }
-    free(in);
+    free(row_input);
     return d;
 }
 
