@@ -65,7 +65,7 @@ if [ "${XL:-1}" = 1 ]; then
     fi
     echo "xl weights: $(du -sh "$xl/model.safetensors" | cut -f1)"
     for b in 1 8; do
-        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 | sed "s/^/xl batch=$b t0 bf16: /"
+        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 1 1 | sed "s/^/xl batch=$b t0 bf16: /"
         awk -v b="$b" '{ printf "xl batch=%s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, $1 / 1024, $2 }' "$work/time.txt"
     done
 fi
