@@ -5,8 +5,8 @@
 # Shapes: t5-v1_1-small (t0-init --preset small), 64-token prompts, 32 new tokens, batch 1
 # and 8, ms per generated token with the encoder excluded (per step: all rows of the batch).
 # Then the xl shape (T0_3B's, t0-init --preset xl --dtype bf16, ~5.6 GB): load time, peak
-# RSS and ms/token of t0 alone (XL=0 skips it; the peers at xl need ~12 GB and minutes
-# a token on 2 cores, so they are left out).
+# RSS and ms/token of t0 and the peers, one run each (XL=0 skips it; XL_PEERS=0 leaves out
+# the peers, which need about 18 GB of memory and take minutes).
 #   sh bench/bench-decode.sh [BIN] [BENCHBIN]
 # Environment: PYTHON (torch, transformers, ctranslate2; default the venv of
 # tests/reference/venv-model.sh), XL (1), WORK (scratch dir, default build/bench-decode).
@@ -65,7 +65,29 @@ if [ "${XL:-1}" = 1 ]; then
     fi
     echo "xl weights: $(du -sh "$xl/model.safetensors" | cut -f1)"
     for b in 1 8; do
-        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 1 1 | sed "s/^/xl batch=$b t0 bf16: /"
-        awk -v b="$b" '{ printf "xl batch=%s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, $1 / 1024, $2 }' "$work/time.txt"
+        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 1 1 | sed "s/^/xl batch=$b t0 bf16: /" |
+            tee "$work/xl-t0.txt"
+        awk -v b="$b" '{ printf "xl batch=%s t0 whole run: peak_rss_MB=%.0f wall_s=%s\n", b, $1 / 1024, $2 }' "$work/time.txt"
+        # The peers at xl, one run each (minutes): PyTorch in F32 (11.4 GB), and
+        # CTranslate2 from a BF16 conversion (the weights are BF16 values, so it loses
+        # nothing) computing in F32 and int8. Each engine in its own process, for its RSS.
+        mem=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+        if [ "${XL_PEERS:-1}" != 1 ] || [ "$have_peers" != 1 ] || [ "$mem" -lt 18000000 ]; then
+            echo "xl batch=$b peers: skipped (XL_PEERS=0, no peers, or under 18 GB of memory available)"
+            continue
+        fi
+        [ -d "$work/xl-ct2" ] || "$ct2conv" --model "$xl" --output_dir "$work/xl-ct2" --quantization bfloat16 \
+            >/dev/null 2>&1
+        for eng in torch ct2:float32 ct2:int8; do
+            /usr/bin/time -f "%M %e" -o "$work/time.txt" "$py" bench/decode_peer.py "$xl" --batch "$b" --runs 1 \
+                --engines "${eng%%:*}" --ct2 "$work/xl-ct2" --ct2-types "${eng#*:}" 2>/dev/null |
+                sed "s/^/xl batch=$b /" | tee "$work/xl-$b-${eng#*:}.txt"
+            awk -v b="$b" -v e="$eng" '{ printf "xl batch=%s %s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, e, $1 / 1024, $2 }' \
+                "$work/time.txt"
+        done
+        awk -v b="$b" -v t="$(ms < "$work/xl-t0.txt")" -v pt="$(ms < "$work/xl-$b-torch.txt")" \
+            -v cf="$(ms < "$work/xl-$b-float32.txt")" -v ci="$(ms < "$work/xl-$b-int8.txt")" 'BEGIN {
+            printf "xl batch=%s ms/token ratios: t0 bf16 / torch %.2f, t0 bf16 / ct2 fp32 %.2f, t0 bf16 / ct2 int8 %.2f\n",
+                   b, t / pt, t / cf, t / ci }'
     done
 fi

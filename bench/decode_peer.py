@@ -5,7 +5,9 @@ time with the encoder excluded: (time of N new tokens - time of 1) / (N - 1), th
 a few runs, every run forced to N tokens (min length = max length, so EOS ends nothing).
 Prints one key=value line per engine:
   impl=torch ms_per_token=...      impl=ct2-float32 ms_per_token=...     impl=ct2-int8 ...
-  decode_peer.py MODEL_DIR --batch B --prompt T --new N [--ct2 CT2_DIR] [--engines torch,ct2]"""
+  decode_peer.py MODEL_DIR --batch B --prompt T --new N [--runs R] [--ct2 CT2_DIR] [--engines torch,ct2]
+                 [--ct2-types float32,int8]
+Each line also has load_s, the time the engine took to load the model."""
 import argparse
 import time
 
@@ -30,7 +32,9 @@ def bench_torch(a, ids):
     from transformers import T5ForConditionalGeneration
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
+    t = time.perf_counter()
     model = T5ForConditionalGeneration.from_pretrained(a.model, torch_dtype=torch.float32).eval()
+    load = time.perf_counter() - t
     x = torch.tensor(ids)
 
     def gen(n):
@@ -39,7 +43,7 @@ def bench_torch(a, ids):
                            max_new_tokens=n, min_new_tokens=n)
     gen(2)  # warm up
     t1, tn = best_of(lambda: gen(1), a.runs), best_of(lambda: gen(a.new), a.runs)
-    print(f"impl=torch batch={a.batch} ms_per_token={(tn - t1) * 1e3 / (a.new - 1):.2f}", flush=True)
+    print(f"impl=torch batch={a.batch} ms_per_token={(tn - t1) * 1e3 / (a.new - 1):.2f} load_s={load:.1f}", flush=True)
 
 
 def bench_ct2(a, ids, compute_type):
@@ -47,13 +51,16 @@ def bench_ct2(a, ids, compute_type):
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=f"{a.model}/spiece.model")
     toks = [[sp.id_to_piece(i) for i in row] for row in ids]
+    t = time.perf_counter()
     tr = ctranslate2.Translator(a.ct2, device="cpu", compute_type=compute_type, inter_threads=1, intra_threads=1)
+    load = time.perf_counter() - t
 
     def gen(n):
         tr.translate_batch(toks, beam_size=1, max_decoding_length=n, min_decoding_length=n, max_batch_size=a.batch)
     gen(2)
     t1, tn = best_of(lambda: gen(1), a.runs), best_of(lambda: gen(a.new), a.runs)
-    print(f"impl=ct2-{compute_type} batch={a.batch} ms_per_token={(tn - t1) * 1e3 / (a.new - 1):.2f}", flush=True)
+    print(f"impl=ct2-{compute_type} batch={a.batch} ms_per_token={(tn - t1) * 1e3 / (a.new - 1):.2f} load_s={load:.1f}",
+          flush=True)
 
 
 def main():
@@ -66,13 +73,14 @@ def main():
     ap.add_argument("--vocab", type=int, default=1000)
     ap.add_argument("--ct2", default=None)
     ap.add_argument("--engines", default="torch,ct2")
+    ap.add_argument("--ct2-types", default="float32,int8")
     a = ap.parse_args()
     ids = prompts(a.vocab, a.batch, a.prompt)
     eng = a.engines.split(",")
     if "torch" in eng:
         bench_torch(a, ids)
     if "ct2" in eng and a.ct2:
-        for ct in ("float32", "int8"):
+        for ct in a.ct2_types.split(","):
             bench_ct2(a, ids, ct)
 
 

@@ -24,6 +24,15 @@ static float widen(uint16_t h)
     return f;
 }
 
+/* dst[i] = src[i] widened, vectorized by the compiler */
+T5_ROW_KERNEL static void widen_all(float *dst, const uint16_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)src[i] << 16;
+        memcpy(dst + i, &u, sizeof u);
+    }
+}
+
 static int native = -1; /* -1: not decided yet */
 
 int t5_bf16_native(void)
@@ -308,8 +317,8 @@ static void rows_task_plain(const lin_job *j, long begin, long end)
     for (long o = begin; o < end;) {
         int nk = end - o >= 4 ? 4 : 1; /* the range's last rows one at a time */
         const float *w = j->w ? j->w + o * C : wbuf;
-        for (size_t i = 0; j->wb && i < nk * C; i++)
-            wbuf[i] = widen(j->wb[o * C + i]);
+        if (j->wb)
+            widen_all(wbuf, j->wb + o * C, nk * C);
         for (int n = 0; n < j->N;) {
             int nr = j->N - n >= 2 ? 2 : 1;
             float s[KR][KW];
@@ -374,16 +383,20 @@ static void rows_task(void *ctx, int tid, long begin, long end)
     rows_task_plain(j, begin, end);
 }
 
-/* Below this many input rows the loops above beat sgemm (measured here: AVX2 at small
- * shapes; the plain loops from about 4 rows lose to it). */
-static int few_rows(void)
+/* Below this many input rows the loops above beat sgemm. Measured here with AVX2 at 2048
+ * x 5120 (T0_3B's feed-forward), GFLOPS loops / sgemm: F32 at 16 rows 42 / 37, 32 rows 43 /
+ * 44, 64 rows 44 / 67; BF16 (sgemm on widened blocks) at 32 rows 64 / 46, 64 rows 51 / 53.
+ * The plain loops lose to sgemm from about 4 rows. */
+static int few_rows(int bf16)
 {
-    static int n = -1;
-    if (n < 0) {
+    static int forced = -2; /* -2: not read yet, -1: not set */
+    if (forced == -2) {
         const char *e = getenv("T0_FEW_ROWS"); /* for measuring */
-        n = e ? atoi(e) : use_avx2() ? 16 : 3;
+        forced = e ? atoi(e) : -1;
     }
-    return n;
+    if (forced >= 0)
+        return forced;
+    return !use_avx2() ? 3 : bf16 ? 48 : 16;
 }
 
 /* Many rows (an encoder pass): widen a block of weight rows once and let sgemm use it
@@ -403,8 +416,7 @@ static void plain_gemm_task(void *ctx, int tid, long begin, long end)
     }
     for (long o = begin; o < end; o += GEMM_BLOCK) {
         int nb = end - o < GEMM_BLOCK ? (int)(end - o) : GEMM_BLOCK;
-        for (size_t i = 0; i < (size_t)nb * C; i++)
-            wt[i] = widen(j->wb[o * C + i]);
+        widen_all(wt, j->wb + o * C, (size_t)nb * C);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->N, nb, j->C, j->alpha, j->x, j->C, wt, j->C,
                     j->accumulate ? 1.0f : 0.0f, j->out + o, j->OC);
     }
@@ -470,7 +482,7 @@ void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N,
     float *xr = xbuf;
     for (size_t i = 0; i < n; i++)
         xr[i] = widen(st_f32_to_bf16(inp[i]));
-    t5_parallel_for(OC, 64, N < few_rows() ? rows_task : plain_gemm_task, &j);
+    t5_parallel_for(OC, 64, N < few_rows(1) ? rows_task : plain_gemm_task, &j);
 }
 
 void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C)
@@ -487,7 +499,7 @@ void t5_linear(float *out, const float *inp, const float *w, const uint16_t *wb,
 {
     if (wb) {
         matmul_forward_bf16(out, inp, wb, N, C, OC, alpha, accumulate);
-    } else if (N < few_rows()) {
+    } else if (N < few_rows(0)) {
         lin_job j = {out, inp, w, NULL, N, C, OC, accumulate, alpha};
         t5_parallel_for(OC, 64, rows_task, &j);
     } else {
