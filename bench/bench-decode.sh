@@ -4,9 +4,10 @@
 # (fp32 and int8, the same random model converted), in the same run (bench/decode_peer.py).
 # Shapes: t5-v1_1-small (t0-init --preset small), 64-token prompts, 32 new tokens, batch 1
 # and 8, ms per generated token with the encoder excluded (per step: all rows of the batch).
-# Then the xl shape (T0_3B's, t0-init --preset xl --dtype bf16, ~5.6 GB): load time, peak
-# RSS and ms/token of t0 and the peers, one run each (XL=0 skips it; XL_PEERS=0 leaves out
-# the peers, which need about 18 GB of memory and take minutes).
+# Then the xl shape (T0_3B's, t0-init --preset xl --dtype bf16, ~5.6 GB, and F32 when
+# there is disk): load time, peak RSS and ms/token of t0 and the peers, one run each (XL=0
+# skips it; XL_PEERS=0 leaves out the peers, which need about 18 GB of memory and take
+# minutes).
 #   sh bench/bench-decode.sh [BIN] [BENCHBIN]
 # Environment: PYTHON (torch, transformers, ctranslate2; default the venv of
 # tests/reference/venv-model.sh), XL (1), WORK (scratch dir, default build/bench-decode).
@@ -57,17 +58,27 @@ for b in 1 8; do
 done
 
 if [ "${XL:-1}" = 1 ]; then
-    xl=$work/xl-bf16
-    if [ ! -d "$xl" ]; then
+    # T0_3B's shape in BF16 (its released dtype), and in F32 beside the F32 peers when
+    # there is room (11.4 GB more)
+    for dt in bf16 f32; do
+        [ ! -d "$work/xl-$dt" ] || continue
         avail=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
-        [ "$avail" -gt 8000000 ] || { echo "xl: skipped (under 8 GB free in $work)"; exit 0; }
-        "$bin/t0-init" --preset xl --seed 1 --dtype bf16 --tokenizer "$tok" -o "$xl" 2>/dev/null
-    fi
-    echo "xl weights: $(du -sh "$xl/model.safetensors" | cut -f1)"
+        need=$([ "$dt" = bf16 ] && echo 8000000 || echo 14000000)
+        [ "$avail" -gt "$need" ] || { echo "xl $dt: skipped (under $((need / 1000000)) GB free in $work)"; continue; }
+        "$bin/t0-init" --preset xl --seed 1 --dtype "$dt" --tokenizer "$tok" -o "$work/xl-$dt" 2>/dev/null
+    done
+    xl=$work/xl-bf16
+    [ -d "$xl" ] || exit 0
+    echo "xl weights: $(du -sh "$xl/model.safetensors" | cut -f1) (bf16)"
     for b in 1 8; do
-        /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$xl" "$b" 64 32 1 1 | sed "s/^/xl batch=$b t0 bf16: /" |
-            tee "$work/xl-t0.txt"
-        awk -v b="$b" '{ printf "xl batch=%s t0 whole run: peak_rss_MB=%.0f wall_s=%s\n", b, $1 / 1024, $2 }' "$work/time.txt"
+        rm -f "$work"/xl-t0-*.txt
+        for dt in bf16 f32; do
+            [ -d "$work/xl-$dt" ] || continue
+            /usr/bin/time -f "%M %e" -o "$work/time.txt" "$exe" "$work/xl-$dt" "$b" 64 32 1 1 |
+                sed "s/^/xl batch=$b t0 $dt: /" | tee "$work/xl-t0-$dt.txt"
+            awk -v b="$b" -v d="$dt" '{ printf "xl batch=%s t0 %s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, d, $1 / 1024, $2 }' \
+                "$work/time.txt"
+        done
         # The peers at xl, one run each (minutes): PyTorch in F32 (11.4 GB), and
         # CTranslate2 from a BF16 conversion (the weights are BF16 values, so it loses
         # nothing) computing in F32 and int8. Each engine in its own process, for its RSS.
@@ -85,9 +96,13 @@ if [ "${XL:-1}" = 1 ]; then
             awk -v b="$b" -v e="$eng" '{ printf "xl batch=%s %s whole run: peak_rss_MB=%.0f wall_s=%s\n", b, e, $1 / 1024, $2 }' \
                 "$work/time.txt"
         done
-        awk -v b="$b" -v t="$(ms < "$work/xl-t0.txt")" -v pt="$(ms < "$work/xl-$b-torch.txt")" \
+        f32=none
+        [ ! -s "$work/xl-t0-f32.txt" ] || f32=$(ms < "$work/xl-t0-f32.txt")
+        awk -v b="$b" -v h="$(ms < "$work/xl-t0-bf16.txt")" -v a="$f32" -v pt="$(ms < "$work/xl-$b-torch.txt")" \
             -v cf="$(ms < "$work/xl-$b-float32.txt")" -v ci="$(ms < "$work/xl-$b-int8.txt")" 'BEGIN {
+            if (a != "none")
+                printf "xl batch=%s ms/token ratios: t0 f32 / torch %.2f, t0 f32 / ct2 fp32 %.2f\n", b, a / pt, a / cf
             printf "xl batch=%s ms/token ratios: t0 bf16 / torch %.2f, t0 bf16 / ct2 fp32 %.2f, t0 bf16 / ct2 int8 %.2f\n",
-                   b, t / pt, t / cf, t / ci }'
+                   b, h / pt, h / cf, h / ci }'
     done
 fi
