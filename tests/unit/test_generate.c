@@ -204,8 +204,15 @@ static void test_bf16_greedy(void)
     t5_model_free(m);
 }
 
-/* matmul_forward_bf16 against double sums of the rounded operands (N rows: 5 take the
- * row loop, 20 the widened block and sgemm) */
+/* a number in [-0.5, 0.5) from an LCG */
+static float uniform(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)(*s >> 40) / (1 << 24) - 0.5f;
+}
+
+/* matmul_forward_bf16 against double sums of the rounded operands (N rows: with AVX2, 5
+ * take the few-row loops and 64 the widened blocks and sgemm) */
 static void test_bf16_product(int N)
 {
     int C = 77, OC = 13;
@@ -213,9 +220,9 @@ static void test_bf16_product(int N)
     uint16_t *w = malloc(sizeof(uint16_t) * OC * C);
     uint64_t s = 1;
     for (int i = 0; i < N * C; i++)
-        x[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+        x[i] = uniform(&s);
     for (int i = 0; i < OC * C; i++) {
-        wf[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+        wf[i] = uniform(&s);
         w[i] = st_f32_to_bf16(wf[i]);
     }
     for (int i = 0; i < N * OC; i++)
@@ -249,9 +256,9 @@ static void test_linear_rows(int C)
     uint16_t *wb = malloc(sizeof(uint16_t) * OC * C);
     uint64_t s = 7;
     for (int i = 0; i < N * C; i++)
-        x[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+        x[i] = uniform(&s);
     for (int i = 0; i < OC * C; i++) {
-        w[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5f;
+        w[i] = uniform(&s);
         wb[i] = st_f32_to_bf16(w[i]);
     }
     for (int bf16 = 0; bf16 <= 1; bf16++) {
@@ -414,7 +421,7 @@ int main(void)
     test_cases("relu_tied");
     test_bf16_greedy();
     test_bf16_product(5);
-    test_bf16_product(20);
+    test_bf16_product(64);
     test_linear_rows(77);
     test_linear_rows(512);
     test_mapped_same();
