@@ -236,7 +236,8 @@ AVX2_TARGET static inline __attribute__((always_inline)) void dots_avx2(float s[
         }
 }
 
-/* nr of 4 or 1 rows against nk of 3 or 1 weight rows, F32 (w) or BF16 (wb) */
+/* nr of 4 or 1 rows against nk of 3 or 1 weight rows, F32 (w) or BF16 (wb); or 1 row
+ * against 2 F32 weight rows */
 AVX2_TARGET static void block_avx2(float s[KR][KW], const float *x, int nr, const float *w, const uint16_t *wb,
                                    int nk, int C, const void *pf)
 {
@@ -256,6 +257,8 @@ AVX2_TARGET static void block_avx2(float s[KR][KW], const float *x, int nr, cons
             dots_avx2(s, x, 4, w, NULL, 0, 1, C, pf);
         else if (nk == 3)
             dots_avx2(s, x, 1, w, NULL, 0, 3, C, pf);
+        else if (nk == 2)
+            dots_avx2(s, x, 1, w, NULL, 0, 2, C, pf);
         else
             dots_avx2(s, x, 1, w, NULL, 0, 1, C, pf);
     }
@@ -355,10 +358,13 @@ static void rows_task(void *ctx, int tid, long begin, long end)
         size_t C = (size_t)j->C, esize = j->wb ? 2 : 4;
         const char *wbase = j->wb ? (const void *)j->wb : (const void *)j->w;
         long ahead = ahead_bytes() / (long)(C * esize); /* in weight rows */
-        /* 3 weight rows at once, each weight vector used for 4 input rows; but one F32
-         * input row streams its weights fastest a weight row at a time (a BF16 one would
-         * wait on its single chain of FMAs: 16 bytes each 4 cycles) */
-        int kw = j->N >= 4 || j->wb ? 3 : 1;
+        /* 3 weight rows at once, each weight vector used for 4 input rows. Fewer F32
+         * input rows stream their weights faster fewer weight rows at a time (measured on
+         * a noisy shared machine, 1 row: at 512 columns 1 weight row 10-12 ms a small
+         * model's step, 2 rows 13-14; at 2048 columns 2 rows 340-360 ms a T0_3B-shaped
+         * step, 1 row 420-445 in the same minutes). BF16 rows keep 3: one chain of FMAs
+         * would wait, 16 bytes each 4 cycles. */
+        int kw = j->N >= 4 || j->wb ? 3 : C >= 1024 ? 2 : 1;
         for (long o = begin; o < end;) {
             int nk = end - o >= kw ? kw : 1; /* the range's last rows one at a time */
             long d = ahead > nk ? ahead : nk;
