@@ -112,7 +112,7 @@ typedef struct {
     float alpha;
 } lin_job;
 
-enum { KR = 4, KW = 4 }; /* the most input rows and weight rows in a block */
+enum { KR = 4, KW = 6 }; /* the most input rows and weight rows in a block */
 
 static void put(const lin_job *j, int n, int o, float s)
 {
@@ -174,9 +174,9 @@ static void block_plain(float s[KR][KW], const float *x, int nr, const float *w,
 }
 
 /* AVX2 + FMA: the same scheme with fused multiply-adds (and the lanes added as a tree),
- * four input rows against three
- * weight rows (twelve sums in registers, with the three weight vectors and one input
- * vector: all sixteen). BF16 weights are widened in registers as they are loaded. */
+ * four input rows against three weight rows (twelve sums in registers, with the three
+ * weight vectors and one input vector: all sixteen), or one row against six. BF16 weights
+ * are widened in registers as they are loaded. */
 #if HAVE_X86_KERNELS
 #define AVX2_TARGET __attribute__((target("avx2,fma")))
 
@@ -202,18 +202,18 @@ AVX2_TARGET static inline __attribute__((always_inline)) void dots_avx2(float s[
                                                                         const float *w, const uint16_t *wb, int bf16,
                                                                         int nk, int C, const void *pf)
 {
-    __m256 a[4][3];
+    __m256 a[4][6];
     const size_t sC = (size_t)C, esize = bf16 ? 2 : 4;
 #pragma GCC unroll 4
     for (int r = 0; r < nr; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 6
         for (int k = 0; k < nk; k++)
             a[r][k] = _mm256_setzero_ps();
     int c = 0;
     for (; c + 8 <= C; c += 8) {
-        __m256 wv[3];
+        __m256 wv[6];
         int line = pf && (c * esize) % 64 == 0; /* one prefetch a cache line */
-#pragma GCC unroll 3
+#pragma GCC unroll 6
         for (int k = 0; k < nk; k++) {
             wv[k] = bf16 ? widen8(wb + k * sC + c) : _mm256_loadu_ps(w + k * sC + c);
             if (line)
@@ -222,7 +222,7 @@ AVX2_TARGET static inline __attribute__((always_inline)) void dots_avx2(float s[
 #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) {
             __m256 xv = _mm256_loadu_ps(x + r * sC + c);
-#pragma GCC unroll 3
+#pragma GCC unroll 6
             for (int k = 0; k < nk; k++)
                 a[r][k] = _mm256_fmadd_ps(xv, wv[k], a[r][k]);
         }
@@ -237,7 +237,7 @@ AVX2_TARGET static inline __attribute__((always_inline)) void dots_avx2(float s[
 }
 
 /* nr of 4 or 1 rows against nk of 3 or 1 weight rows, F32 (w) or BF16 (wb); or 1 row
- * against 2 F32 weight rows */
+ * against 6 F32 weight rows */
 AVX2_TARGET static void block_avx2(float s[KR][KW], const float *x, int nr, const float *w, const uint16_t *wb,
                                    int nk, int C, const void *pf)
 {
@@ -257,8 +257,8 @@ AVX2_TARGET static void block_avx2(float s[KR][KW], const float *x, int nr, cons
             dots_avx2(s, x, 4, w, NULL, 0, 1, C, pf);
         else if (nk == 3)
             dots_avx2(s, x, 1, w, NULL, 0, 3, C, pf);
-        else if (nk == 2)
-            dots_avx2(s, x, 1, w, NULL, 0, 2, C, pf);
+        else if (nk == 6)
+            dots_avx2(s, x, 1, w, NULL, 0, 6, C, pf);
         else
             dots_avx2(s, x, 1, w, NULL, 0, 1, C, pf);
     }
@@ -358,13 +358,14 @@ static void rows_task(void *ctx, int tid, long begin, long end)
         size_t C = (size_t)j->C, esize = j->wb ? 2 : 4;
         const char *wbase = j->wb ? (const void *)j->wb : (const void *)j->w;
         long ahead = ahead_bytes() / (long)(C * esize); /* in weight rows */
-        /* 3 weight rows at once, each weight vector used for 4 input rows. Fewer F32
-         * input rows stream their weights faster fewer weight rows at a time (measured on
-         * a noisy shared machine, 1 row: at 512 columns 1 weight row 10-12 ms a small
-         * model's step, 2 rows 13-14; at 2048 columns 2 rows 340-360 ms a T0_3B-shaped
-         * step, 1 row 420-445 in the same minutes). BF16 rows keep 3: one chain of FMAs
-         * would wait, 16 bytes each 4 cycles. */
-        int kw = j->N >= 4 || j->wb ? 3 : C >= 1024 ? 2 : 1;
+        /* 3 weight rows at once, each weight vector used for 4 input rows. One to three
+         * F32 input rows stream their weights faster through other blocks (measured on a
+         * noisy shared machine, best of 2 x 2 runs in the same minutes: at 512 columns 1
+         * weight row at a time 10-12 ms a small model's step, 3 or 6 rows 12-14; at 2048
+         * columns 6 rows 316-318 ms a T0_3B-shaped step, 3 rows 377-395; a plain GEMV
+         * there reads 9.5 GB/s with 1 stream, 20 with 6). BF16 rows keep 3 (6 measured
+         * slower, 197-202 ms against 184-185). */
+        int kw = j->N >= 4 || j->wb ? 3 : C >= 1024 ? 6 : 1;
         for (long o = begin; o < end;) {
             int nk = end - o >= kw ? kw : 1; /* the range's last rows one at a time */
             long d = ahead > nk ? ahead : nk;

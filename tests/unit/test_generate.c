@@ -424,7 +424,7 @@ int main(void)
     test_bf16_product(64);
     test_linear_rows(77);
     test_linear_rows(512);
-    test_linear_rows(1100); /* one F32 row takes 2 weight rows at a time from 1024 columns */
+    test_linear_rows(1100); /* one F32 row takes 6 weight rows at a time from 1024 columns */
     test_mapped_same();
     test_f16();
     test_sampling();
