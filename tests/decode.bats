@@ -119,6 +119,13 @@ setup() {
     cut -f1 "$TMP/beam" | cmp - "$TMP/beam1"
 }
 
+@test "beam search to an odd number of new tokens (its two id buffers end swapped)" {
+    for n in 1 2 5; do
+        run -0 t0-decode -m "$D/f32" --max-new-tokens "$n" --ids --beam 3 --num-return 2 -o "$TMP/beam$n" <"$D/prompts.txt"
+        [ "$(wc -l <"$TMP/beam$n")" = "$(wc -l <"$D/prompts.txt")" ]
+    done
+}
+
 @test "sampling: the same per seed across runs and batch sizes, another seed differs" {
     opts="--sample --seed 7 --temperature 1.3 --top-k 40 --top-p 0.95 --max-new-tokens 8 --ids --num-return 2"
     run -0 t0-decode -m "$D/bf16" $opts --batch 1 -o "$TMP/s1" <"$D/prompts.txt"

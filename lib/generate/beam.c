@@ -96,7 +96,8 @@ static void top_n(const float *s, int N, int n, int *idx)
 typedef struct {
     int B, K, V, W; /* examples, beams, vocabulary, max length (start token included) */
     hyps *hy;       /* [B] */
-    int32_t *seq, *seq2; /* [B*K][W]: each beam's ids */
+    int32_t *seq, *seq2; /* [B*K][W]: each beam's ids (the two halves of seq_mem, swapped each step) */
+    int32_t *seq_mem;
     float *score, *cand; /* beam scores [B*K]; candidates [K*V] */
     int *top, *src, *keep, *ex; /* [2K], [B*K], [B*K], active examples [B] */
     int32_t *tok;        /* [B*K] */
@@ -107,7 +108,7 @@ typedef struct {
 static void state_free(beam_state *s)
 {
     free(s->hy);
-    free(s->seq);
+    free(s->seq_mem);
     free(s->score);
     free(s->top);
     free(s->tok);
@@ -118,9 +119,9 @@ static void state_free(beam_state *s)
 static int state_init(beam_state *s, int B, int K, int V, int W)
 {
     size_t R = (size_t)B * K;
-    *s = (beam_state){B, K, V, W, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    *s = (beam_state){.B = B, .K = K, .V = V, .W = W};
     s->hy = calloc((size_t)B, sizeof *s->hy);
-    s->seq = malloc(sizeof(int32_t) * 2 * R * W);
+    s->seq = s->seq_mem = malloc(sizeof(int32_t) * 2 * R * W);
     s->score = malloc(sizeof(float) * (R + (size_t)K * V));
     s->top = malloc(sizeof(int) * (2 * (size_t)K + 3 * R + B));
     s->tok = malloc(sizeof(int32_t) * R);
