@@ -3,6 +3,7 @@
 #include "t5/t5_bf16.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,21 +34,34 @@ T5_ROW_KERNEL static void widen_all(float *dst, const uint16_t *src, size_t n)
     }
 }
 
-static int native = -1; /* -1: not decided yet */
+/* Which kernels run and the measuring knobs, decided once for the process: t0-score's
+ * threads enter these loops together, and a thread that saw a half-made decision took
+ * the plain loops (other bits) for its examples. */
+static struct {
+    int native, avx2, few_rows_forced; /* few_rows_forced: T0_FEW_ROWS, or -1 */
+    long ahead;                         /* T0_PREFETCH, or 48 KB */
+} cfg;
+static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
+
+static void cfg_decide(void)
+{
+    const char *plain = getenv("T0_BF16_PLAIN"), *rows = getenv("T0_FEW_ROWS"), *ahead = getenv("T0_PREFETCH");
+    int allowed = !(plain && *plain == '1');
+#if HAVE_X86_KERNELS
+    __builtin_cpu_init();
+    cfg.native = allowed && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+    cfg.avx2 = allowed && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    (void)allowed;
+#endif
+    cfg.few_rows_forced = rows ? atoi(rows) : -1; /* for measuring */
+    cfg.ahead = ahead ? atol(ahead) : 49152;      /* for measuring */
+}
 
 int t5_bf16_native(void)
 {
-    if (native < 0) {
-        const char *e = getenv("T0_BF16_PLAIN");
-        native = 0;
-#if HAVE_X86_KERNELS
-        __builtin_cpu_init();
-        native = !(e && *e == '1') && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
-#else
-        (void)e;
-#endif
-    }
-    return native;
+    pthread_once(&cfg_once, cfg_decide);
+    return cfg.native;
 }
 
 /* ---------------------------------------------------------------- AVX-512 BF16 */
@@ -265,21 +279,10 @@ AVX2_TARGET static void block_avx2(float s[KR][KW], const float *x, int nr, cons
 }
 #endif
 
-static int avx2 = -1; /* -1: not decided yet */
-
 static int use_avx2(void)
 {
-    if (avx2 < 0) {
-        const char *e = getenv("T0_BF16_PLAIN");
-        avx2 = 0;
-#if HAVE_X86_KERNELS
-        __builtin_cpu_init();
-        avx2 = !(e && *e == '1') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-        (void)e;
-#endif
-    }
-    return avx2;
+    pthread_once(&cfg_once, cfg_decide);
+    return cfg.avx2;
 }
 
 const char *t5_bf16_kernel(void)
@@ -340,12 +343,8 @@ static void rows_task_plain(const lin_job *j, long begin, long end)
  * (a plain stream reads 15-17 here); 8 rows at 24 KB 6.9, at 48 KB 7.5. */
 static long ahead_bytes(void)
 {
-    static long n = -1;
-    if (n < 0) {
-        const char *e = getenv("T0_PREFETCH"); /* for measuring */
-        n = e ? atol(e) : 49152;
-    }
-    return n;
+    pthread_once(&cfg_once, cfg_decide);
+    return cfg.ahead;
 }
 
 static void rows_task(void *ctx, int tid, long begin, long end)
@@ -396,14 +395,10 @@ static void rows_task(void *ctx, int tid, long begin, long end)
  * The plain loops lose to sgemm from about 4 rows. */
 static int few_rows(int bf16)
 {
-    static int forced = -2; /* -2: not read yet, -1: not set */
-    if (forced == -2) {
-        const char *e = getenv("T0_FEW_ROWS"); /* for measuring */
-        forced = e ? atoi(e) : -1;
-    }
-    if (forced >= 0)
-        return forced;
-    return !use_avx2() ? 3 : bf16 ? 48 : 16;
+    pthread_once(&cfg_once, cfg_decide);
+    if (cfg.few_rows_forced >= 0)
+        return cfg.few_rows_forced;
+    return !cfg.avx2 ? 3 : bf16 ? 48 : 16;
 }
 
 /* Many rows (an encoder pass): widen a block of weight rows once and let sgemm use it
