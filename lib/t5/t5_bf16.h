@@ -6,9 +6,10 @@
  * weights the input rows are rounded to BF16 (nearest even) once per call and every
  * product bf16 x bf16 is exact in F32; sums are F32. So the result is the F32 product of
  * the rounded operands up to the order of the sums:
- *   - few rows (a decoding step, under 16 rows): loops that read each weight row once and
- *     use it for a block of input rows (AVX2 + FMA: 4 rows x 3 weight rows, BF16 widened in
- *     registers, the next blocks prefetched). Each output is summed the same way in any
+ *   - few rows (a decoding step: under 16 F32 rows, under 48 BF16): loops that read each
+ *     weight row once and use it for a block of input rows (AVX2 + FMA: 4 rows x 3 weight
+ *     rows, or 1 x 6 for one F32 row of 1024 columns and more; BF16 widened in registers;
+ *     the next blocks prefetched). Each output is summed the same way in any
  *     block, so a row gets the same bits alone, in a batch or over threads. sgemm would
  *     first copy the whole weight matrix into its packed layout;
  *   - on CPUs with AVX-512 BF16, BF16 weights go through vdpbf16ps (pairs of products

@@ -89,12 +89,9 @@ t5_decoder *t5_decoder_create(t5_model *m, int rows, int enc_len, int max_len, t
     d->cross_allow = d->allow + R * max_len;
     d->enc_seg = d->bucket + R * max_len;
     d->enc_pos = d->enc_seg + R * enc_len;
-    if (t5_model_reserve(m, rows, enc_len, 1, 0, err) != 0)
-        goto fail;
-    return d;
+    return d; /* the encoder's activations are reserved by the start that runs it, for its rows */
 oom:
     t0_fail(err, T0_EINTERNAL, "out of memory for the decoder of %d x %d/%d tokens", rows, enc_len, max_len);
-fail:
     t5_decoder_free(d);
     return NULL;
 }
