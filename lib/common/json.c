@@ -9,55 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-int t0_buf_reserve(t0_buf *b, size_t extra, t0_error *err)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return t0_fail(err, T0_EINTERNAL, "out of memory (%zu bytes)", cap);
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-int t0_buf_append(t0_buf *b, const void *s, size_t n, t0_error *err)
-{
-    if (t0_buf_reserve(b, n, err))
-        return -1;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-int t0_buf_puts(t0_buf *b, const char *s, t0_error *err) { return t0_buf_append(b, s, strlen(s), err); }
-
-int t0_buf_printf(t0_buf *b, t0_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || t0_buf_reserve(b, (size_t)n, err))
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
-}
-
-void t0_buf_free(t0_buf *b)
-{
-    free(b->p);
-    *b = (t0_buf){0};
-}
-
 int json_put_string(t0_buf *b, const char *s, size_t n, t0_error *err)
 {
     if (t0_buf_reserve(b, n + 2, err))
@@ -136,23 +87,6 @@ static int hex4(const char *p, const char *end, unsigned *v)
     return 0;
 }
 
-static int put_utf8(t0_buf *b, unsigned cp, t0_error *err)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80)
-        u[0] = (char)cp, n = 1;
-    else if (cp < 0x800)
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    else if (cp < 0x10000)
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    else
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    return t0_buf_append(b, u, n, err);
-}
-
 /* \uXXXX, possibly a surrogate pair; p points after the 'u'. */
 static int lex_unicode_escape(json_lexer *lx, const char **pp, t0_error *err)
 {
@@ -171,7 +105,8 @@ static int lex_unicode_escape(json_lexer *lx, const char **pp, t0_error *err)
         return lex_fail(lx, p - 4, "unpaired surrogate in \\u escape", err);
     }
     *pp = p;
-    return put_utf8(&lx->str, cp, err);
+    char u[4];
+    return t0_buf_append(&lx->str, u, t0_utf8_encode(cp, u), err);
 }
 
 static int lex_string(json_lexer *lx, t0_error *err)

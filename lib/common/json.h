@@ -1,5 +1,5 @@
-/* json.h: the small JSON pieces the tools share: a growable byte buffer with JSON
- * writers, and a pull lexer that reads one token at a time with line/column errors.
+/* json.h: the small JSON pieces the tools share: JSON writers into a t0_buf (buf.h),
+ * and a pull lexer that reads one token at a time with line/column errors.
  * (config.json and other whole documents go through cJSON; this is for the hot
  * paths where a tree of nodes per token id would cost too much.) */
 #ifndef T0_JSON_H
@@ -8,18 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/error.h"
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} t0_buf;
-
-int t0_buf_reserve(t0_buf *b, size_t extra, t0_error *err);
-int t0_buf_append(t0_buf *b, const void *s, size_t n, t0_error *err);
-int t0_buf_puts(t0_buf *b, const char *s, t0_error *err);
-int t0_buf_printf(t0_buf *b, t0_error *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void t0_buf_free(t0_buf *b);
 
 /* Appends s as a JSON string literal (quotes, escapes for '"', '\\' and control bytes). */
 int json_put_string(t0_buf *b, const char *s, size_t n, t0_error *err);

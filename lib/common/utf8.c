@@ -1,36 +1,32 @@
-/* utf8.c: UTF-8 validation (see utf8.h). */
+/* utf8.c: UTF-8 encoding and validation (see utf8.h). */
 #include "common/utf8.h"
 
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the UTF-8 sequence starting at s (at most n bytes), or 0 when invalid. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t n)
+size_t t0_utf8_encode(uint32_t cp, char *out)
 {
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
+    unsigned char *o = (unsigned char *)out;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
         return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    unsigned cp = c & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 /* True when none of the 8 bytes at p is NUL or has the high bit set: plain ASCII. */
@@ -52,7 +48,8 @@ size_t t0_utf8_invalid(const char *s, size_t n)
         }
         if (u[i] == 0)
             return i;
-        size_t len = utf8_sequence_len(u + i, n - i);
+        uint32_t cp;
+        size_t len = t0_utf8_decode(s + i, n - i, &cp);
         if (len == 0)
             return i;
         i += len;

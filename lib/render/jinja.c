@@ -100,10 +100,10 @@ pyval *r_tostr(render *r, pyval *v)
         return r_str(r, "", 0);
     }
     char small[256];
-    pv_buf b = {small, 0, sizeof small, J_MAX_SIZE, 0, 1}; /* short values need no malloc */
+    t0_buf b = {small, 0, sizeof small, J_MAX_SIZE, 0, 1}; /* short values need no malloc */
     int rc = pv_str_append(&b, v, r->err);
-    pyval *s = rc < 0 ? rfail(r, "value too large to print") : r_str(r, b.data ? b.data : "", b.len);
-    pv_buf_free(&b);
+    pyval *s = rc < 0 ? rfail(r, "value too large to print") : r_str(r, b.p ? b.p : "", b.len);
+    t0_buf_free(&b);
     return s;
 }
 
@@ -558,18 +558,18 @@ static pyval *do_slice(render *r, pyval *obj, pyval *slice)
         if (step == 1) {
             if (stop <= start)
                 return r_str(r, "", 0);
-            size_t b0 = ju_offset(obj, (size_t)start), b1 = ju_offset(obj, (size_t)stop);
+            size_t b0 = pv_str_offset(obj, (size_t)start), b1 = pv_str_offset(obj, (size_t)stop);
             return r_str(r, obj->u.str.s + b0, b1 - b0);
         }
         pyval **chars;
         size_t nc;
         if (r_iterate(r, obj, &chars, &nc) < 0)
             return NULL;
-        pv_buf b = {0};
+        t0_buf b = {0};
         for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
-            pv_buf_append(&b, chars[i]->u.str.s, chars[i]->u.str.len);
-        pyval *s = b.failed ? oom(r) : r_str(r, b.data ? b.data : "", b.len);
-        pv_buf_free(&b);
+            t0_buf_add(&b, chars[i]->u.str.s, chars[i]->u.str.len);
+        pyval *s = b.failed ? oom(r) : r_str(r, b.p ? b.p : "", b.len);
+        t0_buf_free(&b);
         return s;
     }
     pyval *out = r_list(r, obj->type, 0);
@@ -613,7 +613,7 @@ pyval *r_getitem(render *r, pyval *obj, pyval *key)
             return pv_mk_int(r->a, obj->u.range.start + i * obj->u.range.step);
         if (obj->type != PV_STR)
             return obj->u.list.items[i];
-        size_t b0 = ju_offset(obj, (size_t)i), b1 = ju_offset(obj, (size_t)i + 1);
+        size_t b0 = pv_str_offset(obj, (size_t)i), b1 = pv_str_offset(obj, (size_t)i + 1);
         return r_str(r, obj->u.str.s + b0, b1 - b0);
     }
     default:
@@ -1251,7 +1251,7 @@ static int exec_for(render *r, jnode *n)
 static int output(render *r, pyval *v)
 {
     if (v->type == PV_STR)
-        return pv_buf_append(&r->out, v->u.str.s, v->u.str.len) < 0 ? (rfail(r, "output too large"), -1) : 0;
+        return t0_buf_add(&r->out, v->u.str.s, v->u.str.len) < 0 ? (rfail(r, "output too large"), -1) : 0;
     if (v->type == PV_UNDEFINED) {
         if (STRICT_UNDEF(r, v)) {
             undefined_error(r, v);
@@ -1271,7 +1271,7 @@ static int exec_node(render *r, jnode *n)
     r->line = n->line;
     switch (n->kind) {
     case N_DATA:
-        if (pv_buf_append(&r->out, n->value->u.str.s, n->value->u.str.len) < 0) {
+        if (t0_buf_add(&r->out, n->value->u.str.s, n->value->u.str.len) < 0) {
             rfail(r, "output too large");
             return -1;
         }
@@ -1293,14 +1293,14 @@ static int exec_node(render *r, jnode *n)
         return v ? assign(r, r->frame, n->a, v) : -1;
     }
     case N_SETBLOCK: {
-        pv_buf saved = r->out;
+        t0_buf saved = r->out;
         memset(&r->out, 0, sizeof r->out);
         r->out.limit = J_MAX_SIZE;
         int rc = exec_body(r, n->c);
-        pv_buf inner = r->out;
+        t0_buf inner = r->out;
         r->out = saved;
-        pyval *v = rc < 0 ? NULL : r_str(r, inner.data ? inner.data : "", inner.len);
-        pv_buf_free(&inner);
+        pyval *v = rc < 0 ? NULL : r_str(r, inner.p ? inner.p : "", inner.len);
+        t0_buf_free(&inner);
         return v ? assign(r, r->frame, n->a, v) : -1;
     }
     default: rfail(r, "cannot execute this node"); return -1;
@@ -1339,8 +1339,8 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     r.rng = opt ? opt->seed : 0;
     r.strict = opt ? opt->strict : 0;
     r.out.limit = J_MAX_SIZE;
-    r.out.data = malloc(512); /* typical prompts fit without regrowing */
-    r.out.cap = r.out.data ? 512 : 0;
+    r.out.p = malloc(512); /* typical prompts fit without regrowing */
+    r.out.cap = r.out.p ? 512 : 0;
     r.loop_name = t->loop_name;
     *out = NULL;
     if (out_len)
@@ -1348,18 +1348,18 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     if (!r.a)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
     int rc = exec_body(&r, t->body);
-    if (rc == 0 && pv_buf_append(&r.out, "", 0) < 0)
+    if (rc == 0 && t0_buf_add(&r.out, "", 0) < 0)
         rc = (rfail(&r, "output too large"), -1);
     pv_arena_free(r.a);
     if (!r.vars_on_stack)
         free(r.vars);
     if (rc < 0) {
-        pv_buf_free(&r.out);
+        t0_buf_free(&r.out);
         if (r.err->status == T0_OK)
             t0_fail(r.err, T0_EINTERNAL, "jinja: render failed");
         return -1;
     }
-    *out = r.out.data;
+    *out = r.out.p;
     if (out_len)
         *out_len = r.out.len;
     return 0;

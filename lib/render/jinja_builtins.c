@@ -749,7 +749,7 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
         return s;
     if (s->type != PV_STR)
         return rfail(r, "truncate of a long '%s' is not supported", pv_type_name(s));
-    size_t cut = ju_offset(s, (size_t)(length - endlen));
+    size_t cut = pv_str_offset(s, (size_t)(length - endlen));
     size_t keep = cut;
     if (!killwords) { /* s[:length - len(end)].rsplit(" ", 1)[0] */
         for (size_t k = cut; k-- > 0;)
@@ -758,9 +758,9 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v)
                 break;
             }
     }
-    pv_buf b = {0};
-    pv_buf_append(&b, s->u.str.s, keep);
-    pv_buf_append(&b, end->u.str.s, end->u.str.len);
+    t0_buf b = {0};
+    t0_buf_add(&b, s->u.str.s, keep);
+    t0_buf_add(&b, end->u.str.s, end->u.str.len);
     return jb_buf_to_str(r, &b);
 }
 
@@ -1020,7 +1020,7 @@ static int title_delim(uint32_t c)
 
 static pyval *f_title(render *r, pyval *s)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     const char *p = s->u.str.s;
     size_t len = s->u.str.len, off = 0;
@@ -1028,7 +1028,7 @@ static pyval *f_title(render *r, pyval *s)
         uint32_t c;
         size_t n = ju_decode(p + off, len - off, &c);
         if (title_delim(c)) {
-            pv_buf_append(&b, p + off, n);
+            t0_buf_add(&b, p + off, n);
             off += n;
             continue;
         }
@@ -1043,11 +1043,11 @@ static pyval *f_title(render *r, pyval *s)
         }
         pyval *lowered = off > rest ? r_str(r, p + rest, off - rest) : NULL;
         if (lowered && !(lowered = js_case(r, lowered, 0))) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return NULL;
         }
         if (lowered)
-            pv_buf_append(&b, lowered->u.str.s, lowered->u.str.len);
+            t0_buf_add(&b, lowered->u.str.s, lowered->u.str.len);
     }
     return jb_buf_to_str(r, &b);
 }
@@ -1365,10 +1365,10 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
         NOARGS();
         if (x->type != PV_STR)
             return rfail(r, "can only concatenate str (not \"%s\") to str", pv_type_name(x));
-        pv_buf b = {0};
-        pv_buf_append(&b, "<span style='color: #F08080'>", 29);
-        pv_buf_append(&b, x->u.str.s, x->u.str.len);
-        pv_buf_append(&b, "</span>", 7);
+        t0_buf b = {0};
+        t0_buf_add(&b, "<span style='color: #F08080'>", 29);
+        t0_buf_add(&b, x->u.str.s, x->u.str.len);
+        t0_buf_add(&b, "</span>", 7);
         return jb_buf_to_str(r, &b);
     }
     if (IS(name, "reverse")) {
@@ -1378,9 +1378,9 @@ pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
             size_t n;
             if (r_iterate(r, x, &chars, &n) < 0)
                 return NULL;
-            pv_buf b = {0};
+            t0_buf b = {0};
             for (size_t i = n; i-- > 0;)
-                pv_buf_append(&b, chars[i]->u.str.s, chars[i]->u.str.len);
+                t0_buf_add(&b, chars[i]->u.str.s, chars[i]->u.str.len);
             return jb_buf_to_str(r, &b);
         }
         pyval **items;

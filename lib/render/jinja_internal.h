@@ -85,7 +85,7 @@ typedef struct render {
     int vars_on_stack;
     uint64_t rng;
     int strict;
-    pv_buf out;
+    t0_buf out;
     t0_error *err;
     unsigned long long iterations;
     int depth, line;
@@ -142,7 +142,7 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args); /* Python's "..." % arg
 #define IS(a, lit) ((a)[0] == (lit)[0] && !strcmp((a), (lit))) /* name dispatch, first byte first */
 pyval *jb_int(render *r, int64_t i);
 pyval *jb_float(render *r, double f);
-pyval *jb_buf_to_str(render *r, pv_buf *b); /* frees b */
+pyval *jb_buf_to_str(render *r, t0_buf *b); /* frees b */
 pyval *jb_undef(render *r, const char *msg);
 /* Binds call arguments to parameter slots; a last parameter "*" collects extra positionals. */
 int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots);

@@ -154,11 +154,11 @@ static const char *const OPS[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", 
 /* Python's unicode-escape decoding of a string literal body. */
 static pyval *unescape(parser *p, const char *s, size_t len)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     size_t i = 0;
     while (i < len) {
         if (s[i] != '\\' || i + 1 >= len) {
-            pv_buf_append(&b, s + i, 1);
+            t0_buf_add(&b, s + i, 1);
             i++;
             continue;
         }
@@ -167,7 +167,7 @@ static pyval *unescape(parser *p, const char *s, size_t len)
         if (e && m) {
             static const char to[] = "\n\r\t\\'\"\a\b\f\v";
             if (e != '\n') /* backslash-newline is a line continuation */
-                pv_buf_append(&b, &to[m - "nrt\\'\"abfv\n"], 1);
+                t0_buf_add(&b, &to[m - "nrt\\'\"abfv\n"], 1);
             i += 2;
             continue;
         }
@@ -184,11 +184,11 @@ static pyval *unescape(parser *p, const char *s, size_t len)
                 cp = cp * 16 + (uint32_t)d;
             }
             if (!ok || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return fail_tok(p, "invalid escape in string literal");
             }
             char tmp[4];
-            pv_buf_append(&b, tmp, ju_encode(cp, tmp));
+            t0_buf_add(&b, tmp, t0_utf8_encode(cp, tmp));
             i += 2 + (size_t)ndig;
             continue;
         }
@@ -198,15 +198,15 @@ static pyval *unescape(parser *p, const char *s, size_t len)
             while (k < len && k < i + 4 && s[k] >= '0' && s[k] <= '7')
                 cp = cp * 8 + (uint32_t)(s[k++] - '0');
             char tmp[4];
-            pv_buf_append(&b, tmp, ju_encode(cp, tmp));
+            t0_buf_add(&b, tmp, t0_utf8_encode(cp, tmp));
             i = k;
             continue;
         }
-        pv_buf_append(&b, s + i, 1); /* unknown escape: kept as is */
+        t0_buf_add(&b, s + i, 1); /* unknown escape: kept as is */
         i++;
     }
-    pyval *v = pv_mk_str(p->arena, b.data ? b.data : "", b.len);
-    pv_buf_free(&b);
+    pyval *v = pv_mk_str(p->arena, b.p ? b.p : "", b.len);
+    t0_buf_free(&b);
     return v;
 }
 
@@ -901,14 +901,14 @@ static jnode *parse_primary(parser *p)
         n->value = t->value;
         p->pos++;
         if (cur(p)->type == T_STRING) { /* adjacent literals concatenate */
-            pv_buf b = {0};
-            pv_buf_append(&b, t->value->u.str.s, t->value->u.str.len);
+            t0_buf b = {0};
+            t0_buf_add(&b, t->value->u.str.s, t->value->u.str.len);
             while (cur(p)->type == T_STRING) {
-                pv_buf_append(&b, cur(p)->value->u.str.s, cur(p)->value->u.str.len);
+                t0_buf_add(&b, cur(p)->value->u.str.s, cur(p)->value->u.str.len);
                 p->pos++;
             }
-            n->value = pv_mk_str(p->arena, b.data, b.len);
-            pv_buf_free(&b);
+            n->value = pv_mk_str(p->arena, b.p, b.len);
+            t0_buf_free(&b);
             if (!n->value)
                 return fail_tok(p, "out of memory");
         }

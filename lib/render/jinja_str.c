@@ -27,10 +27,10 @@ pyval *jb_float(render *r, double f)
     return v ? v : rfail(r, "out of memory");
 }
 
-pyval *jb_buf_to_str(render *r, pv_buf *b)
+pyval *jb_buf_to_str(render *r, t0_buf *b)
 {
-    pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->data ? b->data : "", b->len);
-    pv_buf_free(b);
+    pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->p ? b->p : "", b->len);
+    t0_buf_free(b);
     return s;
 }
 
@@ -203,10 +203,10 @@ static int final_sigma(const pyval *s, size_t at)
     return before && !after;
 }
 
-static void lower_at(pv_buf *b, const pyval *s, size_t at, uint32_t c)
+static void lower_at(t0_buf *b, const pyval *s, size_t at, uint32_t c)
 {
     if (c == 0x3A3 && final_sigma(s, at))
-        pv_buf_append(b, "\xcf\x82", 2);
+        t0_buf_add(b, "\xcf\x82", 2);
     else
         ju_append_lower(b, c);
 }
@@ -226,7 +226,7 @@ pyval *js_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 
         }
         return o;
     }
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     size_t off = 0;
     int prev_cased = 0, first = 1;
@@ -258,7 +258,7 @@ pyval *js_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 
 
 pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     const char *p = s->u.str.s;
     size_t len = s->u.str.len, i = 0;
@@ -266,14 +266,14 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
         int64_t done = 0;
         while (1) {
             if (count < 0 || done < count) {
-                pv_buf_append(&b, new->u.str.s, new->u.str.len);
+                t0_buf_add(&b, new->u.str.s, new->u.str.len);
                 done++;
             }
             if (i >= len)
                 break;
             uint32_t c;
             size_t k = ju_decode(p + i, len - i, &c);
-            pv_buf_append(&b, p + i, k);
+            t0_buf_add(&b, p + i, k);
             i += k;
             if (b.failed)
                 break;
@@ -284,11 +284,11 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
     while (i <= len) {
         const char *hit = (count < 0 || done < count) ? memmem(p + i, len - i, old->u.str.s, old->u.str.len) : NULL;
         if (!hit) {
-            pv_buf_append(&b, p + i, len - i);
+            t0_buf_add(&b, p + i, len - i);
             break;
         }
-        pv_buf_append(&b, p + i, (size_t)(hit - (p + i)));
-        pv_buf_append(&b, new->u.str.s, new->u.str.len);
+        t0_buf_add(&b, p + i, (size_t)(hit - (p + i)));
+        t0_buf_add(&b, new->u.str.s, new->u.str.len);
         i = (size_t)(hit - p) + old->u.str.len;
         done++;
     }
@@ -464,7 +464,7 @@ int64_t js_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int r
         e = n;
     if (b > e)
         return -1;
-    size_t ob = ju_offset(s, (size_t)b), oe = ju_offset(s, (size_t)e);
+    size_t ob = pv_str_offset(s, (size_t)b), oe = pv_str_offset(s, (size_t)e);
     const char *p = s->u.str.s, *hit = NULL;
     if (!rev) {
         hit = sub->u.str.len == 0 ? p + ob : memmem(p + ob, oe - ob, sub->u.str.s, sub->u.str.len);
@@ -513,22 +513,22 @@ pyval *js_join(render *r, pyval *sep, pyval *seq, int convert)
     size_t n;
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     for (size_t i = 0; i < n; i++) {
         pyval *s = items[i];
         if (convert) {
             if (!(s = r_tostr(r, s))) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return NULL;
             }
         } else if (s->type != PV_STR) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "sequence item %zu: expected str instance, %s found", i, pv_type_name(s));
         }
         if (i)
-            pv_buf_append(&b, sep->u.str.s, sep->u.str.len);
-        pv_buf_append(&b, s->u.str.s, s->u.str.len);
+            t0_buf_add(&b, sep->u.str.s, sep->u.str.len);
+        t0_buf_add(&b, s->u.str.s, s->u.str.len);
     }
     return jb_buf_to_str(r, &b);
 }
@@ -641,16 +641,16 @@ static pyval *to_int_for_format(render *r, pyval *v, char conv)
     return rfail(r, "%%%c format: a real number is required, not %s", conv, pv_type_name(v));
 }
 
-static void pad_append(pv_buf *b, const char *s, size_t len, int64_t width, int left)
+static void pad_append(t0_buf *b, const char *s, size_t len, int64_t width, int left)
 {
     int64_t n = (int64_t)ju_count(s, len);
     if (!left)
         for (int64_t i = n; i < width; i++)
-            pv_buf_append(b, " ", 1);
-    pv_buf_append(b, s, len);
+            t0_buf_add(b, " ", 1);
+    t0_buf_add(b, s, len);
     if (left)
         for (int64_t i = n; i < width; i++)
-            pv_buf_append(b, " ", 1);
+            t0_buf_add(b, " ", 1);
 }
 
 pyval *b_str_format(render *r, pyval *fmt, pyval *args)
@@ -662,27 +662,27 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
         items = args->u.list.items;
         nitems = args->u.list.len;
     }
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
     while (p < end) {
         const char *pct = memchr(p, '%', (size_t)(end - p));
         if (!pct) {
-            pv_buf_append(&b, p, (size_t)(end - p));
+            t0_buf_add(&b, p, (size_t)(end - p));
             break;
         }
-        pv_buf_append(&b, p, (size_t)(pct - p));
+        t0_buf_add(&b, p, (size_t)(pct - p));
         p = pct + 1;
         pyval *arg = NULL;
         if (p < end && *p == '(') {
             const char *close = memchr(p, ')', (size_t)(end - p));
             if (!close || !mapping) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, close ? "format requires a mapping" : "incomplete format key");
             }
             arg = pv_dict_find_str(args, p + 1, (size_t)(close - p - 1));
             if (!arg) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "KeyError: '%.*s'", (int)(close - p - 1), p + 1);
             }
             p = close + 1;
@@ -694,7 +694,7 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
         flags[nf] = '\0';
         int64_t width = -1, prec = -1;
         if (p < end && *p == '*') {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "'*' in format strings is not supported");
         }
         while (p < end && *p >= '0' && *p <= '9')
@@ -708,16 +708,16 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
         while (p < end && (*p == 'l' || *p == 'h' || *p == 'L'))
             p++;
         if (width > 100000 || prec > 100000) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "format width too large");
         }
         if (p >= end) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "incomplete format");
         }
         char conv = *p++;
         if (conv == '%') {
-            pv_buf_append(&b, "%", 1);
+            t0_buf_add(&b, "%", 1);
             continue;
         }
         if (!arg) {
@@ -725,7 +725,7 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
                 arg = args;
             } else {
                 if (used >= nitems) {
-                    pv_buf_free(&b);
+                    t0_buf_free(&b);
                     return rfail(r, "not enough arguments for format string");
                 }
                 arg = items[used++];
@@ -738,27 +738,27 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
             if (conv == 's') {
                 s = r_tostr(r, arg);
             } else {
-                pv_buf rb = {0};
+                t0_buf rb = {0};
                 rb.limit = J_MAX_SIZE;
                 if (pv_repr_append(&rb, arg, r->err) < 0) {
-                    pv_buf_free(&rb);
-                    pv_buf_free(&b);
+                    t0_buf_free(&rb);
+                    t0_buf_free(&b);
                     return rfail(r, "value too large");
                 }
                 s = jb_buf_to_str(r, &rb);
             }
             if (!s) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return NULL;
             }
             size_t len = s->u.str.len;
             if (prec >= 0 && (size_t)prec < s->u.str.ncp)
-                len = ju_offset(s, (size_t)prec);
+                len = pv_str_offset(s, (size_t)prec);
             pad_append(&b, s->u.str.s, len, width, left);
         } else if (strchr("diouxX", conv)) {
             pyval *iv = to_int_for_format(r, arg, conv);
             if (!iv) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return NULL;
             }
             char c = conv == 'i' || conv == 'u' ? 'd' : conv;
@@ -787,16 +787,16 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
             else
                 n = snprintf(tmp, sizeof tmp, cfmt, lv);
             if (n < 0 || (size_t)n >= sizeof tmp) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "formatted number too long");
             }
-            pv_buf_append(&b, tmp, (size_t)n);
+            t0_buf_add(&b, tmp, (size_t)n);
         } else if (strchr("eEfFgG", conv)) {
             double v;
             if (arg->type == PV_FLOAT || ((arg->type == PV_INT || arg->type == PV_BOOL))) {
                 v = pv_float_value(arg);
             } else {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 if (arg->type == PV_UNDEFINED)
                     return rfail(r, "%s", arg->u.str.s);
                 return rfail(r, "must be real number, not %s", pv_type_name(arg));
@@ -807,47 +807,47 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
                 pr = 400;
             char *big = malloc(2048);
             if (!big) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "out of memory");
             }
             int n = width >= 0 ? snprintf(big, 2048, cfmt, (int)width, pr, v) : snprintf(big, 2048, cfmt, pr, v);
             if (n < 0 || n >= 2048) {
                 free(big);
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "formatted number too long");
             }
-            pv_buf_append(&b, big, (size_t)n);
+            t0_buf_add(&b, big, (size_t)n);
             free(big);
         } else if (conv == 'c') {
             char u[4];
             if (arg->type == PV_STR && arg->u.str.ncp == 1) {
                 pad_append(&b, arg->u.str.s, arg->u.str.len, width, left);
             } else if (arg->type == PV_INT && !arg->big && arg->u.i >= 0 && arg->u.i <= 0x10FFFF) {
-                pad_append(&b, u, ju_encode((uint32_t)arg->u.i, u), width, left);
+                pad_append(&b, u, t0_utf8_encode((uint32_t)arg->u.i, u), width, left);
             } else {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "%%c requires int or char");
             }
         } else {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "unsupported format character '%c'", conv);
         }
     }
     if (!mapping && used < nitems && args->type == PV_TUPLE) {
-        pv_buf_free(&b);
+        t0_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
     if (!mapping && args->type != PV_TUPLE && used == 0 &&
         !(args->type == PV_LIST && args->kind == LK_LIST) && args->type != PV_RANGE &&
         args->type != PV_UNDEFINED) { /* PyMapping_Check */
-        pv_buf_free(&b);
+        t0_buf_free(&b);
         return rfail(r, "not all arguments converted during string formatting");
     }
     return jb_buf_to_str(r, &b);
 }
 
 /* A format spec of str.format: [[fill]align][sign][0][width][.precision][type]. */
-static int format_spec(render *r, pv_buf *b, pyval *v, const char *sp, size_t n)
+static int format_spec(render *r, t0_buf *b, pyval *v, const char *sp, size_t n)
 {
     const char *e = sp + n;
     char fill = ' ', align = 0, sign = '-', type = 0;
@@ -888,7 +888,7 @@ static int format_spec(render *r, pv_buf *b, pyval *v, const char *sp, size_t n)
     if (v->type == PV_STR && (!type || type == 's')) {
         blen = v->u.str.len;
         if (prec >= 0 && (size_t)prec < v->u.str.ncp)
-            blen = ju_offset(v, (size_t)prec);
+            blen = pv_str_offset(v, (size_t)prec);
         body = v->u.str.s;
     } else if (numeric && !v->big && (type == 'd' || (!type && v->type != PV_FLOAT && prec < 0))) {
         if (v->type == PV_FLOAT) {
@@ -924,43 +924,43 @@ static int format_spec(render *r, pv_buf *b, pyval *v, const char *sp, size_t n)
         align = numeric ? '>' : '<';
     int64_t left = align == '>' || align == '=' ? padn : align == '^' ? padn / 2 : 0;
     if (align == '=' && blen && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) {
-        pv_buf_append(b, body, 1);
+        t0_buf_add(b, body, 1);
         body++;
         blen--;
     }
     for (int64_t i = 0; i < left; i++)
-        pv_buf_append(b, &fill, 1);
-    pv_buf_append(b, body, blen);
+        t0_buf_add(b, &fill, 1);
+    t0_buf_add(b, body, blen);
     for (int64_t i = left; i < padn; i++)
-        pv_buf_append(b, &fill, 1);
+        t0_buf_add(b, &fill, 1);
     return 0;
 }
 
 /* str.format: {} {0} {name} with an optional !r/!s and no format spec beyond the empty one. */
 static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     b.limit = J_MAX_SIZE;
     const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
     int auto_idx = 0;
     while (p < end) {
         char c = *p;
         if ((c == '{' || c == '}') && p + 1 < end && p[1] == c) {
-            pv_buf_append(&b, p, 1);
+            t0_buf_add(&b, p, 1);
             p += 2;
             continue;
         }
         if (c == '}') {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "Single '}' encountered in format string");
         }
         if (c != '{') {
-            pv_buf_append(&b, p++, 1);
+            t0_buf_add(&b, p++, 1);
             continue;
         }
         const char *close = memchr(p, '}', (size_t)(end - p));
         if (!close) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "Single '{' encountered in format string");
         }
         const char *field = p + 1, *fend = close;
@@ -971,14 +971,14 @@ static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
         pyval *arg = NULL;
         if (nend == field) {
             if (auto_idx >= a->npos) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "Replacement index %d out of range for positional args tuple", auto_idx);
             }
             arg = a->pos[auto_idx++];
         } else if (*field >= '0' && *field <= '9') {
             int idx = atoi(field);
             if (idx >= a->npos) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "Replacement index %d out of range for positional args tuple", idx);
             }
             arg = a->pos[idx];
@@ -987,7 +987,7 @@ static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
                 if (strlen(a->kwnames[k]) == (size_t)(nend - field) && !memcmp(a->kwnames[k], field, (size_t)(nend - field)))
                     arg = a->kwvals[k];
             if (!arg) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return rfail(r, "KeyError: '%.*s'", (int)(nend - field), field);
             }
         }
@@ -997,7 +997,7 @@ static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
         else
             rc = bang && bang + 1 < fend && bang[1] == 'r' ? pv_repr_append(&b, arg, r->err) : pv_str_append(&b, arg, r->err);
         if (rc < 0) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return rfail(r, "value too large");
         }
         p = close + 1;
@@ -1110,15 +1110,15 @@ pyval *js_call_method(render *r, pyval *s, const char *m, jargs *a)
             else if (IS(m, "isascii"))
                 ok = c < 0x80;
             else if (IS(m, "islower") || IS(m, "isupper")) {
-                pv_buf t = {0};
+                t0_buf t = {0};
                 if (m[2] == 'l')
                     ju_append_upper(&t, c);
                 else
                     ju_append_lower(&t, c);
                 char me[4];
-                size_t ml = ju_encode(c, me);
-                int changes = !(t.len == ml && !memcmp(t.data, me, ml));
-                pv_buf_free(&t);
+                size_t ml = t0_utf8_encode(c, me);
+                int changes = !(t.len == ml && !memcmp(t.p, me, ml));
+                t0_buf_free(&t);
                 if (ju_iscased(c)) {
                     any_cased = 1;
                     ok = changes;

@@ -17,47 +17,9 @@ pyval pv_false_singleton = {.type = PV_BOOL, .immortal = 1, .u.b = 0};
 
 /* ---------------- buffers ---------------- */
 
-int pv_buf_append(pv_buf *b, const char *s, size_t n)
+static int buf_puts(t0_buf *b, const char *s)
 {
-    if (b->failed)
-        return -1;
-    if (b->limit && b->len + n > b->limit) {
-        b->failed = 1;
-        return -1;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = b->borrowed ? malloc(cap) : realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return -1;
-        }
-        if (b->borrowed && b->len)
-            memcpy(d, b->data, b->len);
-        b->borrowed = 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-void pv_buf_free(pv_buf *b)
-{
-    if (!b->borrowed)
-        free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-static int buf_puts(pv_buf *b, const char *s)
-{
-    return pv_buf_append(b, s, strlen(s));
+    return t0_buf_add(b, s, strlen(s));
 }
 
 /* ---------------- arena ---------------- */
@@ -531,22 +493,6 @@ static int hex4(const char *s, uint32_t *out)
     return 0;
 }
 
-/* Valid UTF-8 sequence at s (shortest form, no surrogates)? Returns its length or 0. */
-static size_t utf8_valid(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || n > len)
-        return 0;
-    uint32_t cp;
-    if (ju_decode((const char *)s, len, &cp) != n)
-        return 0;
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 static pyval *json_string(jparse *p)
 {
     p->s++; /* opening quote */
@@ -557,7 +503,8 @@ static pyval *json_string(jparse *p)
             q++;
             continue;
         }
-        size_t n = utf8_valid((const unsigned char *)q, (size_t)(p->end - q));
+        uint32_t cp;
+        size_t n = t0_utf8_decode(q, (size_t)(p->end - q), &cp);
         if (!n)
             break;
         q += n;
@@ -567,17 +514,17 @@ static pyval *json_string(jparse *p)
         p->s = q + 1;
         return v ? v : json_fail(p, "out of memory");
     }
-    pv_buf b = {0};
+    t0_buf b = {0};
     while (1) {
         if (p->s >= p->end) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return json_fail(p, "unterminated string");
         }
         const char *run = p->s;
         while (p->s < p->end && *p->s != '"' && *p->s != '\\' && (unsigned char)*p->s >= 0x20 &&
                (unsigned char)*p->s < 0x80)
             p->s++;
-        pv_buf_append(&b, run, (size_t)(p->s - run));
+        t0_buf_add(&b, run, (size_t)(p->s - run));
         if (p->s >= p->end)
             continue;
         unsigned char c = (unsigned char)*p->s;
@@ -586,59 +533,60 @@ static pyval *json_string(jparse *p)
             break;
         }
         if (c < 0x20) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return json_fail(p, "control character in string");
         }
         if (c >= 0x80) {
-            size_t n = utf8_valid((const unsigned char *)p->s, (size_t)(p->end - p->s));
+            uint32_t cp;
+            size_t n = t0_utf8_decode(p->s, (size_t)(p->end - p->s), &cp);
             if (!n) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return json_fail(p, "invalid UTF-8");
             }
-            pv_buf_append(&b, p->s, n);
+            t0_buf_add(&b, p->s, n);
             p->s += n;
             continue;
         }
         /* backslash */
         if (p->s + 1 >= p->end) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return json_fail(p, "unterminated string");
         }
         char e = p->s[1];
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e && simple) {
             static const char map[] = "\"\\/\b\f\n\r\t";
-            pv_buf_append(&b, &map[simple - "\"\\/bfnrt"], 1);
+            t0_buf_add(&b, &map[simple - "\"\\/bfnrt"], 1);
             p->s += 2;
             continue;
         }
         uint32_t cp, lo;
         if (e != 'u' || p->end - p->s < 6 || hex4(p->s + 2, &cp) < 0) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return json_fail(p, "invalid escape in string");
         }
         p->s += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             if (p->end - p->s < 6 || p->s[0] != '\\' || p->s[1] != 'u' || hex4(p->s + 2, &lo) < 0 ||
                 lo < 0xDC00 || lo > 0xDFFF) {
-                pv_buf_free(&b);
+                t0_buf_free(&b);
                 return json_fail(p, "lone surrogate in string");
             }
             p->s += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            pv_buf_free(&b);
+            t0_buf_free(&b);
             return json_fail(p, "lone surrogate in string");
         }
         char tmp[4];
-        pv_buf_append(&b, tmp, ju_encode(cp, tmp));
+        t0_buf_add(&b, tmp, t0_utf8_encode(cp, tmp));
     }
     if (b.failed) {
-        pv_buf_free(&b);
+        t0_buf_free(&b);
         return json_fail(p, "out of memory");
     }
-    pyval *v = pv_mk_str(NULL, b.data ? b.data : "", b.len);
-    pv_buf_free(&b);
+    pyval *v = pv_mk_str(NULL, b.p ? b.p : "", b.len);
+    t0_buf_free(&b);
     return v ? v : json_fail(p, "out of memory");
 }
 
@@ -922,18 +870,18 @@ size_t pv_float_repr(double f, char *buf)
     return (size_t)(o - buf);
 }
 
-static int repr_str(pv_buf *b, const char *s, size_t len)
+static int repr_str(t0_buf *b, const char *s, size_t len)
 {
     int has_single = memchr(s, '\'', len) != NULL, has_double = memchr(s, '"', len) != NULL;
     char quote = (has_single && !has_double) ? '"' : '\'';
-    pv_buf_append(b, &quote, 1);
+    t0_buf_add(b, &quote, 1);
     size_t i = 0;
     while (i < len) {
         size_t run = i;
         while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7F && s[i] != '\\' &&
                s[i] != quote)
             i++;
-        pv_buf_append(b, s + run, i - run);
+        t0_buf_add(b, s + run, i - run);
         if (i >= len)
             break;
         uint32_t cp;
@@ -942,25 +890,25 @@ static int repr_str(pv_buf *b, const char *s, size_t len)
         if (cp == '\\' || cp == (uint32_t)quote) {
             esc[0] = '\\';
             esc[1] = (char)cp;
-            pv_buf_append(b, esc, 2);
+            t0_buf_add(b, esc, 2);
         } else if (cp == '\n') {
-            pv_buf_append(b, "\\n", 2);
+            t0_buf_add(b, "\\n", 2);
         } else if (cp == '\r') {
-            pv_buf_append(b, "\\r", 2);
+            t0_buf_add(b, "\\r", 2);
         } else if (cp == '\t') {
-            pv_buf_append(b, "\\t", 2);
+            t0_buf_add(b, "\\t", 2);
         } else if (cp >= 0x80 && ju_isprintable(cp)) {
-            pv_buf_append(b, s + i, n);
+            t0_buf_add(b, s + i, n);
         } else if (cp < 0x100) {
-            pv_buf_append(b, esc, (size_t)sprintf(esc, "\\x%02x", cp));
+            t0_buf_add(b, esc, (size_t)sprintf(esc, "\\x%02x", cp));
         } else if (cp < 0x10000) {
-            pv_buf_append(b, esc, (size_t)sprintf(esc, "\\u%04x", cp));
+            t0_buf_add(b, esc, (size_t)sprintf(esc, "\\u%04x", cp));
         } else {
-            pv_buf_append(b, esc, (size_t)sprintf(esc, "\\U%08x", cp));
+            t0_buf_add(b, esc, (size_t)sprintf(esc, "\\U%08x", cp));
         }
         i += n;
     }
-    return pv_buf_append(b, &quote, 1);
+    return t0_buf_add(b, &quote, 1);
 }
 
 typedef struct {
@@ -969,38 +917,38 @@ typedef struct {
     t0_error *err;
 } reprstate;
 
-static int repr_any(pv_buf *b, const pyval *v, reprstate *st);
+static int repr_any(t0_buf *b, const pyval *v, reprstate *st);
 
-static int repr_items(pv_buf *b, const pyval *v, reprstate *st, const char *open, const char *close)
+static int repr_items(t0_buf *b, const pyval *v, reprstate *st, const char *open, const char *close)
 {
     buf_puts(b, open);
     for (size_t i = 0; i < v->u.list.len; i++) {
         if (i)
-            pv_buf_append(b, ", ", 2);
+            t0_buf_add(b, ", ", 2);
         if (repr_any(b, v->u.list.items[i], st) < 0)
             return -1;
     }
     if (v->type == PV_TUPLE && v->u.list.len == 1)
-        pv_buf_append(b, ",", 1);
+        t0_buf_add(b, ",", 1);
     return buf_puts(b, close);
 }
 
-static int repr_dict(pv_buf *b, const pyval *v, reprstate *st)
+static int repr_dict(t0_buf *b, const pyval *v, reprstate *st)
 {
-    pv_buf_append(b, "{", 1);
+    t0_buf_add(b, "{", 1);
     for (size_t i = 0; i < v->u.dict.len; i++) {
         if (i)
-            pv_buf_append(b, ", ", 2);
+            t0_buf_add(b, ", ", 2);
         if (repr_any(b, v->u.dict.e[i].key, st) < 0)
             return -1;
-        pv_buf_append(b, ": ", 2);
+        t0_buf_add(b, ": ", 2);
         if (repr_any(b, v->u.dict.e[i].value, st) < 0)
             return -1;
     }
-    return pv_buf_append(b, "}", 1);
+    return t0_buf_add(b, "}", 1);
 }
 
-static int repr_container(pv_buf *b, const pyval *v, reprstate *st)
+static int repr_container(t0_buf *b, const pyval *v, reprstate *st)
 {
     for (int k = 0; k < st->depth; k++)
         if (st->stack[k] == v) /* a list that holds itself prints as Python's [...] */
@@ -1014,7 +962,7 @@ static int repr_container(pv_buf *b, const pyval *v, reprstate *st)
     } else if (v->type == PV_NAMESPACE) {
         buf_puts(b, "<Namespace ");
         rc = repr_dict(b, v, st);
-        pv_buf_append(b, ">", 1);
+        t0_buf_add(b, ">", 1);
     } else if (v->type == PV_TUPLE) {
         rc = repr_items(b, v, st, "(", ")");
     } else {
@@ -1045,7 +993,7 @@ static char *int_digits(int64_t i, char *end)
     return p;
 }
 
-static int scalar_str(pv_buf *b, const pyval *v)
+static int scalar_str(t0_buf *b, const pyval *v)
 {
     char tmp[64];
     switch (v->type) {
@@ -1053,17 +1001,17 @@ static int scalar_str(pv_buf *b, const pyval *v)
     case PV_BOOL: return buf_puts(b, v->u.b ? "True" : "False");
     case PV_INT:
         if (v->big)
-            return pv_buf_append(b, v->u.str.s, v->u.str.len);
+            return t0_buf_add(b, v->u.str.s, v->u.str.len);
         {
             char *p = int_digits(v->u.i, tmp + 24);
-            return pv_buf_append(b, p, (size_t)(tmp + 24 - p));
+            return t0_buf_add(b, p, (size_t)(tmp + 24 - p));
         }
-    case PV_FLOAT: return pv_buf_append(b, tmp, pv_float_repr(v->u.f, tmp));
+    case PV_FLOAT: return t0_buf_add(b, tmp, pv_float_repr(v->u.f, tmp));
     case PV_RANGE:
         if (v->u.range.step == 1)
-            return pv_buf_append(b, tmp, (size_t)sprintf(tmp, "range(%lld, %lld)", (long long)v->u.range.start,
+            return t0_buf_add(b, tmp, (size_t)sprintf(tmp, "range(%lld, %lld)", (long long)v->u.range.start,
                                                          (long long)v->u.range.stop));
-        return pv_buf_append(b, tmp, (size_t)sprintf(tmp, "range(%lld, %lld, %lld)", (long long)v->u.range.start,
+        return t0_buf_add(b, tmp, (size_t)sprintf(tmp, "range(%lld, %lld, %lld)", (long long)v->u.range.start,
                                                      (long long)v->u.range.stop, (long long)v->u.range.step));
     case PV_FUNC:
         buf_puts(b, "<built-in method ");
@@ -1073,7 +1021,7 @@ static int scalar_str(pv_buf *b, const pyval *v)
     }
 }
 
-static int repr_any(pv_buf *b, const pyval *v, reprstate *st)
+static int repr_any(t0_buf *b, const pyval *v, reprstate *st)
 {
     switch (v->type) {
     case PV_UNDEFINED: return buf_puts(b, "Undefined");
@@ -1086,7 +1034,7 @@ static int repr_any(pv_buf *b, const pyval *v, reprstate *st)
     }
 }
 
-static int buf_result(pv_buf *b, int rc, t0_error *err)
+static int buf_result(t0_buf *b, int rc, t0_error *err)
 {
     if (rc < 0 && !b->failed)
         return -1; /* err already set */
@@ -1095,7 +1043,7 @@ static int buf_result(pv_buf *b, int rc, t0_error *err)
     return 0;
 }
 
-int pv_repr_append(pv_buf *b, const pyval *v, t0_error *err)
+int pv_repr_append(t0_buf *b, const pyval *v, t0_error *err)
 {
     reprstate st;
     st.depth = 0;
@@ -1103,27 +1051,27 @@ int pv_repr_append(pv_buf *b, const pyval *v, t0_error *err)
     return buf_result(b, repr_any(b, v, &st), err);
 }
 
-int pv_str_append(pv_buf *b, const pyval *v, t0_error *err)
+int pv_str_append(t0_buf *b, const pyval *v, t0_error *err)
 {
     if (v->type == PV_UNDEFINED)
         return buf_result(b, 0, err);
     if (v->type == PV_STR)
-        return buf_result(b, pv_buf_append(b, v->u.str.s, v->u.str.len), err);
+        return buf_result(b, t0_buf_add(b, v->u.str.s, v->u.str.len), err);
     return pv_repr_append(b, v, err);
 }
 
-static int to_malloced(pv_buf *b, int rc, char **out, size_t *len)
+static int to_malloced(t0_buf *b, int rc, char **out, size_t *len)
 {
     if (rc < 0) {
-        pv_buf_free(b);
+        t0_buf_free(b);
         *out = NULL;
         return -1;
     }
-    if (!b->data && pv_buf_append(b, "", 0) < 0) {
+    if (!b->p && t0_buf_add(b, "", 0) < 0) {
         *out = NULL;
         return -1;
     }
-    *out = b->data;
+    *out = b->p;
     if (len)
         *len = b->len;
     return 0;
@@ -1131,13 +1079,13 @@ static int to_malloced(pv_buf *b, int rc, char **out, size_t *len)
 
 int pv_str(const pyval *v, char **out, size_t *len, t0_error *err)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     return to_malloced(&b, pv_str_append(&b, v, err), out, len);
 }
 
 int pv_repr(const pyval *v, char **out, size_t *len, t0_error *err)
 {
-    pv_buf b = {0};
+    t0_buf b = {0};
     return to_malloced(&b, pv_repr_append(&b, v, err), out, len);
 }
 
@@ -1240,4 +1188,18 @@ int pv_truthy(const pyval *v)
     }
     default: return 1;
     }
+}
+
+size_t pv_str_offset(const pyval *str, size_t i)
+{
+    if (str->ascii)
+        return i;
+    const char *s = str->u.str.s;
+    size_t len = str->u.str.len, off = 0;
+    uint32_t cp;
+    while (i > 0 && off < len) {
+        off += ju_decode(s + off, len - off, &cp);
+        i--;
+    }
+    return off;
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 typedef enum {
@@ -45,18 +46,6 @@ typedef enum {
 } pv_type;
 
 typedef struct pyval pyval;
-
-/* Growable byte buffer; out-of-memory and the optional size limit set `failed`. */
-typedef struct {
-    char *data;   /* NUL-terminated when non-NULL */
-    size_t len, cap;
-    size_t limit; /* 0 = none; appending past it fails */
-    int failed;
-    int borrowed; /* data is the caller's buffer (e.g. on the stack): copied when it grows, never freed */
-} pv_buf;
-
-int pv_buf_append(pv_buf *b, const char *s, size_t n); /* 0 or -1 */
-void pv_buf_free(pv_buf *b);
 
 /* Parses one JSON value (e.g. a JSONL line; surrounding whitespace allowed). Ints stay ints,
  * floats floats ("1.0" -> 1.0, 1e5 -> 100000.0), \u escapes incl. surrogate pairs decode
@@ -102,8 +91,8 @@ pyval *pv_dict_value_at(const pyval *d, size_t i);       /* i-th value, borrowed
 int pv_str(const pyval *v, char **out, size_t *len, t0_error *err);
 int pv_repr(const pyval *v, char **out, size_t *len, t0_error *err);
 /* The same, appending to a buffer. */
-int pv_str_append(pv_buf *b, const pyval *v, t0_error *err);
-int pv_repr_append(pv_buf *b, const pyval *v, t0_error *err);
+int pv_str_append(t0_buf *b, const pyval *v, t0_error *err);
+int pv_repr_append(t0_buf *b, const pyval *v, t0_error *err);
 
 /* Python's repr of a float (shortest round-trip: 1.0, 0.1, 1e+16, 1e-05, inf, nan);
  * buf needs 32 bytes. Returns the length. */

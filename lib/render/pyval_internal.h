@@ -1,5 +1,5 @@
-/* pyval_internal.h: the layout of a pyval, the render arena and the Unicode helpers, shared by
- * pyval.c, pyunicode.c and the Jinja engine (which builds render values in place). Nobody
+/* pyval_internal.h: the layout of a pyval and the render arena, shared by pyval.c and the
+ * Jinja engine (which builds render values in place). Nobody
  * outside lib/render sees it. pyval depends on nothing of the engine. */
 #ifndef T0_PYVAL_INTERNAL_H
 #define T0_PYVAL_INTERNAL_H
@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "render/pyunicode.h"
 #include "render/pyval.h"
 
 /* ---- values ---- */
@@ -81,20 +82,7 @@ pyval *pv_dict_find(const pyval *d, const pyval *key);
 pyval *pv_dict_find_str(const pyval *d, const char *key, size_t len);
 int pv_dict_remove(pyval *d, const pyval *key); /* 1 removed, 0 absent */
 
-/* ---- Unicode (Python 3.11 property tables) ---- */
-size_t ju_decode(const char *s, size_t len, uint32_t *cp); /* bytes used (>=1); bad byte -> U+FFFD */
-size_t ju_encode(uint32_t cp, char *out);                  /* 1-4 */
-size_t ju_count(const char *s, size_t len);                /* code points */
-int ju_isspace(uint32_t cp);
-int ju_isprintable(uint32_t cp);
-int ju_iscased(uint32_t cp);
-int ju_isword(uint32_t cp);
-int ju_iscase_ignorable(uint32_t cp);
-/* Appends the lower/upper/title mapping of cp (may be several code points). */
-int ju_append_lower(pv_buf *b, uint32_t cp);
-int ju_append_upper(pv_buf *b, uint32_t cp);
-int ju_append_title(pv_buf *b, uint32_t cp);
-/* Byte offset of code point index i in s (i <= ncp). */
-size_t ju_offset(const pyval *str, size_t i);
+/* Byte offset of code point index i in the str value s (i <= its length in code points). */
+size_t pv_str_offset(const pyval *s, size_t i);
 
 #endif

@@ -145,7 +145,5 @@ size_t t0_spm_charsmap_match(const t0_spm *m, const char *text, size_t n, const 
                              size_t *rep_len);
 /* Normalizes into w->norm (the encoder's scratch); -1 out of memory. */
 int t0_spm_normalize_scratch(const t0_spm *m, const char *text, size_t n, t0_spm_work *w);
-/* spm's UTF-8 decoding of one character: its length, or 0 for a malformed byte. */
-size_t t0_spm_utf8_len(const unsigned char *s, size_t n);
 
 #endif

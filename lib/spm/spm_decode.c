@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "spm/spm.h"
 
 /* Appends the bytes of a run of byte pieces ids[0..n) as UTF-8, each malformed byte as
@@ -15,7 +16,8 @@ static int flush_bytes(const t0_spm *m, const int32_t *ids, size_t n, t0_spm_wor
         size_t have = 0;
         for (size_t j = k; j < n && have < 4; j++) /* the piece names spell the bytes */
             run[have++] = (unsigned char)strtoul(m->pieces[ids[j]].text + 3, NULL, 16);
-        size_t len = t0_spm_utf8_len(run, have);
+        uint32_t cp;
+        size_t len = t0_utf8_decode((const char *)run, have, &cp);
         if (len ? t0_spm_append_text(w, (const char *)run, len) : t0_spm_append_text(w, "\xEF\xBF\xBD", 3))
             return -1;
         k += len ? len : 1;

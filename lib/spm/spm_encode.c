@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "spm/spm.h"
 #include "spm/spm_trie.h"
 
@@ -212,20 +213,14 @@ int t0_spm_encode_plain(const t0_spm *m, const char *text, size_t n, t0_spm_work
 /* Python's str.isspace set, as UTF-8: Hugging Face strips it around a sentinel. */
 static size_t space_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0];
-    if (c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F))
-        return 1;
-    if (n >= 2 && c == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
-        return 2;
-    if (n < 3)
+    uint32_t cp;
+    size_t len = t0_utf8_decode((const char *)s, n, &cp);
+    if (!len)
         return 0;
-    unsigned cp = (c & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    if ((c & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-        return 0;
-    if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-        cp == 0x202F || cp == 0x205F || cp == 0x3000)
-        return 3;
-    return 0;
+    int space = cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F) || cp == 0x85 ||
+                cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+                cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return space ? len : 0;
 }
 
 static size_t strip_right(const char *s, size_t n)

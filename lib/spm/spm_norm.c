@@ -4,37 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "spm/spm.h"
 #include "spm/spm_trie.h"
 
 static const char SPACE_MARK[] = "\xE2\x96\x81"; /* U+2581 ▁ */
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD, for a malformed byte */
-
-size_t t0_spm_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) {
-        if (n < 2 || (s[1] & 0xC0) != 0x80)
-            return 0;
-        unsigned cp = (c & 0x1F) << 6 | (s[1] & 0x3F);
-        return cp >= 0x80 ? 2 : 0;
-    }
-    if ((c & 0xF0) == 0xE0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        unsigned cp = (c & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-        return cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) ? 3 : 0;
-    }
-    if ((c & 0xF8) == 0xF0) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        unsigned cp = (c & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-        return cp >= 0x10000 && cp <= 0x10FFFF ? 4 : 0;
-    }
-    return 0;
-}
 
 /* darts-clone unit fields (sentencepiece.md §2.2) */
 static inline uint32_t unit_has_leaf(uint32_t u) { return (u >> 8) & 1; }
@@ -98,7 +73,8 @@ static size_t normalize_prefix(const t0_spm *m, const char *s, size_t n, const c
     size_t len = t0_spm_charsmap_match(m, s, n, rep, rep_len);
     if (len)
         return len;
-    len = t0_spm_utf8_len((const unsigned char *)s, n);
+    uint32_t cp;
+    len = t0_utf8_decode(s, n, &cp); /* spm's own decoding: the same rules */
     if (len) {
         *rep = s;
         *rep_len = len;

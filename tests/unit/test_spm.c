@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "common/utf8.h"
 #include "spm/spm.h"
 #include "spm/spm_trie.h"
 #include "spm/tokenizer_json.h"
@@ -97,19 +98,29 @@ static void test_wire_format(void)
     CHECK(strstr(err.msg, "not a SentencePiece model") != NULL);
 }
 
+/* The tokenizer decodes with the library's one decoder (common/utf8.h): spm's rules. */
+static size_t utf8_len(const char *s, size_t n)
+{
+    uint32_t cp;
+    size_t len = t0_utf8_decode(s, n, &cp);
+    return len;
+}
+
 static void test_utf8(void)
 {
-    CHECK(t0_spm_utf8_len((const unsigned char *)"a", 1) == 1);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\0", 1) == 1);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xC3\xA9", 2) == 2);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xC3", 1) == 0);      /* truncated */
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xC0\xAF", 2) == 0);  /* overlong */
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xED\xA0\x80", 3) == 0); /* surrogate */
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xE4\xB8\xAD", 3) == 3);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xF0\x9F\x98\x80", 4) == 4);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xF4\x90\x80\x80", 4) == 0); /* > U+10FFFF */
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\xFF", 1) == 0);
-    CHECK(t0_spm_utf8_len((const unsigned char *)"\x80", 1) == 0);
+    uint32_t cp;
+    CHECK(t0_utf8_decode("\xE4\xB8\xAD", 3, &cp) == 3 && cp == 0x4E2D);
+    CHECK(utf8_len("a", 1) == 1);
+    CHECK(utf8_len("\0", 1) == 1);
+    CHECK(utf8_len("\xC3\xA9", 2) == 2);
+    CHECK(utf8_len("\xC3", 1) == 0);      /* truncated */
+    CHECK(utf8_len("\xC0\xAF", 2) == 0);  /* overlong */
+    CHECK(utf8_len("\xED\xA0\x80", 3) == 0); /* surrogate */
+    CHECK(utf8_len("\xE4\xB8\xAD", 3) == 3);
+    CHECK(utf8_len("\xF0\x9F\x98\x80", 4) == 4);
+    CHECK(utf8_len("\xF4\x90\x80\x80", 4) == 0); /* > U+10FFFF */
+    CHECK(utf8_len("\xFF", 1) == 0);
+    CHECK(utf8_len("\x80", 1) == 0);
 }
 
 static void test_trie(void)
