@@ -1,6 +1,6 @@
-/* jinja_str.c: Python's str semantics for the Jinja engine: the str methods templates call
- * (split, strip, replace, find, join, format, case mappings with Unicode tables), int()/float()
- * parsing, printf-style "%" formatting, and the argument helpers the builtins share. */
+/* jinja_str.c: Python's str semantics for the Jinja engine (see jinja_str.h): the str
+ * operations the str methods and filters call, int()/float() parsing, printf-style "%" and
+ * str.format. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,104 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "render/jinja_internal.h"
-
-/* ---------------- small helpers ---------------- */
-
-
-
-pyval *jb_int(render *r, int64_t i)
-{
-    pyval *v = pv_mk_int(r->a, i);
-    return v ? v : rfail(r, "out of memory");
-}
-
-pyval *jb_float(render *r, double f)
-{
-    pyval *v = pv_mk_float(r->a, f);
-    return v ? v : rfail(r, "out of memory");
-}
-
-pyval *jb_buf_to_str(render *r, t0_buf *b)
-{
-    pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->p ? b->p : "", b->len);
-    t0_buf_free(b);
-    return s;
-}
-
-pyval *jb_undef(render *r, const char *msg)
-{
-    pyval *v = pv_mk_undefined(r->a, msg, strlen(msg));
-    return v ? v : rfail(r, "out of memory");
-}
-
-/* Binds call arguments to parameter slots; a last parameter "*" collects the remaining
- * positional arguments into a tuple. */
-int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots)
-{
-    int np = 0, star = 0;
-    while (params[np]) {
-        if (!strcmp(params[np], "*"))
-            star = 1;
-        np++;
-    }
-    int fixed = star ? np - 1 : np;
-    for (int i = 0; i < np; i++)
-        slots[i] = NULL;
-    for (int i = 0; i < a->npos; i++) {
-        if (i < fixed) {
-            slots[i] = a->pos[i];
-        } else if (star) {
-            if (!slots[fixed] && !(slots[fixed] = r_list(r, PV_TUPLE, 0)))
-                return -1;
-            if (r_push(r, slots[fixed], a->pos[i]) < 0)
-                return -1;
-        } else {
-            rfail(r, "%s() takes at most %d arguments (%d given)", fname, fixed, a->npos);
-            return -1;
-        }
-    }
-    for (int k = 0; k < a->nkw; k++) {
-        int found = 0;
-        for (int i = 0; i < fixed; i++)
-            if (!strcmp(params[i], a->kwnames[k])) {
-                if (slots[i]) {
-                    rfail(r, "%s() got multiple values for argument '%s'", fname, params[i]);
-                    return -1;
-                }
-                slots[i] = a->kwvals[k];
-                found = 1;
-            }
-        if (!found) {
-            rfail(r, "%s() got an unexpected keyword argument '%s'", fname, a->kwnames[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int jb_need_int(render *r, pyval *v, const char *what, int64_t *out)
-{
-    if (v->type == PV_UNDEFINED) {
-        rfail(r, "%s", v->u.str.s);
-        return -1;
-    }
-    if ((v->type != PV_INT && v->type != PV_BOOL) || v->big) {
-        rfail(r, "%s: '%s' object cannot be interpreted as an integer", what, pv_type_name(v));
-        return -1;
-    }
-    *out = pv_int_value(v);
-    return 0;
-}
-
-pyval *jb_need_str(render *r, pyval *v, const char *what)
-{
-    if (v->type == PV_STR)
-        return v;
-    if (v->type == PV_UNDEFINED)
-        return rfail(r, "%s", v->u.str.s);
-    return rfail(r, "%s: must be str, not %s", what, pv_type_name(v));
-}
+#include "render/jinja_str.h"
 
 /* ---------------- str operations ---------------- */
 
@@ -295,7 +198,142 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
     return jb_buf_to_str(r, &b);
 }
 
-/* Python str.split / rsplit (rsplit only with maxsplit honoured from the right). */
+/* The code point that ends at byte e of p (e > lo), and where it starts. */
+static size_t prev_char(const char *p, size_t lo, size_t e, uint32_t *c)
+{
+    size_t st = e - 1;
+    while (st > lo && ((unsigned char)p[st] & 0xC0) == 0x80)
+        st--;
+    ju_decode(p + st, e - st, c);
+    return st;
+}
+
+/* From byte i on, the first character that is (want 1) or is not (want 0) whitespace; len if none. */
+static size_t skip_space(const char *p, size_t i, size_t len, int want)
+{
+    uint32_t c;
+    while (i < len) {
+        size_t k = ju_decode(p + i, len - i, &c);
+        if ((ju_isspace(c) != 0) == want)
+            break;
+        i += k;
+    }
+    return i;
+}
+
+/* The same backwards from byte e (down to lo): the end of the last such character. */
+static size_t skip_space_back(const char *p, size_t lo, size_t e, int want)
+{
+    uint32_t c;
+    while (e > lo) {
+        size_t st = prev_char(p, lo, e, &c);
+        if ((ju_isspace(c) != 0) == want)
+            break;
+        e = st;
+    }
+    return e;
+}
+
+static int push_str(render *r, pyval *list, const char *s, size_t len)
+{
+    pyval *w = r_str(r, s, len);
+    return w ? r_push(r, list, w) : -1;
+}
+
+/* Appends the items of rev to out, last first. */
+static pyval *push_reversed(render *r, pyval *out, pyval *rev)
+{
+    for (size_t k = rev->u.list.len; k-- > 0;)
+        if (r_push(r, out, rev->u.list.items[k]) < 0)
+            return NULL;
+    return out;
+}
+
+/* str.split() on runs of whitespace, at most maxsplit times (< 0: no limit). */
+static pyval *split_space(render *r, pyval *out, const char *p, size_t len, int64_t maxsplit)
+{
+    size_t i = 0;
+    for (int64_t done = 0;; done++) {
+        i = skip_space(p, i, len, 0);
+        if (i >= len)
+            break;
+        if (maxsplit >= 0 && done == maxsplit) /* the rest, right-stripped */
+            return push_str(r, out, p + i, skip_space_back(p, i, len, 0) - i) < 0 ? NULL : out;
+        size_t st = i;
+        i = skip_space(p, i, len, 1);
+        if (push_str(r, out, p + st, i - st) < 0)
+            return NULL;
+    }
+    return out;
+}
+
+/* str.rsplit(None, maxsplit) with maxsplit >= 0: words from the right. */
+static pyval *rsplit_space(render *r, pyval *out, const char *p, size_t len, int64_t maxsplit)
+{
+    pyval *rev = r_list(r, PV_LIST, 0);
+    if (!rev)
+        return NULL;
+    size_t e = len;
+    for (int64_t done = 0;; done++) {
+        e = skip_space_back(p, 0, e, 0);
+        if (e == 0)
+            break;
+        if (done == maxsplit) {
+            if (push_str(r, rev, p, e) < 0)
+                return NULL;
+            break;
+        }
+        size_t st = skip_space_back(p, 0, e, 1);
+        if (push_str(r, rev, p + st, e - st) < 0)
+            return NULL;
+        e = st;
+    }
+    return push_reversed(r, out, rev);
+}
+
+/* str.split(sep, maxsplit). */
+static pyval *split_sep(render *r, pyval *out, const char *p, size_t len, const pyval *sep, int64_t maxsplit)
+{
+    const char *sp = sep->u.str.s;
+    size_t sl = sep->u.str.len, i = 0;
+    for (int64_t done = 0;; done++) {
+        const char *hit = (maxsplit < 0 || done < maxsplit) ? memmem(p + i, len - i, sp, sl) : NULL;
+        size_t e = hit ? (size_t)(hit - p) : len;
+        if (push_str(r, out, p + i, e - i) < 0)
+            return NULL;
+        if (!hit)
+            return out;
+        i = e + sl;
+    }
+}
+
+/* str.rsplit(sep, maxsplit) with maxsplit >= 0. */
+static pyval *rsplit_sep(render *r, pyval *out, const char *p, size_t len, const pyval *sep, int64_t maxsplit)
+{
+    const char *sp = sep->u.str.s;
+    size_t sl = sep->u.str.len, e = len;
+    pyval *rev = r_list(r, PV_LIST, 0);
+    if (!rev)
+        return NULL;
+    for (int64_t done = 0; done < maxsplit; done++) {
+        const char *hit = NULL;
+        for (size_t k = e; k >= sl; k--)
+            if (memcmp(p + k - sl, sp, sl) == 0) {
+                hit = p + k - sl;
+                break;
+            }
+        if (!hit)
+            break;
+        if (push_str(r, rev, hit + sl, (size_t)(p + e - (hit + sl))) < 0)
+            return NULL;
+        e = (size_t)(hit - p);
+    }
+    if (push_str(r, out, p, e) < 0)
+        return NULL;
+    return push_reversed(r, out, rev);
+}
+
+/* Python str.split / rsplit (rsplit differs only when maxsplit counts from the right). */
 pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_right)
 {
     pyval *out = r_list(r, PV_LIST, 0);
@@ -303,148 +341,35 @@ pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_righ
         return NULL;
     const char *p = s->u.str.s;
     size_t len = s->u.str.len;
-    if (!sep || sep->type == PV_NONE) {
-        /* runs of whitespace; collect all words then re-join the tail past maxsplit */
-        size_t i = 0;
-        size_t starts[2];
-        (void)starts;
-        if (from_right && maxsplit >= 0) {
-            /* split from the right: walk backwards */
-            size_t e = len;
-            pyval *rev = r_list(r, PV_LIST, 0);
-            if (!rev)
-                return NULL;
-            int64_t done = 0;
-            while (1) {
-                while (e > 0) {
-                    size_t st = e - 1;
-                    while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
-                        st--;
-                    uint32_t c;
-                    ju_decode(p + st, e - st, &c);
-                    if (!ju_isspace(c))
-                        break;
-                    e = st;
-                }
-                if (e == 0)
-                    break;
-                if (done == maxsplit) {
-                    pyval *w = r_str(r, p, e);
-                    if (!w || r_push(r, rev, w) < 0)
-                        return NULL;
-                    break;
-                }
-                size_t st = e;
-                while (st > 0) {
-                    size_t q = st - 1;
-                    while (q > 0 && ((unsigned char)p[q] & 0xC0) == 0x80)
-                        q--;
-                    uint32_t c;
-                    ju_decode(p + q, st - q, &c);
-                    if (ju_isspace(c))
-                        break;
-                    st = q;
-                }
-                pyval *w = r_str(r, p + st, e - st);
-                if (!w || r_push(r, rev, w) < 0)
-                    return NULL;
-                done++;
-                e = st;
-            }
-            for (size_t k = rev->u.list.len; k-- > 0;)
-                if (r_push(r, out, rev->u.list.items[k]) < 0)
-                    return NULL;
-            return out;
-        }
-        int64_t done = 0;
-        while (1) {
-            uint32_t c;
-            while (i < len) {
-                size_t k = ju_decode(p + i, len - i, &c);
-                if (!ju_isspace(c))
-                    break;
-                i += k;
-            }
-            if (i >= len)
-                break;
-            if (maxsplit >= 0 && done == maxsplit) {
-                size_t e = len; /* the rest, right-stripped */
-                while (e > i) {
-                    size_t st = e - 1;
-                    while (st > i && ((unsigned char)p[st] & 0xC0) == 0x80)
-                        st--;
-                    ju_decode(p + st, e - st, &c);
-                    if (!ju_isspace(c))
-                        break;
-                    e = st;
-                }
-                pyval *w = r_str(r, p + i, e - i);
-                if (!w || r_push(r, out, w) < 0)
-                    return NULL;
-                break;
-            }
-            size_t st = i;
-            while (i < len) {
-                size_t k = ju_decode(p + i, len - i, &c);
-                if (ju_isspace(c))
-                    break;
-                i += k;
-            }
-            pyval *w = r_str(r, p + st, i - st);
-            if (!w || r_push(r, out, w) < 0)
-                return NULL;
-            done++;
-        }
-        return out;
-    }
+    int right = from_right && maxsplit >= 0;
+    if (!sep || sep->type == PV_NONE)
+        return right ? rsplit_space(r, out, p, len, maxsplit) : split_space(r, out, p, len, maxsplit);
     if (!jb_need_str(r, sep, "split separator"))
         return NULL;
     if (sep->u.str.len == 0)
         return rfail(r, "empty separator");
-    const char *sp = sep->u.str.s;
-    size_t sl = sep->u.str.len;
-    if (from_right && maxsplit >= 0) {
-        pyval *rev = r_list(r, PV_LIST, 0);
-        if (!rev)
-            return NULL;
-        size_t e = len;
-        int64_t done = 0;
-        while (done < maxsplit) {
-            const char *hit = NULL;
-            for (size_t k = e; k >= sl; k--)
-                if (memcmp(p + k - sl, sp, sl) == 0) {
-                    hit = p + k - sl;
-                    break;
-                }
-            if (!hit)
-                break;
-            pyval *w = r_str(r, hit + sl, (size_t)(p + e - (hit + sl)));
-            if (!w || r_push(r, rev, w) < 0)
-                return NULL;
-            e = (size_t)(hit - p);
-            done++;
+    return right ? rsplit_sep(r, out, p, len, sep, maxsplit) : split_sep(r, out, p, len, sep, maxsplit);
+}
+
+pyval *js_splitlines(render *r, pyval *s)
+{
+    pyval *out = r_list(r, PV_LIST, 0);
+    if (!out)
+        return NULL;
+    const char *p = s->u.str.s, *e = p + s->u.str.len, *st = p;
+    while (p < e) {
+        if (*p != '\n' && *p != '\r') {
+            p++;
+            continue;
         }
-        pyval *w = r_str(r, p, e);
-        if (!w || r_push(r, out, w) < 0)
+        if (push_str(r, out, st, (size_t)(p - st)) < 0)
             return NULL;
-        for (size_t k = rev->u.list.len; k-- > 0;)
-            if (r_push(r, out, rev->u.list.items[k]) < 0)
-                return NULL;
-        return out;
+        if (*p == '\r' && p + 1 < e && p[1] == '\n')
+            p++;
+        st = ++p;
     }
-    size_t i = 0;
-    int64_t done = 0;
-    while (1) {
-        const char *hit = (maxsplit < 0 || done < maxsplit) ? memmem(p + i, len - i, sp, sl) : NULL;
-        size_t e = hit ? (size_t)(hit - p) : len;
-        pyval *w = r_str(r, p + i, e - i);
-        if (!w || r_push(r, out, w) < 0)
-            return NULL;
-        if (!hit)
-            break;
-        i = e + sl;
-        done++;
-    }
+    if (st < e && push_str(r, out, st, (size_t)(e - st)) < 0)
+        return NULL;
     return out;
 }
 
@@ -653,7 +578,173 @@ static void pad_append(t0_buf *b, const char *s, size_t len, int64_t width, int 
             t0_buf_add(b, " ", 1);
 }
 
-pyval *b_str_format(render *r, pyval *fmt, pyval *args)
+/* One conversion of printf-style formatting: %[(key)][flags][width][.precision]conv. */
+typedef struct {
+    pyval *arg; /* the value of (key), else NULL */
+    char flags[8];
+    int64_t width, prec; /* -1: not given */
+    char conv;
+} pct_spec;
+
+/* Parses the conversion after a '%' at *pp; 0, or -1 with the error set. */
+static int pct_parse(render *r, const char **pp, const char *end, pyval *args, int mapping, pct_spec *sp)
+{
+    const char *p = *pp;
+    *sp = (pct_spec){.width = -1, .prec = -1};
+    if (p < end && *p == '(') {
+        const char *close = memchr(p, ')', (size_t)(end - p));
+        if (!close || !mapping)
+            return rfail(r, close ? "format requires a mapping" : "incomplete format key"), -1;
+        if (!(sp->arg = pv_dict_find_str(args, p + 1, (size_t)(close - p - 1))))
+            return rfail(r, "KeyError: '%.*s'", (int)(close - p - 1), p + 1), -1;
+        p = close + 1;
+    }
+    int nf = 0;
+    while (p < end && strchr("-+ #0", *p) && nf < 6)
+        sp->flags[nf++] = *p++;
+    if (p < end && *p == '*')
+        return rfail(r, "'*' in format strings is not supported"), -1;
+    while (p < end && *p >= '0' && *p <= '9')
+        sp->width = (sp->width < 0 ? 0 : sp->width) * 10 + (*p++ - '0');
+    if (p < end && *p == '.') {
+        p++;
+        sp->prec = 0;
+        while (p < end && *p >= '0' && *p <= '9')
+            sp->prec = sp->prec * 10 + (*p++ - '0');
+    }
+    while (p < end && (*p == 'l' || *p == 'h' || *p == 'L'))
+        p++;
+    if (sp->width > 100000 || sp->prec > 100000)
+        return rfail(r, "format width too large"), -1;
+    if (p >= end)
+        return rfail(r, "incomplete format"), -1;
+    sp->conv = *p++;
+    *pp = p;
+    return 0;
+}
+
+/* %s %r %a */
+static int pct_string(render *r, t0_buf *b, const pct_spec *sp)
+{
+    pyval *s;
+    if (sp->conv == 's') {
+        s = r_tostr(r, sp->arg);
+    } else {
+        t0_buf rb = {0};
+        rb.limit = J_MAX_SIZE;
+        if (pv_repr_append(&rb, sp->arg, r->err) < 0) {
+            t0_buf_free(&rb);
+            return rfail(r, "value too large"), -1;
+        }
+        s = jb_buf_to_str(r, &rb);
+    }
+    if (!s)
+        return -1;
+    size_t len = s->u.str.len;
+    if (sp->prec >= 0 && (size_t)sp->prec < s->u.str.ncp)
+        len = pv_str_offset(s, (size_t)sp->prec);
+    pad_append(b, s->u.str.s, len, sp->width, strchr(sp->flags, '-') != NULL);
+    return 0;
+}
+
+/* %d %i %u %o %x %X */
+static int pct_int(render *r, t0_buf *b, const pct_spec *sp)
+{
+    pyval *iv = to_int_for_format(r, sp->arg, sp->conv);
+    if (!iv)
+        return -1;
+    char c = sp->conv == 'i' || sp->conv == 'u' ? 'd' : sp->conv, cfmt[48], tmp[512];
+    int64_t v = pv_int_value(iv), width = sp->width, prec = sp->prec;
+    if (c != 'd' && v < 0) { /* Python formats the magnitude of negative hex/octal with a sign */
+        char inner[64];
+        snprintf(inner, sizeof inner, c == 'o' ? "%llo" : c == 'x' ? "%llx" : "%llX", (unsigned long long)(-(v + 1)) + 1ULL);
+        snprintf(tmp, sizeof tmp, "-%s", inner);
+        pad_append(b, tmp, strlen(tmp), width, strchr(sp->flags, '-') != NULL);
+        return 0;
+    }
+    snprintf(cfmt, sizeof cfmt, "%%%s%s%sll%c", sp->flags, width >= 0 ? "*" : "", prec >= 0 ? ".*" : "", c);
+    long long lv = (long long)v;
+    int n;
+    if (width >= 0 && prec >= 0)
+        n = snprintf(tmp, sizeof tmp, cfmt, (int)width, (int)prec, lv);
+    else if (width >= 0)
+        n = snprintf(tmp, sizeof tmp, cfmt, (int)width, lv);
+    else if (prec >= 0)
+        n = snprintf(tmp, sizeof tmp, cfmt, (int)prec, lv);
+    else
+        n = snprintf(tmp, sizeof tmp, cfmt, lv);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return rfail(r, "formatted number too long"), -1;
+    t0_buf_add(b, tmp, (size_t)n);
+    return 0;
+}
+
+/* %e %E %f %F %g %G */
+static int pct_float(render *r, t0_buf *b, const pct_spec *sp)
+{
+    pyval *arg = sp->arg;
+    if (arg->type == PV_UNDEFINED)
+        return rfail(r, "%s", arg->u.str.s), -1;
+    if (arg->type != PV_FLOAT && arg->type != PV_INT && arg->type != PV_BOOL)
+        return rfail(r, "must be real number, not %s", pv_type_name(arg)), -1;
+    char cfmt[48];
+    snprintf(cfmt, sizeof cfmt, "%%%s%s.*%c", sp->flags, sp->width >= 0 ? "*" : "", sp->conv);
+    int pr = sp->prec >= 0 ? (int)sp->prec : 6;
+    if (pr > 400)
+        pr = 400;
+    char *big = malloc(2048);
+    if (!big)
+        return rfail(r, "out of memory"), -1;
+    double v = pv_float_value(arg);
+    int n = sp->width >= 0 ? snprintf(big, 2048, cfmt, (int)sp->width, pr, v) : snprintf(big, 2048, cfmt, pr, v);
+    if (n >= 0 && n < 2048)
+        t0_buf_add(b, big, (size_t)n);
+    free(big);
+    return n < 0 || n >= 2048 ? (rfail(r, "formatted number too long"), -1) : 0;
+}
+
+/* %c */
+static int pct_char(render *r, t0_buf *b, const pct_spec *sp)
+{
+    pyval *arg = sp->arg;
+    int left = strchr(sp->flags, '-') != NULL;
+    char u[4];
+    if (arg->type == PV_STR && arg->u.str.ncp == 1)
+        pad_append(b, arg->u.str.s, arg->u.str.len, sp->width, left);
+    else if (arg->type == PV_INT && !arg->big && arg->u.i >= 0 && arg->u.i <= 0x10FFFF)
+        pad_append(b, u, t0_utf8_encode((uint32_t)arg->u.i, u), sp->width, left);
+    else
+        return rfail(r, "%%c requires int or char"), -1;
+    return 0;
+}
+
+static int pct_convert(render *r, t0_buf *b, const pct_spec *sp)
+{
+    char c = sp->conv;
+    if (c == 's' || c == 'r' || c == 'a')
+        return pct_string(r, b, sp);
+    if (strchr("diouxX", c))
+        return pct_int(r, b, sp);
+    if (strchr("eEfFgG", c))
+        return pct_float(r, b, sp);
+    if (c == 'c')
+        return pct_char(r, b, sp);
+    return rfail(r, "unsupported format character '%c'", c), -1;
+}
+
+/* Python refuses arguments a format string did not use (a non-tuple counts as used only
+ * when it is a mapping, PyMapping_Check). */
+static int pct_all_used(render *r, pyval *args, int mapping, size_t used, size_t nitems)
+{
+    if (mapping)
+        return 0;
+    int unused = args->type == PV_TUPLE ? used < nitems
+                                        : used == 0 && !(args->type == PV_LIST && args->kind == LK_LIST) &&
+                                              args->type != PV_RANGE && args->type != PV_UNDEFINED;
+    return unused ? (rfail(r, "not all arguments converted during string formatting"), -1) : 0;
+}
+
+pyval *js_format_percent(render *r, pyval *fmt, pyval *args)
 {
     pyval **items = &args;
     size_t nitems = 1, used = 0;
@@ -667,183 +758,38 @@ pyval *b_str_format(render *r, pyval *fmt, pyval *args)
     const char *p = fmt->u.str.s, *end = p + fmt->u.str.len;
     while (p < end) {
         const char *pct = memchr(p, '%', (size_t)(end - p));
-        if (!pct) {
-            t0_buf_add(&b, p, (size_t)(end - p));
+        t0_buf_add(&b, p, (size_t)((pct ? pct : end) - p));
+        if (!pct)
             break;
-        }
-        t0_buf_add(&b, p, (size_t)(pct - p));
         p = pct + 1;
-        pyval *arg = NULL;
-        if (p < end && *p == '(') {
-            const char *close = memchr(p, ')', (size_t)(end - p));
-            if (!close || !mapping) {
-                t0_buf_free(&b);
-                return rfail(r, close ? "format requires a mapping" : "incomplete format key");
-            }
-            arg = pv_dict_find_str(args, p + 1, (size_t)(close - p - 1));
-            if (!arg) {
-                t0_buf_free(&b);
-                return rfail(r, "KeyError: '%.*s'", (int)(close - p - 1), p + 1);
-            }
-            p = close + 1;
-        }
-        char flags[8];
-        int nf = 0;
-        while (p < end && strchr("-+ #0", *p) && nf < 6)
-            flags[nf++] = *p++;
-        flags[nf] = '\0';
-        int64_t width = -1, prec = -1;
-        if (p < end && *p == '*') {
-            t0_buf_free(&b);
-            return rfail(r, "'*' in format strings is not supported");
-        }
-        while (p < end && *p >= '0' && *p <= '9')
-            width = (width < 0 ? 0 : width) * 10 + (*p++ - '0');
-        if (p < end && *p == '.') {
-            p++;
-            prec = 0;
-            while (p < end && *p >= '0' && *p <= '9')
-                prec = prec * 10 + (*p++ - '0');
-        }
-        while (p < end && (*p == 'l' || *p == 'h' || *p == 'L'))
-            p++;
-        if (width > 100000 || prec > 100000) {
-            t0_buf_free(&b);
-            return rfail(r, "format width too large");
-        }
-        if (p >= end) {
-            t0_buf_free(&b);
-            return rfail(r, "incomplete format");
-        }
-        char conv = *p++;
-        if (conv == '%') {
+        pct_spec sp;
+        if (pct_parse(r, &p, end, args, mapping, &sp) < 0)
+            goto fail;
+        if (sp.conv == '%') {
             t0_buf_add(&b, "%", 1);
             continue;
         }
-        if (!arg) {
-            if (mapping) {
-                arg = args;
-            } else {
-                if (used >= nitems) {
-                    t0_buf_free(&b);
-                    return rfail(r, "not enough arguments for format string");
-                }
-                arg = items[used++];
-            }
-        }
-        int left = strchr(flags, '-') != NULL;
-        char cfmt[48], tmp[512];
-        if (conv == 's' || conv == 'r' || conv == 'a') {
-            pyval *s;
-            if (conv == 's') {
-                s = r_tostr(r, arg);
-            } else {
-                t0_buf rb = {0};
-                rb.limit = J_MAX_SIZE;
-                if (pv_repr_append(&rb, arg, r->err) < 0) {
-                    t0_buf_free(&rb);
-                    t0_buf_free(&b);
-                    return rfail(r, "value too large");
-                }
-                s = jb_buf_to_str(r, &rb);
-            }
-            if (!s) {
-                t0_buf_free(&b);
-                return NULL;
-            }
-            size_t len = s->u.str.len;
-            if (prec >= 0 && (size_t)prec < s->u.str.ncp)
-                len = pv_str_offset(s, (size_t)prec);
-            pad_append(&b, s->u.str.s, len, width, left);
-        } else if (strchr("diouxX", conv)) {
-            pyval *iv = to_int_for_format(r, arg, conv);
-            if (!iv) {
-                t0_buf_free(&b);
-                return NULL;
-            }
-            char c = conv == 'i' || conv == 'u' ? 'd' : conv;
-            int64_t v = pv_int_value(iv);
-            if (c == 'd') {
-                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%s%s%s", flags, width >= 0 ? "*" : "", "", prec >= 0 ? ".*" : "", "ll", "d", "");
-            } else { /* Python formats the magnitude of negative hex/octal with a sign */
-                snprintf(cfmt, sizeof cfmt, "%%%s%s%s%s%c", flags, width >= 0 ? "*" : "", prec >= 0 ? ".*" : "", "ll", c);
-            }
-            int n;
-            long long lv = (long long)v;
-            if (c != 'd' && v < 0) {
-                char inner[64];
-                snprintf(inner, sizeof inner, c == 'o' ? "%llo" : c == 'x' ? "%llx" : "%llX", (unsigned long long)(-(v + 1)) + 1ULL);
-                snprintf(tmp, sizeof tmp, "-%s", inner);
-                n = (int)strlen(tmp);
-                pad_append(&b, tmp, (size_t)n, width, left);
-                continue;
-            }
-            if (width >= 0 && prec >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, (int)prec, lv);
-            else if (width >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)width, lv);
-            else if (prec >= 0)
-                n = snprintf(tmp, sizeof tmp, cfmt, (int)prec, lv);
-            else
-                n = snprintf(tmp, sizeof tmp, cfmt, lv);
-            if (n < 0 || (size_t)n >= sizeof tmp) {
-                t0_buf_free(&b);
-                return rfail(r, "formatted number too long");
-            }
-            t0_buf_add(&b, tmp, (size_t)n);
-        } else if (strchr("eEfFgG", conv)) {
-            double v;
-            if (arg->type == PV_FLOAT || ((arg->type == PV_INT || arg->type == PV_BOOL))) {
-                v = pv_float_value(arg);
-            } else {
-                t0_buf_free(&b);
-                if (arg->type == PV_UNDEFINED)
-                    return rfail(r, "%s", arg->u.str.s);
-                return rfail(r, "must be real number, not %s", pv_type_name(arg));
-            }
-            snprintf(cfmt, sizeof cfmt, "%%%s%s.*%c", flags, width >= 0 ? "*" : "", conv);
-            int pr = prec >= 0 ? (int)prec : 6;
-            if (pr > 400)
-                pr = 400;
-            char *big = malloc(2048);
-            if (!big) {
-                t0_buf_free(&b);
-                return rfail(r, "out of memory");
-            }
-            int n = width >= 0 ? snprintf(big, 2048, cfmt, (int)width, pr, v) : snprintf(big, 2048, cfmt, pr, v);
-            if (n < 0 || n >= 2048) {
-                free(big);
-                t0_buf_free(&b);
-                return rfail(r, "formatted number too long");
-            }
-            t0_buf_add(&b, big, (size_t)n);
-            free(big);
-        } else if (conv == 'c') {
-            char u[4];
-            if (arg->type == PV_STR && arg->u.str.ncp == 1) {
-                pad_append(&b, arg->u.str.s, arg->u.str.len, width, left);
-            } else if (arg->type == PV_INT && !arg->big && arg->u.i >= 0 && arg->u.i <= 0x10FFFF) {
-                pad_append(&b, u, t0_utf8_encode((uint32_t)arg->u.i, u), width, left);
-            } else {
-                t0_buf_free(&b);
-                return rfail(r, "%%c requires int or char");
-            }
-        } else {
-            t0_buf_free(&b);
-            return rfail(r, "unsupported format character '%c'", conv);
-        }
+        if (!sp.arg && mapping)
+            sp.arg = args;
+        else if (!sp.arg && used >= nitems) {
+            rfail(r, "not enough arguments for format string");
+            goto fail;
+        } else if (!sp.arg)
+            sp.arg = items[used++];
+        if (pct_convert(r, &b, &sp) < 0)
+            goto fail;
     }
-    if (!mapping && used < nitems && args->type == PV_TUPLE) {
-        t0_buf_free(&b);
-        return rfail(r, "not all arguments converted during string formatting");
-    }
-    if (!mapping && args->type != PV_TUPLE && used == 0 &&
-        !(args->type == PV_LIST && args->kind == LK_LIST) && args->type != PV_RANGE &&
-        args->type != PV_UNDEFINED) { /* PyMapping_Check */
-        t0_buf_free(&b);
-        return rfail(r, "not all arguments converted during string formatting");
-    }
+    if (pct_all_used(r, args, mapping, used, nitems) < 0)
+        goto fail;
     return jb_buf_to_str(r, &b);
+fail:
+    t0_buf_free(&b);
+    return NULL;
+}
+
+pyval *js_mod(render *r, pyval *a, pyval *b)
+{
+    return a->type == PV_STR ? js_format_percent(r, a, b) : r_binop(r, OP_MOD, a, b);
 }
 
 /* A format spec of str.format: [[fill]align][sign][0][width][.precision][type]. */
@@ -937,7 +883,7 @@ static int format_spec(render *r, t0_buf *b, pyval *v, const char *sp, size_t n)
 }
 
 /* str.format: {} {0} {name} with an optional !r/!s and no format spec beyond the empty one. */
-static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
+pyval *js_format_dot(render *r, pyval *fmt, jargs *a)
 {
     t0_buf b = {0};
     b.limit = J_MAX_SIZE;
@@ -1005,168 +951,58 @@ static pyval *str_dot_format(render *r, pyval *fmt, jargs *a)
     return jb_buf_to_str(r, &b);
 }
 
-pyval *js_call_method(render *r, pyval *s, const char *m, jargs *a)
+/* Whether c changes under str.upper() (lower 1) or str.lower() (lower 0). */
+static int case_changes(uint32_t c, int lower)
 {
-    pyval *v[4];
-    if (IS(m, "split") || IS(m, "rsplit")) {
-        static const char *const P[] = {"sep", "maxsplit", NULL};
-        int64_t maxsplit = -1;
-        if (jb_bind(r, m, a, P, v) < 0 || (v[1] && jb_need_int(r, v[1], m, &maxsplit) < 0))
-            return NULL;
-        return js_split(r, s, v[0], maxsplit, m[0] == 'r');
+    t0_buf t = {0};
+    if (lower)
+        ju_append_upper(&t, c);
+    else
+        ju_append_lower(&t, c);
+    char me[4];
+    size_t ml = t0_utf8_encode(c, me);
+    int changes = !(t.len == ml && !memcmp(t.p, me, ml));
+    t0_buf_free(&t);
+    return changes;
+}
+
+static int char_is(uint32_t c, js_class k)
+{
+    switch (k) {
+    case JS_DIGIT: return c >= '0' && c <= '9';
+    case JS_ALPHA: return ju_isword(c) && !(c >= '0' && c <= '9') && c != '_';
+    case JS_ALNUM: return ju_isword(c) && c != '_';
+    case JS_SPACE: return ju_isspace(c);
+    case JS_ASCII: return c < 0x80;
+    default: return !ju_iscased(c) || case_changes(c, k == JS_LOWER); /* uncased characters pass */
     }
-    if (IS(m, "strip") || IS(m, "lstrip") || IS(m, "rstrip")) {
-        static const char *const P[] = {"chars", NULL};
-        if (jb_bind(r, m, a, P, v) < 0)
-            return NULL;
-        return js_strip(r, s, v[0], m[0] == 'l' ? 1 : m[0] == 'r' ? 2 : 3);
+}
+
+int js_is(const pyval *s, js_class k)
+{
+    if (s->u.str.len == 0)
+        return 0;
+    int any_cased = 0;
+    size_t off = 0;
+    while (off < s->u.str.len) {
+        uint32_t c;
+        off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
+        if (!char_is(c, k))
+            return 0;
+        any_cased |= ju_iscased(c);
     }
-    if (IS(m, "lower") || IS(m, "casefold"))
-        return a->npos || a->nkw ? rfail(r, "%s() takes no arguments", m) : js_case(r, s, 0);
-    if (IS(m, "upper"))
-        return a->npos || a->nkw ? rfail(r, "upper() takes no arguments") : js_case(r, s, 1);
-    if (IS(m, "capitalize"))
-        return js_case(r, s, 2);
-    if (IS(m, "title"))
-        return js_case(r, s, 3);
-    if (IS(m, "replace")) {
-        static const char *const P[] = {"old", "new", "count", NULL};
-        int64_t count = -1;
-        if (jb_bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0] || !v[1])
-            return rfail(r, "replace() expected at least 2 arguments");
-        if (!jb_need_str(r, v[0], "replace") || !jb_need_str(r, v[1], "replace") || (v[2] && jb_need_int(r, v[2], m, &count) < 0))
-            return NULL;
-        return js_replace(r, s, v[0], v[1], count);
+    return k == JS_LOWER || k == JS_UPPER ? any_cased : 1;
+}
+
+int64_t js_count(const pyval *s, const pyval *sub)
+{
+    if (sub->u.str.len == 0)
+        return (int64_t)s->u.str.ncp + 1;
+    int64_t c = 0;
+    const char *p = s->u.str.s, *e = p + s->u.str.len, *hit;
+    while ((hit = memmem(p, (size_t)(e - p), sub->u.str.s, sub->u.str.len))) {
+        c++;
+        p = hit + sub->u.str.len;
     }
-    if (IS(m, "find") || IS(m, "index") || IS(m, "rfind") || IS(m, "rindex") ||
-        IS(m, "count")) {
-        static const char *const P[] = {"sub", "start", "end", NULL};
-        if (jb_bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
-        if (!jb_need_str(r, v[0], m))
-            return NULL;
-        if (IS(m, "count")) {
-            if (v[1] || v[2])
-                return rfail(r, "count() with start/end is not supported");
-            if (v[0]->u.str.len == 0)
-                return jb_int(r, (int64_t)s->u.str.ncp + 1);
-            int64_t c = 0;
-            const char *p = s->u.str.s, *e = p + s->u.str.len, *hit;
-            while ((hit = memmem(p, (size_t)(e - p), v[0]->u.str.s, v[0]->u.str.len))) {
-                c++;
-                p = hit + v[0]->u.str.len;
-            }
-            return jb_int(r, c);
-        }
-        int64_t i = js_find(r, s, v[0], v[1], v[2], m[0] == 'r');
-        if (i == -2)
-            return NULL;
-        if (i < 0 && (IS(m, "index") || IS(m, "rindex")))
-            return rfail(r, "substring not found");
-        return jb_int(r, i);
-    }
-    if (IS(m, "join")) {
-        static const char *const P[] = {"iterable", NULL};
-        if (jb_bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "join() takes exactly one argument (0 given)");
-        return js_join(r, s, v[0], 0);
-    }
-    if (IS(m, "startswith") || IS(m, "endswith")) {
-        static const char *const P[] = {"prefix", NULL};
-        int ok;
-        if (jb_bind(r, m, a, P, v) < 0)
-            return NULL;
-        if (!v[0])
-            return rfail(r, "%s() takes at least 1 argument (0 given)", m);
-        if (js_affix(r, s, v[0], m[0] == 'e', &ok) < 0)
-            return NULL;
-        return PV_BOOL_V(ok);
-    }
-    if (IS(m, "format"))
-        return str_dot_format(r, s, a);
-    if (!strncmp(m, "is", 2)) {
-        if (s->u.str.len == 0)
-            return PV_FALSE_V;
-        int all = 1, any_cased = 0;
-        size_t off = 0;
-        while (off < s->u.str.len) {
-            uint32_t c;
-            off += ju_decode(s->u.str.s + off, s->u.str.len - off, &c);
-            int ok;
-            if (IS(m, "isdigit") || IS(m, "isdecimal") || IS(m, "isnumeric"))
-                ok = c >= '0' && c <= '9';
-            else if (IS(m, "isalpha"))
-                ok = ju_isword(c) && !(c >= '0' && c <= '9') && c != '_';
-            else if (IS(m, "isalnum"))
-                ok = ju_isword(c) && c != '_';
-            else if (IS(m, "isspace"))
-                ok = ju_isspace(c);
-            else if (IS(m, "isascii"))
-                ok = c < 0x80;
-            else if (IS(m, "islower") || IS(m, "isupper")) {
-                t0_buf t = {0};
-                if (m[2] == 'l')
-                    ju_append_upper(&t, c);
-                else
-                    ju_append_lower(&t, c);
-                char me[4];
-                size_t ml = t0_utf8_encode(c, me);
-                int changes = !(t.len == ml && !memcmp(t.p, me, ml));
-                t0_buf_free(&t);
-                if (ju_iscased(c)) {
-                    any_cased = 1;
-                    ok = changes;
-                } else {
-                    ok = 1;
-                }
-            } else
-                return rfail(r, "str.%s() is not supported", m);
-            if (!ok)
-                all = 0;
-        }
-        if (IS(m, "islower") || IS(m, "isupper"))
-            return PV_BOOL_V(all && any_cased);
-        return PV_BOOL_V(all);
-    }
-    if (IS(m, "splitlines")) {
-        pyval *out = r_list(r, PV_LIST, 0);
-        if (!out)
-            return NULL;
-        const char *p = s->u.str.s, *e = p + s->u.str.len, *st = p;
-        while (p < e) {
-            if (*p == '\n' || *p == '\r') {
-                pyval *w = r_str(r, st, (size_t)(p - st));
-                if (!w || r_push(r, out, w) < 0)
-                    return NULL;
-                if (*p == '\r' && p + 1 < e && p[1] == '\n')
-                    p++;
-                st = ++p;
-            } else {
-                p++;
-            }
-        }
-        if (st < e) {
-            pyval *w = r_str(r, st, (size_t)(e - st));
-            if (!w || r_push(r, out, w) < 0)
-                return NULL;
-        }
-        return out;
-    }
-    if (IS(m, "removeprefix") || IS(m, "removesuffix")) {
-        static const char *const P[] = {"fix", NULL};
-        int ok;
-        if (jb_bind(r, m, a, P, v) < 0 || !v[0] || js_affix(r, s, v[0], m[6] == 's', &ok) < 0)
-            return v[0] ? NULL : rfail(r, "%s() takes exactly one argument", m);
-        if (!ok)
-            return s;
-        return m[6] == 's' ? r_str(r, s->u.str.s, s->u.str.len - v[0]->u.str.len)
-                           : r_str(r, s->u.str.s + v[0]->u.str.len, s->u.str.len - v[0]->u.str.len);
-    }
-    return rfail(r, "str.%s() is not supported", m);
+    return c;
 }
