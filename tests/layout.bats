@@ -43,3 +43,43 @@ allowed() {
     run grep -l '#include "render/jinja' lib/render/pyval.c lib/render/pyval.h lib/render/pyval_internal.h lib/render/pyunicode.c
     [ "$status" -eq 1 ]
 }
+
+# The layers of lib/render, bottom first (lib/README.md): a file includes only its own
+# layer and those below it, so no cycle can run through them.
+render_layer() {
+    case "$1" in
+    pyunicode*) echo 0 ;;
+    pyval*) echo 1 ;;
+    jinja_value.*) echo 2 ;;
+    jinja_str.*) echo 3 ;;
+    jinja_builtins.h | jinja_filters.c | jinja_methods.c) echo 4 ;;
+    jinja.h | jinja_internal.h | jinja.c | jinja_parse.c) echo 5 ;;
+    templates.*) echo 6 ;;
+    *) echo UNLISTED ;;
+    esac
+}
+
+# Prints the includes of the files in $1 that break the layers (nothing when none does).
+render_violations() {
+    local f own inc lay
+    for f in "$1"/*.[ch]; do
+        own=$(render_layer "$(basename "$f")")
+        [ "$own" != UNLISTED ] || { echo "$(basename "$f")(unlisted)"; continue; }
+        for inc in $(sed -n 's|^#include "render/\([a-z0-9_.]*\)".*|\1|p' "$f"); do
+            lay=$(render_layer "$inc")
+            [ "$lay" != UNLISTED ] && [ "$lay" -le "$own" ] || echo "$(basename "$f")->$inc"
+        done
+    done
+}
+
+@test "every file of lib/render has a layer, and includes only its own layer and those below" {
+    run -0 render_violations lib/render
+    [ -z "$output" ]
+}
+
+@test "the render layer check refuses an upward include" {
+    mkdir -p "$BATS_TEST_TMPDIR/render"
+    printf '#include "render/pyval.h"\n#include "render/jinja_builtins.h"\n' > "$BATS_TEST_TMPDIR/render/jinja_value.c"
+    run -0 render_violations "$BATS_TEST_TMPDIR/render"
+    [ "$output" = "jinja_value.c->jinja_builtins.h" ]
+}

@@ -297,36 +297,69 @@ static pyval *eval_name(render *r, jnode *n)
     return r_undef(r, "'%s' is undefined", n->name); /* strict: an error where it is used */
 }
 
+static pyval *eval_list(render *r, jnode *n)
+{
+    pyval *l = r_list(r, n->kind == N_LIST ? PV_LIST : PV_TUPLE, (size_t)n->nargs);
+    if (!l)
+        return NULL;
+    for (int i = 0; i < n->nargs; i++)
+        if (!(l->u.list.items[l->u.list.len++] = eval(r, n->args[i])))
+            return NULL;
+    return l;
+}
+
+static pyval *eval_dict(render *r, jnode *n)
+{
+    pyval *d = pv_mk_dict(r->a, PV_DICT);
+    if (!d)
+        return r_oom(r);
+    for (int i = 0; i + 1 < n->nargs; i += 2) {
+        pyval *k = eval(r, n->args[i]), *v = k ? eval(r, n->args[i + 1]) : NULL;
+        if (!v)
+            return NULL;
+        if (k->type == PV_LIST || k->type == PV_DICT || k->type == PV_NAMESPACE)
+            return rfail(r, "unhashable type: '%s'", pv_type_name(k));
+        if (pv_dict_put(r->a, d, k, v) < 0)
+            return r_oom(r);
+    }
+    return d;
+}
+
+static pyval *eval_call(render *r, jnode *n)
+{
+    pyval *f = eval(r, n->a);
+    if (!f)
+        return NULL;
+    jargs args;
+    if (eval_args(r, n, &args) < 0)
+        return NULL;
+    if (f->type == PV_UNDEFINED)
+        return r_undefined_error(r, f);
+    if (f->type != PV_FUNC)
+        return rfail(r, "'%s' object is not callable", pv_type_name(f));
+    return f->u.func.id == F_LOOP_CYCLE ? loop_cycle(r, f, &args) : b_call(r, f, &args);
+}
+
+static pyval *eval_filter_or_test(render *r, jnode *n)
+{
+    pyval *in = eval(r, n->a);
+    jargs args;
+    if (!in || eval_args(r, n, &args) < 0)
+        return NULL;
+    if (n->kind == N_FILTER)
+        return b_filter(r, n->name, in, &args);
+    int ok = b_test(r, n->name, in, &args);
+    return ok < 0 ? NULL : PV_BOOL_V(ok);
+}
+
 static pyval *eval_inner(render *r, jnode *n)
 {
     switch (n->kind) {
     case N_CONST: return n->value;
     case N_NAME: return eval_name(r, n);
     case N_LIST:
-    case N_TUPLE: {
-        pyval *l = r_list(r, n->kind == N_LIST ? PV_LIST : PV_TUPLE, (size_t)n->nargs);
-        if (!l)
-            return NULL;
-        for (int i = 0; i < n->nargs; i++)
-            if (!(l->u.list.items[l->u.list.len++] = eval(r, n->args[i])))
-                return NULL;
-        return l;
-    }
-    case N_DICT: {
-        pyval *d = pv_mk_dict(r->a, PV_DICT);
-        if (!d)
-            return r_oom(r);
-        for (int i = 0; i + 1 < n->nargs; i += 2) {
-            pyval *k = eval(r, n->args[i]), *v = k ? eval(r, n->args[i + 1]) : NULL;
-            if (!v)
-                return NULL;
-            if (k->type == PV_LIST || k->type == PV_DICT || k->type == PV_NAMESPACE)
-                return rfail(r, "unhashable type: '%s'", pv_type_name(k));
-            if (pv_dict_put(r->a, d, k, v) < 0)
-                return r_oom(r);
-        }
-        return d;
-    }
+    case N_TUPLE: return eval_list(r, n);
+    case N_DICT: return eval_dict(r, n);
     case N_GETATTR: {
         pyval *obj = eval(r, n->a);
         return obj ? r_getattr(r, obj, n->name, n->namelen) : NULL;
@@ -336,34 +369,9 @@ static pyval *eval_inner(render *r, jnode *n)
         return key ? b_getitem(r, obj, key) : NULL;
     }
     case N_SLICE: return eval_slice(r, n);
-    case N_CALL: {
-        pyval *f = eval(r, n->a);
-        if (!f)
-            return NULL;
-        jargs args;
-        if (eval_args(r, n, &args) < 0)
-            return NULL;
-        if (f->type == PV_UNDEFINED)
-            return r_undefined_error(r, f);
-        if (f->type != PV_FUNC)
-            return rfail(r, "'%s' object is not callable", pv_type_name(f));
-        return f->u.func.id == F_LOOP_CYCLE ? loop_cycle(r, f, &args) : b_call(r, f, &args);
-    }
-    case N_FILTER: {
-        pyval *in = eval(r, n->a);
-        jargs args;
-        if (!in || eval_args(r, n, &args) < 0)
-            return NULL;
-        return b_filter(r, n->name, in, &args);
-    }
-    case N_TEST: {
-        pyval *in = eval(r, n->a);
-        jargs args;
-        if (!in || eval_args(r, n, &args) < 0)
-            return NULL;
-        int ok = b_test(r, n->name, in, &args);
-        return ok < 0 ? NULL : PV_BOOL_V(ok);
-    }
+    case N_CALL: return eval_call(r, n);
+    case N_FILTER:
+    case N_TEST: return eval_filter_or_test(r, n);
     case N_BINOP: {
         pyval *a = eval(r, n->a), *b = a ? eval(r, n->b) : NULL;
         if (!b)
