@@ -25,6 +25,15 @@ static int grow(t0_buf *b, size_t extra)
     return 0;
 }
 
+/* Appends n bytes there is room for, and the NUL. */
+static void put(t0_buf *b, const void *s, size_t n)
+{
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
 int t0_buf_reserve(t0_buf *b, size_t extra, t0_error *err)
 {
     if (grow(b, extra) < 0)
@@ -36,10 +45,7 @@ int t0_buf_append(t0_buf *b, const void *s, size_t n, t0_error *err)
 {
     if (t0_buf_reserve(b, n, err))
         return -1;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    put(b, s, n);
     return 0;
 }
 
@@ -68,10 +74,7 @@ int t0_buf_add(t0_buf *b, const void *s, size_t n)
         b->failed = 1;
         return -1;
     }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    put(b, s, n);
     return 0;
 }
 

@@ -564,6 +564,22 @@ static pyval *slice_items(render *r, pyval **items, size_t n, int64_t slices, py
 }
 
 
+/* A new list of the items of x, or of their attribute attr (jinja2's attrgetter) when given. */
+static pyval *list_of(render *r, pyval *x, pyval *attr)
+{
+    pyval **items;
+    size_t n;
+    if (r_iterate(r, x, &items, &n) < 0)
+        return NULL;
+    pyval *l = r_list(r, PV_LIST, n);
+    if (!l)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!(l->u.list.items[l->u.list.len++] = attr ? attr_get(r, items[i], attr) : items[i]))
+            return NULL;
+    return l;
+}
+
 static pyval *f_string(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)v, (void)a, (void)mode;
@@ -583,21 +599,8 @@ static pyval *f_join(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)a, (void)mode;
     pyval *sep = v[0] ? r_tostr(r, v[0]) : r_str(r, "", 0);
-    if (!sep)
+    if (!sep || (v[1] && v[1]->type != PV_NONE && !(x = list_of(r, x, v[1]))))
         return NULL;
-    if (v[1] && v[1]->type != PV_NONE) {
-        pyval **items;
-        size_t n;
-        if (r_iterate(r, x, &items, &n) < 0)
-            return NULL;
-        pyval *l = r_list(r, PV_LIST, n);
-        if (!l)
-            return NULL;
-        for (size_t i = 0; i < n; i++)
-            if (!(l->u.list.items[l->u.list.len++] = attr_get(r, items[i], v[1])))
-                return NULL;
-        x = l;
-    }
     return js_join(r, sep, x, 1);
 }
 
@@ -620,25 +623,10 @@ static pyval *f_length(render *r, pyval *x, pyval **v, jargs *a, int mode)
     return r_len(r, x, &n) < 0 ? NULL : jb_int(r, n);
 }
 
-/* A new list of the items of x. */
-static pyval *list_of(render *r, pyval *x)
-{
-    pyval **items;
-    size_t n;
-    if (r_iterate(r, x, &items, &n) < 0)
-        return NULL;
-    pyval *l = r_list(r, PV_LIST, n);
-    if (!l)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        l->u.list.items[l->u.list.len++] = items[i];
-    return l;
-}
-
 static pyval *f_list(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)v, (void)a, (void)mode;
-    return list_of(r, x);
+    return list_of(r, x, NULL);
 }
 
 static pyval *f_trim(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -694,7 +682,7 @@ static pyval *f_abs(render *r, pyval *x, pyval **v, jargs *a, int mode)
 static pyval *f_sort(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)a, (void)mode;
-    pyval *l = list_of(r, x), **keys;
+    pyval *l = list_of(r, x, NULL), **keys;
     if (!l)
         return NULL;
     size_t n = l->u.list.len;

@@ -108,27 +108,31 @@ static pyval *m_join(render *r, pyval *s, pyval **v, jargs *a, int mode)
     return js_join(r, s, v[0], 0);
 }
 
+/* Whether s starts (end 0) or ends (end 1) with v[0]: 1/0, or -1 with the error set
+ * (missing: the message when v[0] was not given). */
+static int has_affix(render *r, pyval *s, pyval **v, int end, const char *missing)
+{
+    int ok;
+    if (!v[0])
+        return rfail(r, "%s", missing), -1;
+    return js_affix(r, s, v[0], end, &ok) < 0 ? -1 : ok;
+}
+
 static pyval *m_affix(render *r, pyval *s, pyval **v, jargs *a, int end)
 {
     (void)a;
-    int ok;
-    if (!v[0])
-        return rfail(r, "%s() takes at least 1 argument (0 given)", end ? "endswith" : "startswith");
-    if (js_affix(r, s, v[0], end, &ok) < 0)
-        return NULL;
-    return PV_BOOL_V(ok);
+    int ok = has_affix(r, s, v, end, end ? "endswith() takes at least 1 argument (0 given)"
+                                          : "startswith() takes at least 1 argument (0 given)");
+    return ok < 0 ? NULL : PV_BOOL_V(ok);
 }
 
 static pyval *m_remove_affix(render *r, pyval *s, pyval **v, jargs *a, int end)
 {
     (void)a;
-    int ok;
-    if (!v[0])
-        return rfail(r, "%s() takes exactly one argument", end ? "removesuffix" : "removeprefix");
-    if (js_affix(r, s, v[0], end, &ok) < 0)
-        return NULL;
-    if (!ok)
-        return s;
+    int ok = has_affix(r, s, v, end, end ? "removesuffix() takes exactly one argument"
+                                          : "removeprefix() takes exactly one argument");
+    if (ok <= 0)
+        return ok < 0 ? NULL : s;
     size_t n = s->u.str.len - v[0]->u.str.len;
     return r_str(r, end ? s->u.str.s : s->u.str.s + v[0]->u.str.len, n);
 }

@@ -1058,13 +1058,14 @@ static jnode *parse_not(parser *p)
     return parse_compare(p);
 }
 
-static jnode *parse_and(parser *p)
+/* left OP right OP ... for the boolean operators, left-associative over operand. */
+static jnode *parse_chain(parser *p, int kind, const char *op, jnode *(*operand)(parser *))
 {
-    jnode *left = parse_not(p);
-    while (left && is_name(p, "and")) {
-        jnode *n = mk(p, N_AND);
+    jnode *left = operand(p);
+    while (left && is_name(p, op)) {
+        jnode *n = mk(p, kind);
         p->pos++;
-        if (!n || !(n->b = parse_not(p)))
+        if (!n || !(n->b = operand(p)))
             return NULL;
         n->a = left;
         left = n;
@@ -1072,19 +1073,9 @@ static jnode *parse_and(parser *p)
     return left;
 }
 
-static jnode *parse_or(parser *p)
-{
-    jnode *left = parse_and(p);
-    while (left && is_name(p, "or")) {
-        jnode *n = mk(p, N_OR);
-        p->pos++;
-        if (!n || !(n->b = parse_and(p)))
-            return NULL;
-        n->a = left;
-        left = n;
-    }
-    return left;
-}
+static jnode *parse_and(parser *p) { return parse_chain(p, N_AND, "and", parse_not); }
+
+static jnode *parse_or(parser *p) { return parse_chain(p, N_OR, "or", parse_and); }
 
 static jnode *parse_condexpr(parser *p)
 {

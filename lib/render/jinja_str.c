@@ -32,6 +32,42 @@ static int to_cps(render *r, const pyval *s, cps *out)
     return 0;
 }
 
+/* The code point that ends at byte e of p (e > lo), and where it starts. */
+static size_t prev_char(const char *p, size_t lo, size_t e, uint32_t *c)
+{
+    size_t st = e - 1;
+    while (st > lo && ((unsigned char)p[st] & 0xC0) == 0x80)
+        st--;
+    ju_decode(p + st, e - st, c);
+    return st;
+}
+
+/* From byte i on, the first character that is (want 1) or is not (want 0) whitespace; len if none. */
+static size_t skip_space(const char *p, size_t i, size_t len, int want)
+{
+    uint32_t c;
+    while (i < len) {
+        size_t k = ju_decode(p + i, len - i, &c);
+        if ((ju_isspace(c) != 0) == want)
+            break;
+        i += k;
+    }
+    return i;
+}
+
+/* The same backwards from byte e (down to lo): the end of the last such character. */
+static size_t skip_space_back(const char *p, size_t lo, size_t e, int want)
+{
+    uint32_t c;
+    while (e > lo) {
+        size_t st = prev_char(p, lo, e, &c);
+        if ((ju_isspace(c) != 0) == want)
+            break;
+        e = st;
+    }
+    return e;
+}
+
 static int cp_in(uint32_t c, const cps *set)
 {
     if (!set)
@@ -63,10 +99,7 @@ pyval *js_strip(render *r, pyval *s, pyval *chars, int which)
         }
     if (which & 2)
         while (e > b) {
-            size_t st = e - 1;
-            while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
-                st--;
-            ju_decode(p + st, e - st, &c);
+            size_t st = prev_char(p, b, e, &c);
             if (!cp_in(c, setp))
                 break;
             e = st;
@@ -85,11 +118,7 @@ static int final_sigma(const pyval *s, size_t at)
     uint32_t c;
     int before = 0, after = 0;
     while (i > 0) {
-        size_t st = i - 1;
-        while (st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80)
-            st--;
-        ju_decode(p + st, i - st, &c);
-        i = st;
+        i = prev_char(p, 0, i, &c);
         if (!ju_iscase_ignorable(c)) {
             before = ju_iscased(c);
             break;
@@ -196,42 +225,6 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
         done++;
     }
     return jb_buf_to_str(r, &b);
-}
-
-/* The code point that ends at byte e of p (e > lo), and where it starts. */
-static size_t prev_char(const char *p, size_t lo, size_t e, uint32_t *c)
-{
-    size_t st = e - 1;
-    while (st > lo && ((unsigned char)p[st] & 0xC0) == 0x80)
-        st--;
-    ju_decode(p + st, e - st, c);
-    return st;
-}
-
-/* From byte i on, the first character that is (want 1) or is not (want 0) whitespace; len if none. */
-static size_t skip_space(const char *p, size_t i, size_t len, int want)
-{
-    uint32_t c;
-    while (i < len) {
-        size_t k = ju_decode(p + i, len - i, &c);
-        if ((ju_isspace(c) != 0) == want)
-            break;
-        i += k;
-    }
-    return i;
-}
-
-/* The same backwards from byte e (down to lo): the end of the last such character. */
-static size_t skip_space_back(const char *p, size_t lo, size_t e, int want)
-{
-    uint32_t c;
-    while (e > lo) {
-        size_t st = prev_char(p, lo, e, &c);
-        if ((ju_isspace(c) != 0) == want)
-            break;
-        e = st;
-    }
-    return e;
 }
 
 static int push_str(render *r, pyval *list, const char *s, size_t len)
@@ -464,22 +457,8 @@ int js_clean_number(const pyval *s, char *buf, size_t cap)
 {
     const char *p = s->u.str.s;
     size_t b = 0, e = s->u.str.len, n = 0;
-    uint32_t c;
-    while (b < e) {
-        size_t k = ju_decode(p + b, e - b, &c);
-        if (!ju_isspace(c))
-            break;
-        b += k;
-    }
-    while (e > b) {
-        size_t st = e - 1;
-        while (st > b && ((unsigned char)p[st] & 0xC0) == 0x80)
-            st--;
-        ju_decode(p + st, e - st, &c);
-        if (!ju_isspace(c))
-            break;
-        e = st;
-    }
+    b = skip_space(p, b, e, 0);
+    e = skip_space_back(p, b, e, 0);
     for (size_t i = b; i < e; i++) {
         if (p[i] == '_') { /* allowed only between digits */
             if (i == b || i + 1 >= e || !(p[i - 1] >= '0' && p[i - 1] <= '9') || !(p[i + 1] >= '0' && p[i + 1] <= '9'))
