@@ -347,8 +347,8 @@ static pyval *eval_filter_or_test(render *r, jnode *n)
     if (!in || eval_args(r, n, &args) < 0)
         return NULL;
     if (n->kind == N_FILTER)
-        return b_filter(r, n->name, in, &args);
-    int ok = b_test(r, n->name, in, &args);
+        return b_filter_row(r, n->builtin, n->name, in, &args);
+    int ok = b_test_row(r, n->builtin, n->name, in, &args);
     return ok < 0 ? NULL : PV_BOOL_V(ok);
 }
 

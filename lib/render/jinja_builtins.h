@@ -36,11 +36,12 @@ const jbuiltin *jb_find(const jbuiltin *table, const char *name, size_t len);
  * "takes no arguments" error. */
 pyval *jb_apply(render *r, const jbuiltin *b, pyval *x, jargs *a, const char *what);
 
-/* jinja_filters.c */
-pyval *b_filter(render *r, const char *name, pyval *input, jargs *args);
-int b_test(render *r, const char *name, pyval *input, jargs *args); /* 1/0, -1 error */
-int b_has_filter(const char *name);
-int b_has_test(const char *name);
+/* jinja_filters.c. The parser looks rows up once (b_find_*: NULL when there is no such
+ * name, an error when rendered); b_filter_row/b_test_row apply one (f NULL: that error). */
+const jbuiltin *b_find_filter(const char *name);
+const jbuiltin *b_find_test(const char *name);
+pyval *b_filter_row(render *r, const jbuiltin *f, const char *name, pyval *input, jargs *args);
+int b_test_row(render *r, const jbuiltin *t, const char *name, pyval *input, jargs *args); /* 1/0, -1 error */
 
 /* jinja_methods.c */
 pyval *b_method(render *r, pyval *self, const char *name, size_t len); /* bound method or NULL */

@@ -69,11 +69,12 @@ static pyval *f_select(render *r, pyval *seq, pyval **v, jargs *a, int mode)
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     const char *test = NULL;
+    const jbuiltin *t = NULL;
     if (a->npos > skip) {
         if (a->pos[skip]->type != PV_STR)
             return rfail(r, "test name must be a string");
         test = a->pos[skip]->u.str.s;
-        if (!b_has_test(test))
+        if (!(t = b_find_test(test)))
             return rfail(r, "No test named '%s'.", test);
     }
     jargs rest = {0};
@@ -91,7 +92,7 @@ static pyval *f_select(render *r, pyval *seq, pyval **v, jargs *a, int mode)
         pyval *x = items[i];
         if (attr_mode && !(x = attr_get(r, x, a->pos[0])))
             return NULL;
-        int ok = test ? b_test(r, test, x, &rest) : r_truthy(r, x);
+        int ok = t ? b_test_row(r, t, test, x, &rest) : r_truthy(r, x);
         if (ok < 0)
             return NULL;
         if ((ok != 0) == keep && r_push(r, out, items[i]) < 0)
@@ -138,13 +139,14 @@ static pyval *f_map(render *r, pyval *seq, pyval **v, jargs *a, int mode)
     if (a->pos[0]->type != PV_STR)
         return rfail(r, "map: filter name must be a string");
     const char *fname = a->pos[0]->u.str.s;
-    if (!b_has_filter(fname))
+    const jbuiltin *f = b_find_filter(fname);
+    if (!f)
         return rfail(r, "No filter named '%s'.", fname);
     jargs rest = *a;
     rest.pos = a->pos + 1;
     rest.npos = a->npos - 1;
     for (size_t i = 0; i < n; i++) {
-        pyval *x = b_filter(r, fname, items[i], &rest);
+        pyval *x = b_filter_row(r, f, fname, items[i], &rest);
         if (!x || r_push(r, out, x) < 0)
             return NULL;
     }
@@ -878,14 +880,13 @@ static const jbuiltin FILTERS[] = {
     {NULL, NULL, 0, 0, {0}},
 };
 
-int b_has_filter(const char *name)
+const jbuiltin *b_find_filter(const char *name)
 {
-    return jb_find(FILTERS, name, strlen(name)) != NULL;
+    return jb_find(FILTERS, name, strlen(name));
 }
 
-pyval *b_filter(render *r, const char *name, pyval *x, jargs *a)
+pyval *b_filter_row(render *r, const jbuiltin *f, const char *name, pyval *x, jargs *a)
 {
-    const jbuiltin *f = jb_find(FILTERS, name, strlen(name));
     if (!f)
         return rfail(r, "No filter named '%s'.", name);
     if (STRICT_UNDEF(r, x) && !(f->flags & JB_UNDEFINED))
@@ -1022,15 +1023,14 @@ static const jbuiltin TESTS[] = {
     {NULL, NULL, 0, 0, {0}},
 };
 
-int b_has_test(const char *name)
+const jbuiltin *b_find_test(const char *name)
 {
-    return jb_find(TESTS, name, strlen(name)) != NULL;
+    return jb_find(TESTS, name, strlen(name));
 }
 
 /* A test takes its one argument loosely, positional or keyword, as jinja2's do. */
-int b_test(render *r, const char *name, pyval *x, jargs *a)
+int b_test_row(render *r, const jbuiltin *t, const char *name, pyval *x, jargs *a)
 {
-    const jbuiltin *t = jb_find(TESTS, name, strlen(name));
     if (!t) {
         rfail(r, "No test named '%s'.", name);
         return -1;

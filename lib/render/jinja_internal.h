@@ -35,6 +35,7 @@ struct jnode {
     const char *name;     /* interned name: N_NAME, attr of N_GETATTR/N_NSREF, filter/test name */
     size_t namelen;
     pyval *value;         /* N_CONST, N_DATA text */
+    const jbuiltin *builtin; /* N_FILTER, N_TEST: its row, looked up once (NULL: no such name) */
     jnode *next;          /* next statement in a body */
 };
 

@@ -671,6 +671,7 @@ static jnode *parse_filter(parser *p, jnode *node)
         n->name = parse_dotted(p);
         if (!n->name)
             return NULL;
+        n->builtin = b_find_filter(n->name);
         n->a = node;
         if (is_op(p, "(")) {
             nodevec v = {0};
@@ -697,6 +698,7 @@ static jnode *parse_test(parser *p, jnode *node)
     n->name = parse_dotted(p);
     if (!n->name)
         return NULL;
+    n->builtin = b_find_test(n->name);
     n->a = node;
     token *t = cur(p);
     if (is_op(p, "(")) {
