@@ -6,6 +6,7 @@
  * promptsource templates with synthetic examples (tests/reference/jinja_corpus.py). */
 #include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,33 @@ static void test_threads(void)
     pv_free(shared_ctx);
 }
 
+/* The builtins reached through their tables and across the layers: filters and tests
+ * named at render time (map, select), the `loop` attribute the walker hands down, `%` and
+ * split from the str layer. Expected outputs are jinja2 3.1's. */
+static void test_builtin_layers(void)
+{
+    static const char *const cases[][2] = {
+        {"{% for x in 'ab' %}{{ [loop] | map(attribute='index') | list }}{% endfor %}", "[1][2]"},
+        {"{{ ['b','a'] | map('upper') | join(',') }}", "B,A"},
+        {"{{ [1,2,3,4] | select('odd') | list }}", "[1, 3]"},
+        {"{{ [1,2,3,4] | reject('divisibleby', 3) | list }}", "[1, 2, 4]"},
+        {"{{ 'ab' is lower }}{{ 'AB' is upper }}{{ '' is lower }}", "TrueTrueFalse"},
+        {"{{ '%s-%d' % ('a', 2) }}", "a-2"},
+        {"{{ 'a b  c'.split() }}{{ ' a b c '.rsplit(None, 1) }}", "['a', 'b', 'c'][' a b', 'c']"},
+    };
+    t0_error err;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = render1(cases[i][0], NULL, 0, &err);
+        CHECK(out && !strcmp(out, cases[i][1]));
+        if (!out || strcmp(out, cases[i][1]))
+            fprintf(stderr, "  %s -> %s (want %s)\n", cases[i][0], out ? out : err.msg, cases[i][1]);
+        free(out);
+    }
+    /* a method without parameters refuses arguments, as Python does */
+    CHECK(render1("{{ 'abc'.upper(1) }}", NULL, 0, &err) == NULL && strstr(err.msg, "upper() takes no arguments"));
+    CHECK(render1("{{ 'abc' | nosuchfilter }}", NULL, 0, &err) == NULL && strstr(err.msg, "No filter named 'nosuchfilter'"));
+}
+
 int main(void)
 {
     test_prng();
@@ -254,6 +282,7 @@ int main(void)
     test_fixtures("tests/fixtures/jinja_random.jsonl", 500); /* jinja_fuzzdiff.py, seed 1 */
     test_fixtures("tests/fixtures/jinja_corpus.jsonl", 500); /* promptsource templates, jinja_corpus.py */
     test_strict_and_errors();
+    test_builtin_layers();
     test_undeclared();
     test_fuzz_regressions();
     test_threads();
