@@ -37,7 +37,7 @@ static void put(t0_buf *b, const void *s, size_t n)
 int t0_buf_reserve(t0_buf *b, size_t extra, t0_error *err)
 {
     if (grow(b, extra) < 0)
-        return t0_fail(err, T0_EINTERNAL, "out of memory (%zu more bytes)", b->len + extra + 1);
+        return t0_fail(err, T0_EINTERNAL, "out of memory (%zu bytes)", b->len + extra + 1);
     return 0;
 }
 

@@ -1,6 +1,7 @@
-/* jinja.c: renders a parsed template: statements, expressions and Python's operator
- * semantics, jinja2's getattr/getitem fallbacks and undefined. Values made while
- * rendering live in one arena dropped at the end (see pyval.h). */
+/* jinja.c: the walker, the engine's top layer: renders a parsed template (statements,
+ * expressions, variables and scopes, for loops and their `loop`), and owns the dispatch the
+ * layers below leave to it: attribute and method lookup (r_getattr), calls, `%` (js_mod).
+ * Values made while rendering live in one arena dropped at the end (see pyval.h). */
 #include "render/jinja.h"
 
 #include <math.h>
