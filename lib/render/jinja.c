@@ -12,17 +12,6 @@
 
 #include "render/jinja_internal.h"
 
-
-
-
-
-
-
-
-
-
-
-
 /* ---------------- variables ---------------- */
 
 static pyval *lookup_var(render *r, const char *name, size_t len)
@@ -89,17 +78,7 @@ static pyval *global_func(render *r, const char *name)
     return NULL;
 }
 
-/* ---------------- iteration, length, ordering ---------------- */
-
-
-
-
-
-
-
-
-/* ---------------- attribute and item access ---------------- */
-
+/* ---------------- loops and attributes ---------------- */
 
 static int loop_fill(render *r, jloop *l, size_t want);
 
@@ -172,21 +151,6 @@ static pyval *r_getattr(render *r, pyval *obj, const char *name, size_t len)
     }
     return r_undef(r, "'%s object' has no attribute '%.*s'", pv_type_name(obj), (int)len, name);
 }
-
-
-
-
-
-
-/* ---------------- arithmetic ---------------- */
-
-
-
-
-
-
-
-
 
 /* ---------------- expressions ---------------- */
 

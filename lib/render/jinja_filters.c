@@ -565,7 +565,6 @@ static pyval *slice_items(render *r, pyval **items, size_t n, int64_t slices, py
     return out;
 }
 
-
 /* A new list of the items of x, or of their attribute attr (jinja2's attrgetter) when given. */
 static pyval *list_of(render *r, pyval *x, pyval *attr)
 {
