@@ -95,12 +95,6 @@ static const char *intern(parser *p, const char *s, size_t len)
     return copy;
 }
 
-static int is_space_at(const char *s, size_t len, size_t *n)
-{
-    uint32_t cp;
-    *n = ju_decode(s, len, &cp);
-    return ju_isspace(cp);
-}
 
 /* ---------------- lexer ---------------- */
 
@@ -125,28 +119,10 @@ static token *push_tok(parser *p, tok_type type, const char *s, size_t len)
     return t;
 }
 
-/* Python's rstrip() of the data before a "{%-". */
-static size_t rstrip_len(const char *s, size_t len)
-{
-    while (len > 0) {
-        size_t start = len - 1;
-        while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
-            start--;
-        size_t n;
-        if (!is_space_at(s + start, len - start, &n))
-            break;
-        len = start;
-    }
-    return len;
-}
 
-static size_t skip_space(const char *s, size_t i, size_t len)
-{
-    size_t n;
-    while (i < len && is_space_at(s + i, len - i, &n))
-        i += n;
-    return i;
-}
+
+/* From byte i on, past any whitespace. */
+static size_t skip_space(const char *s, size_t i, size_t len) { return i + ju_lstrip_len(s + i, len - i); }
 
 static const char *const OPS[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "*", "/", "%", "~", "<",
                                   ">", "=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "|", ";", NULL};
@@ -412,7 +388,7 @@ static int lex(parser *p)
         int lminus = k + 2 < len && s[k + 2] == '-';
         size_t dlen = k - data_start;
         if (lminus)
-            dlen = rstrip_len(s + data_start, dlen);
+            dlen = ju_rstrip_len(s + data_start, dlen);
         (void)strip_next;
         int rminus;
         size_t after;
@@ -431,7 +407,7 @@ static int lex(parser *p)
                 if (match_word_tag(s, j, len, "endraw", &lm, &rm, &aft)) {
                     size_t blen = j - body;
                     if (lm)
-                        blen = rstrip_len(s + body, blen);
+                        blen = ju_rstrip_len(s + body, blen);
                     if (push_data(p, s + body, blen) < 0)
                         return -1;
                     i = rm ? skip_space(s, aft, len) : aft;

@@ -457,8 +457,8 @@ int js_clean_number(const pyval *s, char *buf, size_t cap)
 {
     const char *p = s->u.str.s;
     size_t b = 0, e = s->u.str.len, n = 0;
-    b = skip_space(p, b, e, 0);
-    e = skip_space_back(p, b, e, 0);
+    b = ju_lstrip_len(p, e);
+    e = b + ju_rstrip_len(p + b, e - b);
     for (size_t i = b; i < e; i++) {
         if (p[i] == '_') { /* allowed only between digits */
             if (i == b || i + 1 >= e || !(p[i - 1] >= '0' && p[i - 1] <= '9') || !(p[i + 1] >= '0' && p[i + 1] <= '9'))

@@ -117,3 +117,31 @@ int ju_append_title(t0_buf *b, uint32_t cp)
 {
     return append_map(b, ju_title, NELEM(ju_title), cp);
 }
+
+size_t ju_lstrip_len(const char *s, size_t len)
+{
+    size_t a = 0;
+    while (a < len) {
+        uint32_t cp;
+        size_t n = ju_decode(s + a, len - a, &cp);
+        if (!ju_isspace(cp))
+            break;
+        a += n;
+    }
+    return a;
+}
+
+size_t ju_rstrip_len(const char *s, size_t len)
+{
+    while (len > 0) {
+        size_t st = len - 1; /* back to the first byte of the last character */
+        while (st > 0 && ((unsigned char)s[st] & 0xC0) == 0x80)
+            st--;
+        uint32_t cp;
+        ju_decode(s + st, len - st, &cp);
+        if (!ju_isspace(cp))
+            break;
+        len = st;
+    }
+    return len;
+}

@@ -21,6 +21,10 @@ static inline size_t ju_decode(const char *s, size_t len, uint32_t *cp)
 }
 
 size_t ju_count(const char *s, size_t len); /* code points */
+/* Python's str.lstrip()/rstrip() of whitespace on s[0..len): the bytes of the leading run,
+ * and the length left without the trailing one. */
+size_t ju_lstrip_len(const char *s, size_t len);
+size_t ju_rstrip_len(const char *s, size_t len);
 int ju_isspace(uint32_t cp);
 int ju_isprintable(uint32_t cp);
 int ju_iscased(uint32_t cp);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "render/pyunicode.h"
+
 /* ---------------------------------------------------------------- small helpers */
 
 static char *dup_n(const char *s, size_t n)
@@ -378,54 +380,10 @@ uint64_t t0_choices_seed(uint64_t render_seed) { return mix64(render_seed ^ 0x63
 
 /* ---------------------------------------------------------------- Python str.strip() */
 
-/* Decodes one UTF-8 code point at s (valid UTF-8 assumed); *n = its length. */
-static uint32_t utf8_at(const unsigned char *s, size_t len, size_t *n)
-{
-    if (s[0] < 0x80 || len < 2) {
-        *n = 1;
-        return s[0];
-    }
-    if ((s[0] & 0xE0) == 0xC0) {
-        *n = 2;
-        return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-    }
-    if ((s[0] & 0xF0) == 0xE0 && len >= 3) {
-        *n = 3;
-        return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    }
-    if (len >= 4) {
-        *n = 4;
-        return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-               ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-    }
-    *n = 1;
-    return s[0];
-}
-
-/* Python's str.isspace() for one code point (Py_UNICODE_ISSPACE). */
-static int py_isspace(uint32_t c)
-{
-    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-           c == 0x3000;
-}
-
 size_t t0_py_strip(const char *str, size_t len, size_t *start)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t a = 0, b = len, n;
-    while (a < b && py_isspace(utf8_at(s + a, b - a, &n)))
-        a += n;
-    while (b > a) {
-        size_t k = b - 1;
-        while (k > a && (s[k] & 0xC0) == 0x80)
-            k--;
-        if (!py_isspace(utf8_at(s + k, b - k, &n)))
-            break;
-        b = k;
-    }
-    *start = a;
-    return b - a;
+    *start = ju_lstrip_len(str, len);
+    return ju_rstrip_len(str + *start, len - *start);
 }
 
 /* ---------------------------------------------------------------- examples */
