@@ -27,7 +27,7 @@ static pyval *attr_get(render *r, pyval *item, pyval *attr)
             if (*q < '0' || *q > '9')
                 digits = 0;
         if (digits && pe - p < 18)
-            key = jb_int(r, strtoll(p, NULL, 10));
+            key = r_int(r, strtoll(p, NULL, 10));
         else
             key = r_str(r, p, (size_t)(pe - p));
         if (!key || !(item = b_getitem(r, item, key)))
@@ -175,16 +175,16 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v, jargs *a, int mode)
 {
     (void)a, (void)mode;
     int64_t length = 255, leeway = 5;
-    if (v[0] && jb_need_int(r, v[0], "truncate", &length) < 0)
+    if (v[0] && r_need_int(r, v[0], "truncate", &length) < 0)
         return NULL;
     int killwords = v[1] ? pv_truthy(v[1]) : 0;
     pyval *end = v[2] ? v[2] : NULL;
-    if (v[3] && v[3]->type != PV_NONE && jb_need_int(r, v[3], "truncate", &leeway) < 0)
+    if (v[3] && v[3]->type != PV_NONE && r_need_int(r, v[3], "truncate", &leeway) < 0)
         return NULL;
     static pyval dots = {.type = PV_STR, .immortal = 1, .ascii = 1, .u.str = {"...", 3, 3}};
     if (!end)
         end = &dots;
-    if (!jb_need_str(r, end, "truncate end"))
+    if (!r_need_str(r, end, "truncate end"))
         return NULL;
     int64_t endlen = (int64_t)end->u.str.ncp;
     if (length < endlen)
@@ -210,14 +210,14 @@ static pyval *f_truncate(render *r, pyval *s, pyval **v, jargs *a, int mode)
     t0_buf b = {0};
     t0_buf_add(&b, s->u.str.s, keep);
     t0_buf_add(&b, end->u.str.s, end->u.str.len);
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 static pyval *f_round(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)a, (void)mode;
     int64_t prec = 0;
-    if (v[0] && jb_need_int(r, v[0], "round", &prec) < 0)
+    if (v[0] && r_need_int(r, v[0], "round", &prec) < 0)
         return NULL;
     const char *method = "common";
     if (v[1]) {
@@ -240,7 +240,7 @@ static pyval *f_round(render *r, pyval *x, pyval **v, jargs *a, int mode)
     if (!strcmp(method, "common")) {
         if (x->type != PV_FLOAT) {
             if (prec >= 0)
-                return jb_int(r, pv_int_value(x));
+                return r_int(r, pv_int_value(x));
             /* round half to even at 10**-prec */
             int64_t m = 1;
             for (int64_t k = 0; k < -prec && m < (int64_t)1e18; k++)
@@ -252,23 +252,23 @@ static pyval *f_round(render *r, pyval *x, pyval **v, jargs *a, int mode)
             }
             if (rem * 2 > m || (rem * 2 == m && (q & 1)))
                 q++;
-            return jb_int(r, q * m);
+            return r_int(r, q * m);
         }
         double f = x->u.f;
         if (!isfinite(f))
-            return jb_float(r, f);
+            return r_float(r, f);
         if (prec >= 0) {
             char buf[512];
             snprintf(buf, sizeof buf, "%.*f", (int)prec, f);
-            return jb_float(r, strtod(buf, NULL));
+            return r_float(r, strtod(buf, NULL));
         }
         double m = pow(10.0, (double)-prec);
         double q = f / m, rq = nearbyint(q);
-        return jb_float(r, rq * m);
+        return r_float(r, rq * m);
     }
     double f = pv_float_value(x), m = pow(10.0, (double)prec);
     double y = !strcmp(method, "ceil") ? ceil(f * m) : floor(f * m);
-    return jb_float(r, y / m);
+    return r_float(r, y / m);
 }
 
 static pyval *f_int(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -276,28 +276,28 @@ static pyval *f_int(render *r, pyval *x, pyval **v, jargs *a, int mode)
     (void)a, (void)mode;
     pyval *def = v[0];
     int64_t base = 10;
-    if (v[1] && jb_need_int(r, v[1], "int", &base) < 0)
+    if (v[1] && r_need_int(r, v[1], "int", &base) < 0)
         return NULL;
     if (x->type == PV_UNDEFINED) /* Undefined.__int__ fails */
         return rfail(r, "%s", x->u.str.s);
     if (x->type == PV_INT)
         return x;
     if (x->type == PV_BOOL)
-        return jb_int(r, x->u.b);
+        return r_int(r, x->u.b);
     if (x->type == PV_FLOAT) {
         if (isnan(x->u.f))
-            return def ? def : jb_int(r, 0);
+            return def ? def : r_int(r, 0);
         if (!isfinite(x->u.f))
             return rfail(r, "cannot convert float infinity to integer");
         if (fabs(x->u.f) >= 9.2e18)
             return rfail(r, "integer too large");
-        return jb_int(r, (int64_t)x->u.f);
+        return r_int(r, (int64_t)x->u.f);
     }
     if (x->type == PV_STR) {
         int64_t i;
         int rc = base == 10 ? js_parse_int(x, &i) : -1;
         if (rc == 0)
-            return jb_int(r, i);
+            return r_int(r, i);
         if (rc == -2)
             return rfail(r, "integer too large");
         if (base != 10) {
@@ -307,21 +307,21 @@ static pyval *f_int(render *r, pyval *x, pyval **v, jargs *a, int mode)
                 errno = 0;
                 long long ll = strtoll(buf, &end, (int)base);
                 if (!*end && !errno)
-                    return jb_int(r, ll);
+                    return r_int(r, ll);
             }
         }
         double f;
         if (js_parse_float(x, &f) == 0) {
             if (isnan(f))
-                return def ? def : jb_int(r, 0);
+                return def ? def : r_int(r, 0);
             if (!isfinite(f))
                 return rfail(r, "cannot convert float infinity to integer");
             if (fabs(f) >= 9.2e18)
                 return rfail(r, "integer too large");
-            return jb_int(r, (int64_t)f);
+            return r_int(r, (int64_t)f);
         }
     }
-    return def ? def : jb_int(r, 0);
+    return def ? def : r_int(r, 0);
 }
 
 static pyval *f_float(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -332,11 +332,11 @@ static pyval *f_float(render *r, pyval *x, pyval **v, jargs *a, int mode)
     if (x->type == PV_FLOAT)
         return x;
     if (x->type == PV_INT || x->type == PV_BOOL)
-        return jb_float(r, pv_float_value(x));
+        return r_float(r, pv_float_value(x));
     double f;
     if (x->type == PV_STR && js_parse_float(x, &f) == 0)
-        return jb_float(r, f);
-    return v[0] ? v[0] : jb_float(r, 0.0);
+        return r_float(r, f);
+    return v[0] ? v[0] : r_float(r, 0.0);
 }
 
 static pyval *f_minmax(render *r, pyval *seq, pyval **v, jargs *a, int want_max)
@@ -347,7 +347,7 @@ static pyval *f_minmax(render *r, pyval *seq, pyval **v, jargs *a, int want_max)
     if (r_iterate(r, seq, &items, &n) < 0)
         return NULL;
     if (n == 0)
-        return jb_undef(r, "No aggregated item, sequence was empty.");
+        return r_undef(r, "%s", "No aggregated item, sequence was empty.");
     if (keys_for(r, items, n, v[1], v[0] ? pv_truthy(v[0]) : 0, &keys) < 0)
         return NULL;
     size_t best = 0;
@@ -398,10 +398,10 @@ static pyval *draw_from(render *r, pyval *seq, const char *who, int empty_is_err
     if (n == 0) {
         if (empty_is_error)
             return rfail(r, "%s: Cannot choose from an empty sequence", who);
-        return jb_undef(r, "No random item, sequence was empty.");
+        return r_undef(r, "%s", "No random item, sequence was empty.");
     }
     uint64_t d = jinja_splitmix64(&r->rng);
-    pyval *idx = jb_int(r, (int64_t)(d % (uint64_t)n));
+    pyval *idx = r_int(r, (int64_t)(d % (uint64_t)n));
     if (!idx)
         return NULL;
     if (seq->type == PV_DICT) {
@@ -504,7 +504,7 @@ static pyval *title_str(render *r, pyval *s)
         if (lowered)
             t0_buf_add(&b, lowered->u.str.s, lowered->u.str.len);
     }
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 /* jinja2's batch: lists of `size` items, the last filled with fill_with when given. */
@@ -612,7 +612,7 @@ static pyval *f_replace(render *r, pyval *x, pyval **v, jargs *a, int mode)
         return rfail(r, "replace filter needs old and new");
     int64_t count = -1;
     pyval *s = r_tostr(r, x), *o = s ? r_tostr(r, v[0]) : NULL, *nw = o ? r_tostr(r, v[1]) : NULL;
-    if (!nw || (v[2] && v[2]->type != PV_NONE && jb_need_int(r, v[2], "replace", &count) < 0))
+    if (!nw || (v[2] && v[2]->type != PV_NONE && r_need_int(r, v[2], "replace", &count) < 0))
         return NULL;
     return js_replace(r, s, o, nw, count);
 }
@@ -621,7 +621,7 @@ static pyval *f_length(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)v, (void)a, (void)mode;
     int64_t n;
-    return r_len(r, x, &n) < 0 ? NULL : jb_int(r, n);
+    return r_len(r, x, &n) < 0 ? NULL : r_int(r, n);
 }
 
 static pyval *f_list(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -662,7 +662,7 @@ static pyval *f_first_last(render *r, pyval *x, pyval **v, jargs *a, int last)
     if (r_iterate(r, x, &items, &n) < 0)
         return NULL;
     if (n == 0)
-        return jb_undef(r, last ? "No last item, sequence was empty." : "No first item, sequence was empty.");
+        return r_undef(r, "%s", last ? "No last item, sequence was empty." : "No first item, sequence was empty.");
     return last ? items[n - 1] : items[0];
 }
 
@@ -670,11 +670,11 @@ static pyval *f_abs(render *r, pyval *x, pyval **v, jargs *a, int mode)
 {
     (void)v, (void)a, (void)mode;
     if (x->type == PV_INT && !x->big)
-        return x->u.i >= 0 ? x : x->u.i == INT64_MIN ? rfail(r, "integer overflow") : jb_int(r, -x->u.i);
+        return x->u.i >= 0 ? x : x->u.i == INT64_MIN ? rfail(r, "integer overflow") : r_int(r, -x->u.i);
     if (x->type == PV_BOOL)
-        return jb_int(r, x->u.b);
+        return r_int(r, x->u.b);
     if (x->type == PV_FLOAT)
-        return jb_float(r, fabs(x->u.f));
+        return r_float(r, fabs(x->u.f));
     if (x->type == PV_UNDEFINED)
         return rfail(r, "%s", x->u.str.s);
     return rfail(r, "bad operand type for abs(): '%s'", pv_type_name(x));
@@ -743,7 +743,7 @@ static pyval *f_wordcount(render *r, pyval *x, pyval **v, jargs *a, int mode)
             words++;
         in_word = w;
     }
-    return jb_int(r, words);
+    return r_int(r, words);
 }
 
 static pyval *f_sum(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -751,7 +751,7 @@ static pyval *f_sum(render *r, pyval *x, pyval **v, jargs *a, int mode)
     (void)a, (void)mode;
     pyval **items;
     size_t n;
-    pyval *acc = v[1] ? v[1] : jb_int(r, 0);
+    pyval *acc = v[1] ? v[1] : r_int(r, 0);
     if (!acc || r_iterate(r, x, &items, &n) < 0)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -774,7 +774,7 @@ static pyval *f_highlight(render *r, pyval *x, pyval **v, jargs *a, int mode)
     t0_buf_add(&b, "<span style='color: #F08080'>", 29);
     t0_buf_add(&b, x->u.str.s, x->u.str.len);
     t0_buf_add(&b, "</span>", 7);
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 static pyval *f_reverse(render *r, pyval *x, pyval **v, jargs *a, int mode)
@@ -788,7 +788,7 @@ static pyval *f_reverse(render *r, pyval *x, pyval **v, jargs *a, int mode)
         t0_buf b = {0};
         for (size_t i = n; i-- > 0;)
             t0_buf_add(&b, items[i]->u.str.s, items[i]->u.str.len);
-        return jb_buf_to_str(r, &b);
+        return r_buf_to_str(r, &b);
     }
     pyval *l = gen_list(r);
     if (!l)
@@ -807,7 +807,7 @@ static pyval *f_batch_slice(render *r, pyval *x, pyval **v, jargs *a, int slice)
     int64_t k;
     if (!v[0])
         return rfail(r, "%s() missing a required argument", name);
-    if (jb_need_int(r, v[0], name, &k) < 0)
+    if (r_need_int(r, v[0], name, &k) < 0)
         return NULL;
     pyval **items;
     size_t n;
@@ -831,7 +831,7 @@ static pyval *f_attr(render *r, pyval *x, pyval **v, jargs *a, int mode)
         if (y)
             return y;
     }
-    return jb_undef(r, "no such attribute");
+    return r_undef(r, "%s", "no such attribute");
 }
 
 /* jinja2's filters and promptsource's (choice, most_frequent, highlight), in name order. */

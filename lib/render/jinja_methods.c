@@ -26,7 +26,7 @@ pyval *jb_apply(render *r, const jbuiltin *b, pyval *x, jargs *a, const char *wh
     if (b->flags & JB_OWN_ARGS)
         return b->fn(r, x, v, a, b->mode);
     if (b->params[0]) {
-        if (jb_bind(r, b->name, a, b->params, v) < 0)
+        if (r_bind(r, b->name, a, b->params, v) < 0)
             return NULL;
     } else if (a->npos || a->nkw) {
         return !strcmp(what, "filter") ? rfail(r, "%s filter takes no arguments", b->name)
@@ -41,7 +41,7 @@ static pyval *m_split(render *r, pyval *s, pyval **v, jargs *a, int from_right)
 {
     (void)a;
     int64_t maxsplit = -1;
-    if (v[1] && jb_need_int(r, v[1], from_right ? "rsplit" : "split", &maxsplit) < 0)
+    if (v[1] && r_need_int(r, v[1], from_right ? "rsplit" : "split", &maxsplit) < 0)
         return NULL;
     return js_split(r, s, v[0], maxsplit, from_right);
 }
@@ -64,8 +64,8 @@ static pyval *m_replace(render *r, pyval *s, pyval **v, jargs *a, int mode)
     int64_t count = -1;
     if (!v[0] || !v[1])
         return rfail(r, "replace() expected at least 2 arguments");
-    if (!jb_need_str(r, v[0], "replace") || !jb_need_str(r, v[1], "replace") ||
-        (v[2] && jb_need_int(r, v[2], "replace", &count) < 0))
+    if (!r_need_str(r, v[0], "replace") || !r_need_str(r, v[1], "replace") ||
+        (v[2] && r_need_int(r, v[2], "replace", &count) < 0))
         return NULL;
     return js_replace(r, s, v[0], v[1], count);
 }
@@ -78,14 +78,14 @@ static pyval *m_find(render *r, pyval *s, pyval **v, jargs *a, int mode)
     static const char *const names[] = {"find", "rfind", "index", "rindex"};
     if (!v[0])
         return rfail(r, "%s() takes at least 1 argument (0 given)", names[mode]);
-    if (!jb_need_str(r, v[0], names[mode]))
+    if (!r_need_str(r, v[0], names[mode]))
         return NULL;
     int64_t i = js_find(r, s, v[0], v[1], v[2], mode & FIND_REVERSE);
     if (i == -2)
         return NULL;
     if (i < 0 && (mode & FIND_RAISES))
         return rfail(r, "substring not found");
-    return jb_int(r, i);
+    return r_int(r, i);
 }
 
 static pyval *m_count(render *r, pyval *s, pyval **v, jargs *a, int mode)
@@ -93,11 +93,11 @@ static pyval *m_count(render *r, pyval *s, pyval **v, jargs *a, int mode)
     (void)a, (void)mode;
     if (!v[0])
         return rfail(r, "count() takes at least 1 argument (0 given)");
-    if (!jb_need_str(r, v[0], "count"))
+    if (!r_need_str(r, v[0], "count"))
         return NULL;
     if (v[1] || v[2])
         return rfail(r, "count() with start/end is not supported");
-    return jb_int(r, js_count(s, v[0]));
+    return r_int(r, js_count(s, v[0]));
 }
 
 static pyval *m_join(render *r, pyval *s, pyval **v, jargs *a, int mode)
@@ -220,10 +220,10 @@ static pyval *m_list_search(render *r, pyval *l, pyval **v, jargs *a, int index)
     for (size_t i = 0; i < l->u.list.len; i++)
         if (pv_equal(l->u.list.items[i], v[0])) {
             if (index)
-                return jb_int(r, (int64_t)i);
+                return r_int(r, (int64_t)i);
             c++;
         }
-    return index ? rfail(r, "value is not in list") : jb_int(r, c);
+    return index ? rfail(r, "value is not in list") : r_int(r, c);
 }
 
 static pyval *m_list_copy(render *r, pyval *l, pyval **v, jargs *a, int mode)
@@ -264,7 +264,7 @@ static pyval *m_list_pop(render *r, pyval *l, pyval **v, jargs *a, int mode)
 {
     (void)a, (void)mode;
     int64_t i = -1, n = (int64_t)l->u.list.len;
-    if (v[0] && jb_need_int(r, v[0], "pop", &i) < 0)
+    if (v[0] && r_need_int(r, v[0], "pop", &i) < 0)
         return NULL;
     if (n == 0)
         return rfail(r, "pop from empty list");
@@ -284,7 +284,7 @@ static pyval *m_list_insert(render *r, pyval *l, pyval **v, jargs *a, int mode)
     int64_t i, n = (int64_t)l->u.list.len;
     if (!v[0] || !v[1])
         return rfail(r, "insert expected 2 arguments");
-    if (jb_need_int(r, v[0], "insert", &i) < 0)
+    if (r_need_int(r, v[0], "insert", &i) < 0)
         return NULL;
     if (i < 0 && (i += n) < 0)
         i = 0;
@@ -569,7 +569,7 @@ static pyval *g_range(render *r, jargs *a)
     if (a->npos < 1 || a->npos > 3)
         return rfail(r, "range expected at most 3 arguments, got %d", a->npos);
     for (int i = 0; i < a->npos; i++)
-        if (jb_need_int(r, a->pos[i], "range", &v[i]) < 0)
+        if (r_need_int(r, a->pos[i], "range", &v[i]) < 0)
             return NULL;
     pyval *out = pv_mk(r->a, PV_RANGE);
     if (!out)

@@ -83,7 +83,7 @@ pyval *js_strip(render *r, pyval *s, pyval *chars, int which)
 {
     cps set, *setp = NULL;
     if (chars && chars->type != PV_NONE) {
-        if (!jb_need_str(r, chars, "strip arg") || to_cps(r, chars, &set) < 0)
+        if (!r_need_str(r, chars, "strip arg") || to_cps(r, chars, &set) < 0)
             return NULL;
         setp = &set;
     }
@@ -185,7 +185,7 @@ pyval *js_case(render *r, pyval *s, int mode) /* 0 lower 1 upper 2 capitalize 3 
         }
         first = 0;
     }
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
@@ -210,7 +210,7 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
             if (b.failed)
                 break;
         }
-        return jb_buf_to_str(r, &b);
+        return r_buf_to_str(r, &b);
     }
     int64_t done = 0;
     while (i <= len) {
@@ -224,7 +224,7 @@ pyval *js_replace(render *r, pyval *s, pyval *old, pyval *new, int64_t count)
         i = (size_t)(hit - p) + old->u.str.len;
         done++;
     }
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 static int push_str(render *r, pyval *list, const char *s, size_t len)
@@ -337,7 +337,7 @@ pyval *js_split(render *r, pyval *s, pyval *sep, int64_t maxsplit, int from_righ
     int right = from_right && maxsplit >= 0;
     if (!sep || sep->type == PV_NONE)
         return right ? rsplit_space(r, out, p, len, maxsplit) : split_space(r, out, p, len, maxsplit);
-    if (!jb_need_str(r, sep, "split separator"))
+    if (!r_need_str(r, sep, "split separator"))
         return NULL;
     if (sep->u.str.len == 0)
         return rfail(r, "empty separator");
@@ -370,9 +370,9 @@ pyval *js_splitlines(render *r, pyval *s)
 int64_t js_find(render *r, pyval *s, pyval *sub, pyval *start, pyval *end, int rev)
 {
     int64_t n = (int64_t)s->u.str.ncp, b = 0, e = n;
-    if (start && start->type != PV_NONE && jb_need_int(r, start, "find", &b) < 0)
+    if (start && start->type != PV_NONE && r_need_int(r, start, "find", &b) < 0)
         return -2;
-    if (end && end->type != PV_NONE && jb_need_int(r, end, "find", &e) < 0)
+    if (end && end->type != PV_NONE && r_need_int(r, end, "find", &e) < 0)
         return -2;
     if (b < 0 && (b += n) < 0)
         b = 0;
@@ -416,7 +416,7 @@ int js_affix(render *r, pyval *s, pyval *fix, int end, int *ok)
         }
         return 0;
     }
-    if (!jb_need_str(r, fix, end ? "endswith" : "startswith"))
+    if (!r_need_str(r, fix, end ? "endswith" : "startswith"))
         return -1;
     size_t n = fix->u.str.len;
     if (n > s->u.str.len)
@@ -448,7 +448,7 @@ pyval *js_join(render *r, pyval *sep, pyval *seq, int convert)
             t0_buf_add(&b, sep->u.str.s, sep->u.str.len);
         t0_buf_add(&b, s->u.str.s, s->u.str.len);
     }
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 /* ---------------- number parsing (Python int() and float() of a str) ---------------- */
@@ -536,7 +536,7 @@ static pyval *to_int_for_format(render *r, pyval *v, char conv)
             return rfail(r, "%%%c format: an integer is required, not float", conv);
         if (fabs(v->u.f) >= 9.2e18)
             return rfail(r, "integer too large");
-        return jb_int(r, (int64_t)v->u.f);
+        return r_int(r, (int64_t)v->u.f);
     }
     if ((v->type == PV_INT || v->type == PV_BOOL) && !v->big)
         return v;
@@ -615,7 +615,7 @@ static int pct_string(render *r, t0_buf *b, const pct_spec *sp)
             t0_buf_free(&rb);
             return rfail(r, "value too large"), -1;
         }
-        s = jb_buf_to_str(r, &rb);
+        s = r_buf_to_str(r, &rb);
     }
     if (!s)
         return -1;
@@ -760,7 +760,7 @@ pyval *js_format_percent(render *r, pyval *fmt, pyval *args)
     }
     if (pct_all_used(r, args, mapping, used, nitems) < 0)
         goto fail;
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 fail:
     t0_buf_free(&b);
     return NULL;
@@ -927,7 +927,7 @@ pyval *js_format_dot(render *r, pyval *fmt, jargs *a)
         }
         p = close + 1;
     }
-    return jb_buf_to_str(r, &b);
+    return r_buf_to_str(r, &b);
 }
 
 /* Whether c changes under str.upper() (lower 1) or str.lower() (lower 0). */

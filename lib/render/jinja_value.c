@@ -88,36 +88,30 @@ pyval *r_undef(render *r, const char *fmt, ...)
     return v ? v : r_oom(r);
 }
 
-pyval *jb_int(render *r, int64_t i)
+pyval *r_int(render *r, int64_t i)
 {
     pyval *v = pv_mk_int(r->a, i);
     return v ? v : rfail(r, "out of memory");
 }
 
-pyval *jb_float(render *r, double f)
+pyval *r_float(render *r, double f)
 {
     pyval *v = pv_mk_float(r->a, f);
     return v ? v : rfail(r, "out of memory");
 }
 
-pyval *jb_buf_to_str(render *r, t0_buf *b)
+pyval *r_buf_to_str(render *r, t0_buf *b)
 {
     pyval *s = b->failed ? rfail(r, "string too long") : r_str(r, b->p ? b->p : "", b->len);
     t0_buf_free(b);
     return s;
 }
 
-pyval *jb_undef(render *r, const char *msg)
-{
-    pyval *v = pv_mk_undefined(r->a, msg, strlen(msg));
-    return v ? v : rfail(r, "out of memory");
-}
-
 /* ---------------- arguments ---------------- */
 
 /* Binds call arguments to parameter slots; a last parameter "*" collects the remaining
  * positional arguments into a tuple. */
-int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots)
+int r_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots)
 {
     int np = 0, star = 0;
     while (params[np]) {
@@ -160,7 +154,7 @@ int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, p
     return 0;
 }
 
-int jb_need_int(render *r, pyval *v, const char *what, int64_t *out)
+int r_need_int(render *r, pyval *v, const char *what, int64_t *out)
 {
     if (v->type == PV_UNDEFINED) {
         rfail(r, "%s", v->u.str.s);
@@ -174,7 +168,7 @@ int jb_need_int(render *r, pyval *v, const char *what, int64_t *out)
     return 0;
 }
 
-pyval *jb_need_str(render *r, pyval *v, const char *what)
+pyval *r_need_str(render *r, pyval *v, const char *what)
 {
     if (v->type == PV_STR)
         return v;
@@ -597,7 +591,7 @@ static int sequence_item(render *r, pyval *obj, pyval *key, pyval **out)
     if (!norm_index(pv_int_value(key), n, &i))
         *out = r_undef(r, "index out of range");
     else if (obj->type == PV_RANGE)
-        *out = jb_int(r, obj->u.range.start + i * obj->u.range.step);
+        *out = r_int(r, obj->u.range.start + i * obj->u.range.step);
     else if (obj->type != PV_STR)
         *out = obj->u.list.items[i];
     else {

@@ -84,18 +84,17 @@ pyval *r_undef(render *r, const char *fmt, ...) __attribute__((format(printf, 2,
 pyval *r_str(render *r, const char *s, size_t len);
 pyval *r_list(render *r, pv_type t, size_t cap);
 int r_push(render *r, pyval *list, pyval *item);
-pyval *jb_int(render *r, int64_t i);
-pyval *jb_float(render *r, double f);
-pyval *jb_buf_to_str(render *r, t0_buf *b); /* frees b */
-pyval *jb_undef(render *r, const char *msg);
+pyval *r_int(render *r, int64_t i);
+pyval *r_float(render *r, double f);
+pyval *r_buf_to_str(render *r, t0_buf *b); /* frees b */
 /* Counts n units of work (loop iterations, items scanned) against J_MAX_ITER; -1 past it. */
 int r_work(render *r, size_t n);
 
 /* ---- arguments ---- */
 /* Binds call arguments to parameter slots; a last parameter "*" collects extra positionals. */
-int jb_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots);
-int jb_need_int(render *r, pyval *v, const char *what, int64_t *out);
-pyval *jb_need_str(render *r, pyval *v, const char *what);
+int r_bind(render *r, const char *fname, jargs *a, const char *const *params, pyval **slots);
+int r_need_int(render *r, pyval *v, const char *what, int64_t *out);
+pyval *r_need_str(render *r, pyval *v, const char *what);
 
 /* ---- Python's operations ---- */
 pyval *r_tostr(render *r, pyval *v);                      /* Python str(v) as a str value */
