@@ -249,6 +249,10 @@ tiny_model() {
         [ "$status" -ne 0 ] && [[ $output == *"t0-pack is not built yet"* ]]
     else
         [ "$status" -eq 0 ] && [ -f "$ft/model/config.json" ] && [ "$(grep -c "^2	" "$ft/results.tsv")" -ge 1 ]
+        # t-zero's linear decay over both epochs' n steps: step k at 1e-4 (n - k + 1) / n
+        awk -F '\t' 'NR > 1 { lr[NR - 1] = $7 } END { n = NR - 1; if (n < 2) exit 1
+            for (k = 1; k <= n; k++) { w = 1e-4 * (n - k + 1) / n; d = lr[k] - w; if (d * d > 1e-10 * w * w) exit 1 } }' \
+            "$ft/loss.tsv"
     fi
 }
 

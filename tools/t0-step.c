@@ -31,7 +31,22 @@ static const char usage[] =
     "                          optimizer, step, dropout stream; skips the batches it consumed (feed\n"
     "                          the same stream again); options not given keep the run's values\n"
     "      --optimizer NAME    adafactor (default) or adamw\n"
-    "      --lr X              learning rate (default 1e-3 for adafactor, 1e-4 for adamw)\n"
+    "      --lr X              learning rate, the schedule's peak (default 1e-3 for adafactor,\n"
+    "                          1e-4 for adamw, 1/sqrt(K) for rsqrt)\n"
+    "      --schedule NAME     the lr of each step, s the steps taken before it (resumes counted,\n"
+    "                          not --step-offset): constant (default, T0's), linear (from --lr at\n"
+    "                          the warmup's end to --end-lr at --decay-steps), cosine (the same\n"
+    "                          ends, half a cosine), rsqrt (--lr x sqrt(K / max(g, K)), g the global\n"
+    "                          step: T5's pretraining 1/sqrt(max(g, 10000)) with the default lr)\n"
+    "      --warmup N          first N steps: the schedule's lr x s/N (0 at the first step, as\n"
+    "                          transformers' schedules with warmup)\n"
+    "      --decay-steps T     linear, cosine: the step where --end-lr is reached (default --steps)\n"
+    "      --end-lr X          linear, cosine: the lr from step T on (default 0)\n"
+    "      --rsqrt-steps K     rsqrt: its plateau (default 10000, T5's)\n"
+    "      --no-scale-parameter  Adafactor: updates not scaled by RMS(param) (Mesh TF's\n"
+    "                          multiply_by_parameter_scale=False; HF's scale_parameter=False)\n"
+    "      --relative-step     Adafactor: lr = min(1e-2, 1/sqrt(global step + 1)) in place of --lr\n"
+    "                          and --schedule (Mesh TF's default lr; HF's relative_step=True)\n"
     "      --factor-min-dim N  Adafactor factors a matrix whose smaller side is >= N (default 128)\n"
     "      --weight-decay X    AdamW's decoupled weight decay (default 0.01)\n"
     "      --step-offset N     the global step the model has already taken (T0: 1100000)\n"
@@ -53,6 +68,9 @@ static const char usage[] =
     "      --progress          a progress line on stderr even when it is not a terminal\n"
     "  -h, --help              show this help\n"
     "  -V, --version           show the version\n"
+    "\n"
+    "Each step's lr is the log's lr column; a checkpoint keeps the schedule, so --resume\n"
+    "continues it (options given on resuming replace the run's).\n"
     "\n"
     "Example:\n"
     "  t0-pack --input-len 1024 --target-len 256 --rows 8 --mixture t0.tsv --seed 1 |\n"
@@ -110,8 +128,27 @@ static int parse_float(const char *s, double min, double max, const char *opt, f
     return 0;
 }
 
+/* What the schedule options leave to defaults: linear and cosine end at --steps, rsqrt's peak
+ * is T5's 1/sqrt(K) (neither counts as given: a resumed run keeps its own). Conflicts: one line. */
+static int schedule_defaults(train_run_opts *r)
+{
+    lr_schedule *s = &r->o.schedule;
+    unsigned schedule_flags = TRAIN_GIVEN_SCHEDULE | TRAIN_GIVEN_WARMUP | TRAIN_GIVEN_DECAY_STEPS |
+                              TRAIN_GIVEN_END_LR | TRAIN_GIVEN_RSQRT_STEPS | TRAIN_GIVEN_LR;
+    if (r->o.relative_step && (r->given & schedule_flags))
+        return t0_cli_usage_error(prog, "--relative-step sets the lr itself: no --lr or schedule options");
+    if ((r->o.relative_step || !r->o.scale_parameter) && r->o.optimizer == TRAIN_ADAMW)
+        return t0_cli_usage_error(prog, "--relative-step and --no-scale-parameter are Adafactor's");
+    if (!(r->given & TRAIN_GIVEN_DECAY_STEPS) && r->max_steps)
+        s->decay_steps = r->max_steps;
+    if (s->kind == LR_RSQRT && !(r->given & TRAIN_GIVEN_LR))
+        r->o.lr = (float)(1.0 / sqrt((double)s->rsqrt_steps));
+    return 0;
+}
+
 enum { O_RESUME = 256, O_OPT, O_LR, O_FMD, O_WD, O_OFFSET, O_ACCUM, O_DROPOUT, O_ZLOSS, O_SEED, O_STEPS, O_EVERY,
-       O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS };
+       O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS, O_SCHEDULE, O_WARMUP, O_DECAY_STEPS,
+       O_END_LR, O_RSQRT_STEPS, O_NO_SCALE, O_RELATIVE };
 
 /* Under mpirun: rank 0's last words when the launcher ends the job because another rank
  * failed or died, or mpirun was interrupted (Open MPI sends SIGTERM, then SIGKILL). Only
@@ -139,6 +176,10 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         {"threads", required_argument, 0, O_THREADS}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT},       {"plot-logx", no_argument, 0, O_LOGX},
         {"progress", no_argument, 0, O_PROGRESS},     {"help", no_argument, 0, 'h'},
+        {"schedule", required_argument, 0, O_SCHEDULE}, {"warmup", required_argument, 0, O_WARMUP},
+        {"decay-steps", required_argument, 0, O_DECAY_STEPS}, {"end-lr", required_argument, 0, O_END_LR},
+        {"rsqrt-steps", required_argument, 0, O_RSQRT_STEPS},
+        {"no-scale-parameter", no_argument, 0, O_NO_SCALE}, {"relative-step", no_argument, 0, O_RELATIVE},
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     train_run_opts r = {0};
     trainer_defaults(&r.o);
@@ -161,6 +202,9 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         case O_EVERY: name = "--save-every", lo = 1; break;
         case O_KEEP: name = "--keep", lo = 1, hi = 1 << 30; break;
         case O_THREADS: name = "--threads", lo = 1, hi = T5_MAX_THREADS; break;
+        case O_WARMUP: name = "--warmup"; break;
+        case O_DECAY_STEPS: name = "--decay-steps", lo = 1; break;
+        case O_RSQRT_STEPS: name = "--rsqrt-steps", lo = 1; break;
         }
         if (name && t0_parse_int(optarg, lo, hi, name, &v, &err))
             return t0_cli_report(prog, &err);
@@ -207,6 +251,25 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
                 return t0_cli_usage_error(prog, "--save-dtype: expected f32 or bf16, got '%s'", optarg);
             r.bf16 = !strcmp(optarg, "bf16");
             break;
+        case O_SCHEDULE:
+            if (lr_kind_parse(optarg, &r.o.schedule.kind))
+                return t0_cli_usage_error(prog, "--schedule: expected constant, linear, cosine or rsqrt, got '%s'",
+                                          optarg);
+            r.given |= TRAIN_GIVEN_SCHEDULE;
+            break;
+        case O_WARMUP: r.o.schedule.warmup = v, r.given |= TRAIN_GIVEN_WARMUP; break;
+        case O_DECAY_STEPS: r.o.schedule.decay_steps = v, r.given |= TRAIN_GIVEN_DECAY_STEPS; break;
+        case O_RSQRT_STEPS: r.o.schedule.rsqrt_steps = v, r.given |= TRAIN_GIVEN_RSQRT_STEPS; break;
+        case O_END_LR: {
+            char *end;
+            r.o.schedule.end = strtod(optarg, &end);
+            if (end == optarg || *end || !(r.o.schedule.end >= 0 && r.o.schedule.end <= 10))
+                return t0_cli_usage_error(prog, "--end-lr: expected a number in [0, 10], got '%s'", optarg);
+            r.given |= TRAIN_GIVEN_END_LR;
+            break;
+        }
+        case O_NO_SCALE: r.o.scale_parameter = 0, r.given |= TRAIN_GIVEN_SCALE_PARAMETER; break;
+        case O_RELATIVE: r.o.relative_step = 1, r.given |= TRAIN_GIVEN_RELATIVE_STEP; break;
         case O_LOG: r.log_path = optarg; break;
         case O_PLOT: r.plot_path = optarg; break;
         case O_LOGX: r.plot_logx = 1; break;
@@ -227,6 +290,8 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         return t0_cli_usage_error(prog, "--resume continues from OUT_DIR's checkpoint: no -m");
     if (r.o.optimizer == TRAIN_ADAMW && !(r.given & TRAIN_GIVEN_LR))
         r.o.lr = 1e-4f;
+    if (schedule_defaults(&r) != 0)
+        return 1;
     if (r.plot_path && !trainlog_plot_available())
         return t0_cli_usage_error(prog, "--plot needs gnuplot (Debian: gnuplot-nox), which does not run here");
     if (!r.plot_path && r.plot_logx)

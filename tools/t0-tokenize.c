@@ -10,6 +10,7 @@
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/outfile.h"
+#include "common/utf8.h"
 #include "spm/spm.h"
 #include "spm/spm_batch.h"
 #include "stream/stream.h"
@@ -33,6 +34,11 @@ static const char usage[] =
     "                        T5 tokenizer does; spm_encode splits it into plain pieces)\n"
     "      --no-sentinels    read <extra_id_N> as plain text, as spm_encode does\n"
     "      --decode          lines of ids in, text lines out, as spm_decode does\n"
+    "      --lines           text lines in, token records out: one record a line that has ids\n"
+    "                        (blank lines skipped), its ids as input_ids (no EOS, no target),\n"
+    "                        id its line number: the documents of t0-pack --objective\n"
+    "      --task NAME       with --lines: the records' task (default: the file's name, 'text'\n"
+    "                        on standard input)\n"
     "      --threads N       tokenize on N threads (output order is kept; default 1)\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
@@ -44,6 +50,7 @@ static const char usage[] =
     "Examples:\n"
     "  t0-render ... | t0-tokenize -m t0_3b/ --input-len 1024 --target-len 256 -o train.t0\n"
     "  echo 'Hello world' | t0-tokenize -m spiece.model --text --no-eos\n"
+    "  t0-tokenize -m spiece.model --lines -o corpus.t0 corpus.txt\n"
     "  echo '8774 296 1' | t0-tokenize -m spiece.model --decode\n";
 
 /* A batch is worth some milliseconds of work, so that starting and joining its threads
@@ -51,7 +58,8 @@ static const char usage[] =
 enum { BATCH_ITEMS = 4096, BATCH_LINES = 1 << 17, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
-    const char *model, *output, *input;
+    const char *model, *output, *input, *task;
+    int lines;
     int text, pieces, no_eos, no_sentinels, decode, threads, progress;
     int64_t input_len, target_len; /* 0: no limit */
 } options;
@@ -383,8 +391,13 @@ static int tokenize_example(context *c, const t0_record *e, token_slot *s, t0_sp
     t0_record *t = &s->rec;
     *t = (t0_record){.kind = T0_KIND_TOKENS, .task = e->task, .template_name = e->template_name,
                      .id = e->id, .label = e->label, .n_choices = e->n_choices};
-    if (tokenize_field(c, e->input, 0, o->input_len, w, err) || keep_ids(w, &t->input_ids, err) ||
-        tokenize_field(c, e->target, 1, o->target_len, w, err) || keep_ids(w, &t->target_ids, err))
+    if (tokenize_field(c, e->input, 0, o->input_len, w, err) || keep_ids(w, &t->input_ids, err))
+        return -1;
+    if (o->lines) /* a document: no target, not even its EOS */
+        t0_spm_work_reset(w);
+    else if (tokenize_field(c, e->target, 1, o->target_len, w, err))
+        return -1;
+    if (keep_ids(w, &t->target_ids, err))
         return -1;
     t->choice_ids = calloc(e->n_choices + 1, sizeof *t->choice_ids);
     if (!t->choice_ids)
@@ -422,7 +435,8 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
 {
     int rc = t0_spm_parallel(b->n, b->cum, b->ctx->opt->threads, record_range, b, err);
     for (size_t i = 0; i < b->n; i++) {
-        if (rc == 0)
+        int blank = b->ctx->opt->lines && b->out[i].rec.input_ids.n == 0; /* whitespace only */
+        if (rc == 0 && !blank)
             rc = t0_writer_write(wr, &b->out[i].rec, err);
         free_tokens(&b->out[i]);
         free_example(&b->examples[i]);
@@ -433,11 +447,69 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
     return rc;
 }
 
+/* --lines: the next non-empty text line as an example record (strings point into *line). */
+typedef struct {
+    FILE *f;
+    char *line;
+    size_t cap;
+    uint64_t lineno;
+    const char *task;
+} line_source;
+
+static int next_line(line_source *ls, t0_record *rec, t0_error *err)
+{
+    ssize_t n;
+    while ((n = getline(&ls->line, &ls->cap, ls->f)) >= 0) {
+        ls->lineno++;
+        while (n && (ls->line[n - 1] == '\n' || ls->line[n - 1] == '\r'))
+            ls->line[--n] = 0;
+        if (n == 0)
+            continue;
+        if (t0_check_text(ls->line, (size_t)n, "text", err)) {
+            t0_error_prefix(err, "line %llu", (unsigned long long)ls->lineno);
+            return -1;
+        }
+        *rec = (t0_record){.kind = T0_KIND_EXAMPLE, .task = ls->task, .template_name = "", .id = ls->lineno,
+                           .input = ls->line, .target = "", .label = -1};
+        return 1;
+    }
+    return ferror(ls->f) ? t0_fail(err, T0_EINPUT, "read error") : 0;
+}
+
+/* The records' task with --lines: --task, else the file's name without its folder. */
+static const char *lines_task(const options *o)
+{
+    if (o->task)
+        return o->task;
+    if (strcmp(o->input, "-") == 0)
+        return "text";
+    const char *slash = strrchr(o->input, '/');
+    return slash ? slash + 1 : o->input;
+}
+
+/* The next example: a record read, or with --lines a text line. */
+static int next_example(t0_reader *r, line_source *ls, t0_record *rec, t0_error *err)
+{
+    if (ls)
+        return next_line(ls, rec, err);
+    int got = t0_reader_next(r, rec, err);
+    if (got > 0 && t0_reader_expect(r, rec, T0_KIND_EXAMPLE, err))
+        return -1;
+    return got;
+}
+
 static int run_records(context *c, t0_writer *wr, t0_error *err)
 {
-    t0_reader *r = t0_reader_open(c->opt->input, err);
-    if (!r)
+    line_source lines = {.task = lines_task(c->opt)}, *ls = NULL;
+    t0_reader *r = NULL;
+    if (c->opt->lines) {
+        int is_stdin = strcmp(c->opt->input, "-") == 0;
+        if (!(lines.f = is_stdin ? stdin : fopen(c->opt->input, "rb")))
+            return t0_fail(err, T0_EINPUT, "%s: cannot open", c->opt->input);
+        ls = &lines;
+    } else if (!(r = t0_reader_open(c->opt->input, err))) {
         return -1;
+    }
     record_batch b = {.ctx = c};
     b.examples = calloc(BATCH_ITEMS, sizeof *b.examples);
     b.out = calloc(BATCH_ITEMS, sizeof *b.out);
@@ -445,10 +517,7 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     int rc = b.examples && b.out && b.cum ? 0 : t0_fail(err, T0_EINTERNAL, "out of memory");
     size_t bytes = 0;
     t0_record rec;
-    while (rc == 0 && (rc = t0_reader_next(r, &rec, err)) > 0) {
-        rc = t0_reader_expect(r, &rec, T0_KIND_EXAMPLE, err);
-        if (rc)
-            break;
+    while (rc == 0 && (rc = next_example(r, ls, &rec, err)) > 0) {
         rc = copy_example(&b.examples[b.n], &rec, err);
         if (rc)
             break;
@@ -472,7 +541,13 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     free(b.examples);
     free(b.out);
     free(b.cum);
-    t0_reader_close(r);
+    if (r)
+        t0_reader_close(r);
+    if (ls) {
+        if (lines.f != stdin)
+            fclose(lines.f);
+        free(lines.line);
+    }
     return rc;
 }
 
@@ -540,7 +615,7 @@ static int run(const options *o, t0_error *err)
 int main(int argc, char **argv)
 {
     enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
-           OPT_THREADS, OPT_PROGRESS, OPT_NO_SENTINELS };
+           OPT_THREADS, OPT_PROGRESS, OPT_NO_SENTINELS, OPT_LINES, OPT_TASK };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
         {"input-len", required_argument, 0, OPT_INPUT_LEN},
@@ -548,6 +623,7 @@ int main(int argc, char **argv)
         {"text", no_argument, 0, OPT_TEXT},       {"pieces", no_argument, 0, OPT_PIECES},
         {"no-eos", no_argument, 0, OPT_NO_EOS},   {"decode", no_argument, 0, OPT_DECODE},
         {"no-sentinels", no_argument, 0, OPT_NO_SENTINELS},
+        {"lines", no_argument, 0, OPT_LINES},     {"task", required_argument, 0, OPT_TASK},
         {"threads", required_argument, 0, OPT_THREADS},
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
@@ -568,6 +644,8 @@ int main(int argc, char **argv)
         case OPT_NO_EOS: o.no_eos = 1; break;
         case OPT_NO_SENTINELS: o.no_sentinels = 1; break;
         case OPT_DECODE: o.decode = 1; break;
+        case OPT_LINES: o.lines = 1; break;
+        case OPT_TASK: o.task = optarg; break;
         case OPT_PROGRESS: o.progress = 1; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
         case 'h': fputs(usage, stdout); return 0;
@@ -582,6 +660,10 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "-m MODEL is required");
     if (o.text && o.decode)
         return t0_cli_usage_error(prog, "--text and --decode exclude each other");
+    if (o.lines && (o.text || o.decode))
+        return t0_cli_usage_error(prog, "--lines writes token records: not with --text or --decode");
+    if (o.task && !o.lines)
+        return t0_cli_usage_error(prog, "--task goes with --lines");
     if (o.pieces && !o.text)
         return t0_cli_usage_error(prog, "--pieces needs --text");
     if (optind + 1 < argc)

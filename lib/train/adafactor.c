@@ -18,6 +18,7 @@ typedef struct {
 struct adafactor {
     adafactor_opts o;
     int64_t t;
+    float last_lr;
     int n;
     const t5_tensor_spec *specs;
     af_tensor *ts;
@@ -29,7 +30,7 @@ struct adafactor {
 
 void adafactor_defaults(adafactor_opts *o)
 {
-    *o = (adafactor_opts){1e-3f, 1e-30f, 1e-3f, 1.0f, 0.8f, 128, 1};
+    *o = (adafactor_opts){1e-3f, 1e-30f, 1e-3f, 1.0f, 0.8f, 128, 1, 0};
 }
 
 adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_opts *o, t0_error *err)
@@ -103,6 +104,16 @@ int64_t adafactor_get_step(const adafactor *a)
 void adafactor_set_step(adafactor *a, int64_t t)
 {
     a->t = t;
+}
+
+void adafactor_set_lr(adafactor *a, float lr)
+{
+    a->o.lr = lr;
+}
+
+float adafactor_last_lr(const adafactor *a)
+{
+    return a->last_lr;
 }
 
 int adafactor_factored(const adafactor *a, int i)
@@ -236,10 +247,12 @@ void adafactor_step(adafactor *a, float *params, const float *grads)
     double decay = 1.0 - pow((double)a->t, -(double)a->o.decay_pow);
     af_job j = {.keep = (float)decay, .add = (float)(1.0 - decay), .eps1 = a->o.eps1, .u = a->u,
                 .cinv = a->cinv, .colsum = a->colsum}; /* keep/add as HF passes them to torch */
+    /* HF's _get_lr: its step is our t after the increment */
+    a->last_lr = a->o.relative_step ? (float)fmin(1e-2, 1.0 / sqrt((double)a->t)) : a->o.lr;
     for (int i = 0; i < a->n; i++) {
         af_tensor *t = &a->ts[i];
         j.t = t, j.p = params + t->off, j.g = grads + t->off;
-        j.scale = a->o.lr;
+        j.scale = a->last_lr;
         if (a->o.scale_parameter) {
             float r = rms(&j, j.p, t->n);
             j.scale *= r > a->o.eps2 ? r : a->o.eps2;

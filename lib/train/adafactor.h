@@ -38,10 +38,13 @@
 typedef struct {
     float lr, eps1, eps2, clip_threshold, decay_pow;
     int min_dim_to_factor;
-    int scale_parameter; /* multiply by max(eps2, RMS(param)) */
+    int scale_parameter; /* multiply by max(eps2, RMS(param)) (Mesh TF's multiply_by_parameter_scale) */
+    int relative_step;   /* lr = min(1e-2, 1/sqrt(t + 1)) in place of lr: Mesh TF's default, HF's
+                            relative_step=True (warmup_init=False), with t as above. Unscaled,
+                            Mesh TF also multiplies it by 0.05; HF and this do not */
 } adafactor_opts;
 
-/* T0's: lr 1e-3, eps1 1e-30, eps2 1e-3, clip 1, decay_pow 0.8, min_dim 128, scaled */
+/* T0's: lr 1e-3, eps1 1e-30, eps2 1e-3, clip 1, decay_pow 0.8, min_dim 128, scaled, lr given */
 void adafactor_defaults(adafactor_opts *o);
 
 typedef struct adafactor adafactor;
@@ -51,6 +54,10 @@ void adafactor_free(adafactor *a);
 
 /* One update of params from grads (both packed in spec order). */
 void adafactor_step(adafactor *a, float *params, const float *grads);
+/* The lr of the next steps (a schedule's); ignored with relative_step. */
+void adafactor_set_lr(adafactor *a, float lr);
+/* The lr the last step used, before the parameter scale (relative_step's or the one set). */
+float adafactor_last_lr(const adafactor *a);
 
 int64_t adafactor_get_step(const adafactor *a);
 void adafactor_set_step(adafactor *a, int64_t t);

@@ -57,6 +57,11 @@ void adamw_free(adamw *a)
     free(a);
 }
 
+void adamw_set_lr(adamw *a, float lr)
+{
+    a->o.lr = lr;
+}
+
 int64_t adamw_get_step(const adamw *a)
 {
     return a->t;

@@ -25,6 +25,8 @@ typedef struct adamw adamw;
 adamw *adamw_create(const t5_tensor_spec *specs, int n, const adamw_opts *o, t0_error *err);
 void adamw_free(adamw *a);
 void adamw_step(adamw *a, float *params, const float *grads);
+/* The lr of the next steps (a schedule's). */
+void adamw_set_lr(adamw *a, float lr);
 int64_t adamw_get_step(const adamw *a);
 int adamw_save(const adamw *a, const char *path, t0_error *err);
 int adamw_load(adamw *a, const char *path, t0_error *err);

@@ -317,6 +317,14 @@ static char *state_json(const trainer *t)
     cJSON_AddNumberToObject(j, "rows", t->rows);
     cJSON_AddNumberToObject(j, "input_len", t->enc_len);
     cJSON_AddNumberToObject(j, "target_len", t->dec_len);
+    const lr_schedule *sc = &o->schedule;
+    cJSON_AddStringToObject(j, "schedule", lr_kind_name(sc->kind));
+    cJSON_AddNumberToObject(j, "warmup_steps", (double)sc->warmup);
+    cJSON_AddNumberToObject(j, "decay_steps", (double)sc->decay_steps);
+    cJSON_AddNumberToObject(j, "end_lr", sc->end);
+    cJSON_AddNumberToObject(j, "rsqrt_steps", (double)sc->rsqrt_steps);
+    cJSON_AddBoolToObject(j, "scale_parameter", o->scale_parameter);
+    cJSON_AddBoolToObject(j, "relative_step", o->relative_step);
     char *s = cJSON_Print(j);
     cJSON_Delete(j);
     return s;
@@ -328,6 +336,29 @@ static int get_num(const cJSON *j, const char *key, double *v, const char *path,
     if (!cJSON_IsNumber(x))
         return t0_fail(err, T0_EINPUT, "%s: no number \"%s\"", path, key);
     *v = x->valuedouble;
+    return 0;
+}
+
+/* The schedule and Adafactor's settings; a state written before they existed has none:
+ * T0's constant lr with parameter scale. */
+static int read_schedule(const cJSON *j, trainer_opts *o, const char *path, t0_error *err)
+{
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "schedule");
+    if (!kind)
+        return 0;
+    double v[4];
+    static const char *keys[4] = {"warmup_steps", "decay_steps", "end_lr", "rsqrt_steps"};
+    for (int i = 0; i < 4; i++)
+        if (get_num(j, keys[i], &v[i], path, err))
+            return -1;
+    const cJSON *scale = cJSON_GetObjectItemCaseSensitive(j, "scale_parameter");
+    const cJSON *rel = cJSON_GetObjectItemCaseSensitive(j, "relative_step");
+    if (!cJSON_IsString(kind) || lr_kind_parse(kind->valuestring, &o->schedule.kind) || !cJSON_IsBool(scale) ||
+        !cJSON_IsBool(rel))
+        return t0_fail(err, T0_EINPUT, "%s: a schedule, scale_parameter and relative_step expected", path);
+    o->schedule.warmup = (int64_t)v[0], o->schedule.decay_steps = (int64_t)v[1];
+    o->schedule.end = v[2], o->schedule.rsqrt_steps = (int64_t)v[3];
+    o->scale_parameter = cJSON_IsTrue(scale), o->relative_step = cJSON_IsTrue(rel);
     return 0;
 }
 
@@ -362,6 +393,7 @@ int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err)
     s->o.lr = (float)v[2], s->o.factor_min_dim = (int)v[3], s->o.weight_decay = (float)v[4];
     s->o.step_offset = (int64_t)v[5], s->o.accum = (int)v[6], s->o.dropout = (float)v[7], s->o.z_loss = (float)v[8];
     s->rows = (int)v[9], s->enc_len = (int)v[10], s->dec_len = (int)v[11];
+    rc = read_schedule(j, &s->o, path, err);
 done:
     cJSON_Delete(j);
     return rc;

@@ -280,7 +280,7 @@ static char *task_name(const pair_list *l, size_t file, const char *path, const 
         return NULL;
     if (datasets != 1 || !one->dataset[0] || one->dataset[0] == '#') /* a name a TSV can hold */
         snprintf(s, len, "%s", path);
-    else if (templates == 1)
+    else if (templates == 1 && one->template_name[0]) /* plain text has no template */
         snprintf(s, len, "%s:%s", one->dataset, one->template_name);
     else
         snprintf(s, len, "%s", one->dataset);

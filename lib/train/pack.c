@@ -140,27 +140,53 @@ static int write_batch(t0_packer *p, t0_writer *w, const t0_pack_job *job, t0_er
     return 0;
 }
 
-int t0_pack_run(t0_packer *p, t0_mixture *m, t0_writer *w, const t0_pack_job *job, uint64_t *packed,
-                t0_error *err)
+int t0_pack_source(t0_packer *p, const t0_example_source *src, t0_writer *w, const t0_pack_job *job,
+                   uint64_t *packed, t0_error *err)
 {
-    uint64_t drawn = 0;
     for (;;) {
-        if (job->batches ? p->batches >= job->batches : drawn >= job->draws)
-            break;
+        if (job->batches && p->batches >= job->batches)
+            return 0;
         t0_mix_example ex;
-        if (t0_mixture_next(m, &ex, err))
+        int got = src->next(src->arg, &ex, err);
+        if (got < 0)
             return -1;
-        drawn++;
+        if (got == 0)
+            break;
         if (!t0_packer_fits(p, ex.n_input, ex.n_target)) {
             if (write_batch(p, w, job, err))
                 return -1;
             if (job->batches && p->batches >= job->batches)
-                break; /* the example drawn last goes into no batch */
+                return 0; /* the example drawn last goes into no batch */
         }
         t0_packer_add(p, ex.input, ex.n_input, ex.target, ex.n_target);
-        packed[ex.task]++;
+        if (packed)
+            packed[ex.task]++;
     }
-    if (!t0_packer_empty(p) && !job->batches)
+    if (!t0_packer_empty(p))
         return write_batch(p, w, job, err);
     return 0;
+}
+
+/* The mixture as a source: endless, or `draws` examples for a job without a batch count. */
+typedef struct {
+    t0_mixture *m;
+    uint64_t left; /* UINT64_MAX: no end */
+} mixture_draws;
+
+static int next_draw(void *arg, t0_mix_example *ex, t0_error *err)
+{
+    mixture_draws *d = arg;
+    if (d->left == 0)
+        return 0;
+    if (d->left != UINT64_MAX)
+        d->left--;
+    return t0_mixture_next(d->m, ex, err) ? -1 : 1;
+}
+
+int t0_pack_run(t0_packer *p, t0_mixture *m, t0_writer *w, const t0_pack_job *job, uint64_t *packed,
+                t0_error *err)
+{
+    mixture_draws d = {m, job->batches ? UINT64_MAX : job->draws};
+    t0_example_source src = {next_draw, &d};
+    return t0_pack_source(p, &src, w, job, packed, err);
 }

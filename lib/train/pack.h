@@ -32,6 +32,7 @@
 
 #include "common/error.h"
 #include "stream/record.h"
+#include "train/mixture.h"
 
 #define T0_EOS_ID 1
 
@@ -77,6 +78,19 @@ typedef struct {
     void (*on_batch)(void *arg, const t0_packer *p);
     void *arg;
 } t0_pack_job;
+
+/* A stream of examples (a mixture, an objective): next gives 1 with an example in *ex,
+ * 0 when there are no more, -1 on error. */
+typedef struct {
+    int (*next)(void *arg, t0_mix_example *ex, t0_error *err);
+    void *arg;
+} t0_example_source;
+
+/* Packs the source's examples into batches written to w until job->batches are written
+ * (0: until the source ends; the last batch is then padded); packed[ex.task] (when not
+ * NULL) counts the examples placed. */
+int t0_pack_source(t0_packer *p, const t0_example_source *src, struct t0_writer *w, const t0_pack_job *job,
+                   uint64_t *packed, t0_error *err);
 
 /* Packs examples drawn from m into batches written to w until the job is done; packed[t]
  * (zeroed by the caller, one per task) counts the examples of task t in the batches. */

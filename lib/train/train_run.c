@@ -54,6 +54,20 @@ static trainer_opts merged(const train_run_opts *r, const ckpt_state *s)
         o.z_loss = u->z_loss;
     if (r->given & TRAIN_GIVEN_SEED)
         o.seed = u->seed;
+    if (r->given & TRAIN_GIVEN_SCHEDULE)
+        o.schedule.kind = u->schedule.kind;
+    if (r->given & TRAIN_GIVEN_WARMUP)
+        o.schedule.warmup = u->schedule.warmup;
+    if ((r->given & TRAIN_GIVEN_DECAY_STEPS) || o.schedule.decay_steps == 0) /* or --steps' */
+        o.schedule.decay_steps = u->schedule.decay_steps;
+    if (r->given & TRAIN_GIVEN_END_LR)
+        o.schedule.end = u->schedule.end;
+    if (r->given & TRAIN_GIVEN_RSQRT_STEPS)
+        o.schedule.rsqrt_steps = u->schedule.rsqrt_steps;
+    if (r->given & TRAIN_GIVEN_SCALE_PARAMETER)
+        o.scale_parameter = u->scale_parameter;
+    if (r->given & TRAIN_GIVEN_RELATIVE_STEP)
+        o.relative_step = u->relative_step;
     return o;
 }
 
@@ -85,7 +99,8 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
                 t0_error_prefix(err, "%s", r->model_dir);
             return -1;
         }
-        if (ckpt_assets_read(r->model_dir, &s->assets, err) || !(s->t = trainer_create(s->m, &r->o, err)))
+        if (lr_schedule_check(&r->o.schedule, err) || ckpt_assets_read(r->model_dir, &s->assets, err) ||
+            !(s->t = trainer_create(s->m, &r->o, err)))
             return -1;
         if (rank != 0)
             return 0;
@@ -105,6 +120,8 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
         return t0_fail(err, T0_EINPUT, "%s: the run started at step offset %lld, not %lld", last,
                        (long long)st.o.step_offset, (long long)r->o.step_offset);
     trainer_opts o = merged(r, &st);
+    if (lr_schedule_check(&o.schedule, err) != 0)
+        return -1;
     char opt[4200];
     snprintf(opt, sizeof opt, "%s/optimizer.safetensors", last);
     if (!(s->m = t5_model_open(last, err)) || ckpt_assets_read(last, &s->assets, err) ||
@@ -199,7 +216,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
             continue;
         double tn = now(), secs = tn - tstep;
         trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
-                            secs > 0 ? t->last.tokens / secs : 0, t->o.lr, t->grad_norm, secs};
+                            secs > 0 ? t->last.tokens / secs : 0, t->lr, t->grad_norm, secs};
         if (s->log.f && trainlog_write(&s->log, &row, err) != 0)
             return -1;
         int save_now = r->save_every && t->steps % r->save_every == 0;

@@ -34,6 +34,13 @@ enum {
     TRAIN_GIVEN_Z_LOSS = 1 << 6,
     TRAIN_GIVEN_SEED = 1 << 7,
     TRAIN_GIVEN_WEIGHT_DECAY = 1 << 8,
+    TRAIN_GIVEN_SCHEDULE = 1 << 9, /* the schedule's kind */
+    TRAIN_GIVEN_WARMUP = 1 << 10,
+    TRAIN_GIVEN_DECAY_STEPS = 1 << 11,
+    TRAIN_GIVEN_END_LR = 1 << 12,
+    TRAIN_GIVEN_RSQRT_STEPS = 1 << 13,
+    TRAIN_GIVEN_SCALE_PARAMETER = 1 << 14,
+    TRAIN_GIVEN_RELATIVE_STEP = 1 << 15,
 };
 
 typedef struct {

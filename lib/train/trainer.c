@@ -9,7 +9,9 @@
 
 void trainer_defaults(trainer_opts *o)
 {
-    *o = (trainer_opts){TRAIN_ADAFACTOR, 1e-3f, 128, 0.01f, 0, 1, 0.1f, 1e-4f, 0};
+    *o = (trainer_opts){.optimizer = TRAIN_ADAFACTOR, .lr = 1e-3f, .factor_min_dim = 128, .weight_decay = 0.01f,
+                        .accum = 1, .dropout = 0.1f, .z_loss = 1e-4f, .scale_parameter = 1};
+    lr_schedule_defaults(&o->schedule);
 }
 
 trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
@@ -30,6 +32,8 @@ trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
         adafactor_defaults(&ao);
         ao.lr = o->lr;
         ao.min_dim_to_factor = o->factor_min_dim;
+        ao.scale_parameter = o->scale_parameter;
+        ao.relative_step = o->relative_step;
         if (!(t->af = adafactor_create(m->specs, m->nspecs, &ao, err))) {
             free(t);
             return NULL;
@@ -212,10 +216,16 @@ int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err)
     if (!isfinite(s.loss) || !isfinite(t->grad_norm))
         return t0_fail(err, T0_EINPUT, "step %lld: loss or gradient is not finite (loss %g, gradient norm %g)",
                        (long long)step + 1, s.loss, t->grad_norm);
-    if (t->af)
+    float lr = (float)lr_at(&t->o.schedule, t->o.lr, t->steps, step);
+    if (t->af) {
+        adafactor_set_lr(t->af, lr);
         adafactor_step(t->af, m->params, m->grads);
-    else
+        t->lr = adafactor_last_lr(t->af); /* the relative step's, when it has one */
+    } else {
+        adamw_set_lr(t->aw, lr);
         adamw_step(t->aw, m->params, m->grads);
+        t->lr = lr;
+    }
     t->last = s;
     t->steps++;
     t->batches += k;

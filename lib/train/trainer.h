@@ -33,6 +33,7 @@
 #include "t5/t5_model.h"
 #include "train/adafactor.h"
 #include "train/adamw.h"
+#include "train/schedule.h"
 
 typedef enum { TRAIN_ADAFACTOR, TRAIN_ADAMW } train_optimizer;
 
@@ -46,9 +47,13 @@ typedef struct {
     float dropout;        /* replaces the config's dropout_rate (T0: 0.1) */
     float z_loss;         /* T0: 1e-4 */
     uint64_t seed;        /* dropout masks */
+    lr_schedule schedule; /* the lr of each step from lr (schedule.h; T0: constant) */
+    int scale_parameter;  /* Adafactor: updates scaled by RMS(param) (Mesh TF, T0: 1) */
+    int relative_step;    /* Adafactor: lr = min(1e-2, 1/sqrt(t + 1)), in place of lr and schedule */
 } trainer_opts;
 
-/* T0's: Adafactor, lr 1e-3, min dim 128, no offset, accum 1, dropout 0.1, z-loss 1e-4, seed 0 */
+/* T0's: Adafactor, lr 1e-3 constant, min dim 128, no offset, accum 1, dropout 0.1, z-loss 1e-4,
+ * seed 0, parameter scale, no relative step */
 void trainer_defaults(trainer_opts *o);
 
 /* The loss sums of a step; what trainer_reduce_grads adds up across processes. */
@@ -80,6 +85,7 @@ typedef struct {
     /* the last step */
     trainer_sums last;
     double grad_norm;
+    double lr; /* the lr the last step used (before Adafactor's parameter scale) */
 } trainer;
 
 /* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout. */

@@ -12,6 +12,11 @@ holds, per parameter (HF names), the update after 3 steps minus before, and the 
 step in the metadata:
   <config>/adafactor_md32_s3_delta.safetensors
   <config>/adamw_s3_delta.safetensors
+and the pretraining settings and a schedule (a_gated_untied only):
+  adafactor_md32_relstep_s3   Adafactor(lr=None, relative_step=True): lr min(1e-2, 1/sqrt(step))
+  adafactor_md32_noscale_s3   Adafactor(scale_parameter=False), lr 1e-3
+  adamw_linear_w1_t4_s3       AdamW under get_linear_schedule_with_warmup(1 warmup, 4 steps):
+                              lr 0, 1e-4, 2/3 of it
 With --check-checkpoint DIR CONFIG: loads a checkpoint that t0-step wrote after 3 Adafactor
 steps on CONFIG's batch with T5ForConditionalGeneration.from_pretrained and compares its
 logits with those of the reference's own 3-step weights.
@@ -22,7 +27,7 @@ import sys
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import T5Config, T5ForConditionalGeneration
-from transformers.optimization import Adafactor
+from transformers.optimization import Adafactor, get_linear_schedule_with_warmup
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t5_reference import Z_LOSS, f32, hf_names, pure_t5, rel_err, t0_loss  # noqa: E402
@@ -44,15 +49,18 @@ def load_fixture(model_dir):
     return cfg, params, batch, float(rows * dec_len)
 
 
-def make_optimizer(kind, ps):
+def make_optimizer(kind, ps, variant=""):
+    """The optimizer and its schedule (None: constant lr)."""
     if kind == "adamw":
-        return torch.optim.AdamW(list(ps.values()), lr=ADAMW_LR, weight_decay=ADAMW_WD)
-    return Adafactor(list(ps.values()), lr=ADAFACTOR_LR, scale_parameter=True, relative_step=False,
-                     warmup_init=False, clip_threshold=1.0, decay_rate=-0.8, beta1=None, weight_decay=0.0,
-                     eps=(1e-30, 1e-3))
+        opt = torch.optim.AdamW(list(ps.values()), lr=ADAMW_LR, weight_decay=ADAMW_WD)
+        return opt, get_linear_schedule_with_warmup(opt, 1, 4) if variant == "linear_w1_t4" else None
+    relative = variant == "relstep"
+    return Adafactor(list(ps.values()), lr=None if relative else ADAFACTOR_LR, scale_parameter=variant != "noscale",
+                     relative_step=relative, warmup_init=False, clip_threshold=1.0, decay_rate=-0.8, beta1=None,
+                     weight_decay=0.0, eps=(1e-30, 1e-3)), None
 
 
-def train(kind, cfg, params, batch, denominator):
+def train(kind, cfg, params, batch, denominator, variant=""):
     """STEPS steps; returns the final parameters and the losses."""
     names = hf_names(cfg)
     ps = {}
@@ -62,7 +70,7 @@ def train(kind, cfg, params, batch, denominator):
         # factors every matrix, so an unfactored one is given to it as a flat vector
         flat = kind == "adafactor" and p.dim() == 2 and min(p.shape) < MIN_DIM
         ps[n] = torch.nn.Parameter(p.reshape(-1) if flat else p)
-    opt = make_optimizer(kind, ps)
+    opt, schedule = make_optimizer(kind, ps, variant)
     losses = []
     for _ in range(STEPS):
         opt.zero_grad(set_to_none=True)
@@ -72,6 +80,8 @@ def train(kind, cfg, params, batch, denominator):
                              denominator, Z_LOSS)
         loss.backward()
         opt.step()
+        if schedule:
+            schedule.step()
         losses.append(loss.item())
     return {n: ps[n].detach().reshape(params[n].shape) for n in names}, losses
 
@@ -90,6 +100,15 @@ def write(out, fixtures):
                         {"lr": str(ADAMW_LR), "weight_decay": str(ADAMW_WD)})
             save_file(f32(delta), os.path.join(d, tag + "_delta.safetensors"), metadata=meta)
             print(f"{name} {kind}: losses {' '.join(f'{x:.6f}' for x in losses)}")
+        if name != "a_gated_untied":
+            continue
+        for kind, variant in (("adafactor", "relstep"), ("adafactor", "noscale"), ("adamw", "linear_w1_t4")):
+            after, losses = train(kind, cfg, params, batch, den, variant)
+            delta = {n: after[n] - params[n] for n in after}
+            meta = {"steps": str(STEPS), "variant": variant, "losses": " ".join(repr(x) for x in losses)}
+            tag = f"adafactor_md{MIN_DIM}_{variant}_s{STEPS}" if kind == "adafactor" else f"adamw_{variant}_s{STEPS}"
+            save_file(f32(delta), os.path.join(d, tag + "_delta.safetensors"), metadata=meta)
+            print(f"{name} {kind} {variant}: losses {' '.join(f'{x:.6f}' for x in losses)}")
 
 
 def check_checkpoint(ckpt, fixtures, name):

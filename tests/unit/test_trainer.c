@@ -1,6 +1,8 @@
 /* test_trainer.c: the trainer's steps against transformers (tests/fixtures/step, written by
  * tests/reference/step_reference.py): three Adafactor and three AdamW steps on an unpacked
- * and a packed batch, each tensor's update (after - before) within 1e-3 relative; --accum 2
+ * and a packed batch, each tensor's update (after - before) within 1e-3 relative; the same for
+ * Adafactor's relative_step and scale_parameter=False and AdamW under transformers' linear
+ * schedule with warmup; --accum 2
  * on two halves of a batch against one step on the whole; dropout reproducible from its
  * seed; a saved checkpoint loading back to the same logits. */
 #include <stdint.h>
@@ -20,7 +22,18 @@
 #define ACCUM_TOL 1e-5  /* two halves against the whole: only the order of sums differs */
 #define ACCUM_WEIGHT_TOL 1e-6
 
-static trainer *make(t5_model *m, train_optimizer opt, float dropout, uint64_t seed)
+/* a variant of the reference's optimizer (step_reference.py's make_optimizer) */
+static void variant_opts(const char *variant, trainer_opts *o)
+{
+    if (!strcmp(variant, "relstep"))
+        o->relative_step = 1;
+    if (!strcmp(variant, "noscale"))
+        o->scale_parameter = 0;
+    if (!strcmp(variant, "linear_w1_t4"))
+        o->schedule = (lr_schedule){.kind = LR_LINEAR, .warmup = 1, .decay_steps = 4, .rsqrt_steps = 10000};
+}
+
+static trainer *make_variant(t5_model *m, train_optimizer opt, float dropout, uint64_t seed, const char *variant)
 {
     trainer_opts o;
     trainer_defaults(&o);
@@ -29,6 +42,7 @@ static trainer *make(t5_model *m, train_optimizer opt, float dropout, uint64_t s
     o.factor_min_dim = 32;
     o.dropout = dropout;
     o.seed = seed;
+    variant_opts(variant, &o);
     t0_error err = {0};
     trainer *t = trainer_create(m, &o, &err);
     if (!t)
@@ -36,8 +50,13 @@ static trainer *make(t5_model *m, train_optimizer opt, float dropout, uint64_t s
     return t;
 }
 
+static trainer *make(t5_model *m, train_optimizer opt, float dropout, uint64_t seed)
+{
+    return make_variant(m, opt, dropout, seed, "");
+}
+
 /* three steps on the fixture batch, each tensor's update against the reference's */
-static void against_reference(const char *config, train_optimizer opt, const char *file)
+static void against_variant(const char *config, train_optimizer opt, const char *file, const char *variant)
 {
     char dir[256], ref[512];
     snprintf(dir, sizeof dir, "%s/%s", FIXTURE_DIR, config);
@@ -49,7 +68,7 @@ static void against_reference(const char *config, train_optimizer opt, const cha
         return;
     float *before = malloc(m->nfloats * sizeof(float));
     memcpy(before, m->params, m->nfloats * sizeof(float));
-    trainer *t = make(m, opt, 0.0f, 0);
+    trainer *t = make_variant(m, opt, 0.0f, 0, variant);
     /* the reference's loss of each step, from the fixture's metadata */
     double want_loss[3] = {0};
     st_model *st = st_open(ref, &err);
@@ -86,6 +105,11 @@ static void against_reference(const char *config, train_optimizer opt, const cha
     t5_model_free(m);
     fixture_batch_free(&fb);
     free(before);
+}
+
+static void against_reference(const char *config, train_optimizer opt, const char *file)
+{
+    against_variant(config, opt, file, "");
 }
 
 /* row r of a batch as a batch of one row */
@@ -214,6 +238,9 @@ int main(void)
     against_reference("a_gated_untied", TRAIN_ADAMW, "adamw_s3_delta.safetensors");
     against_reference("c_packed", TRAIN_ADAFACTOR, "adafactor_md32_s3_delta.safetensors");
     against_reference("c_packed", TRAIN_ADAMW, "adamw_s3_delta.safetensors");
+    against_variant("a_gated_untied", TRAIN_ADAFACTOR, "adafactor_md32_relstep_s3_delta.safetensors", "relstep");
+    against_variant("a_gated_untied", TRAIN_ADAFACTOR, "adafactor_md32_noscale_s3_delta.safetensors", "noscale");
+    against_variant("a_gated_untied", TRAIN_ADAMW, "adamw_linear_w1_t4_s3_delta.safetensors", "linear_w1_t4");
     accum_halves(TRAIN_ADAFACTOR);
     accum_halves(TRAIN_ADAMW);
     dropout_seeded();
