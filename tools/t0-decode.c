@@ -380,6 +380,7 @@ static int parse_float(const char *s, double min, double max, const char *opt, d
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_MAX_NEW = 256, OPT_MAX_INPUT, OPT_INPUT_EOS, OPT_BEAM, OPT_LP, OPT_EARLY, OPT_NUM_RETURN, OPT_NGRAM,
            OPT_SAMPLE, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_BATCH, OPT_THREADS, OPT_IDS };
     static const struct option longopts[] = {

@@ -1,5 +1,5 @@
 /* t0-init: make a new T5 model directory with random weights, initialised as
- * Hugging Face transformers initialises T5 (lib/t5_init.h). */
+ * Hugging Face transformers initialises T5 (lib/t5/t5_init.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +64,7 @@ static int check(const char *dir)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     static const struct option longopts[] = {
         {"preset", required_argument, 0, 'p'},    {"config", required_argument, 0, 'c'},
         {"seed", required_argument, 0, 's'},      {"tokenizer", required_argument, 0, 't'},

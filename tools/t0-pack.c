@@ -218,6 +218,7 @@ static int parse_epochs(const char *s, double *e, t0_error *err)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_ROWS = 256, OPT_INPUT_LEN, OPT_TARGET_LEN, OPT_BATCHES, OPT_EPOCHS, OPT_CAP, OPT_SEED,
            OPT_BUFFER, OPT_NO_PACK, OPT_RATES, OPT_PROGRESS };
     static const struct option longopts[] = {

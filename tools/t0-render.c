@@ -1,5 +1,5 @@
 /* t0-render: JSONL examples -> example records, through promptsource templates
- * (lib/templates.h has the semantics, lib/jinja.h the engine). */
+ * (lib/render/templates.h has the semantics, lib/render/jinja.h the engine). */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@ static const char usage[] =
     "  -t FILE          promptsource templates.yaml\n"
     "  -n NAME          only the template named NAME (repeatable; default all)\n"
     "  --original-task  only templates whose metadata says original_task: true\n"
-    "  --seed S         seed of the choice/random filters (default 0; see lib/templates.h)\n"
+    "  --seed S         seed of the choice/random filters (default 0; see lib/render/templates.h)\n"
     "  --strict         a field the example lacks is an error (default: jinja2's undefined)\n"
     "  -o OUT           write the stream to OUT (atomically) instead of stdout\n"
     "  --progress       examples and records/s on stderr as it goes (default when stderr is a terminal)\n"
@@ -229,6 +229,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     options o = {0};
     t0_error err = {0};
     o.names = calloc((size_t)argc + 1, sizeof *o.names);

@@ -259,6 +259,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     char blas_note[256] = "";
     if (!t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may re-run this program */
         blas_note[0] = 0;

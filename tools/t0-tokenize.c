@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/catfile.h"
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/outfile.h"
+#include "common/progress.h"
 #include "spm/spm.h"
 #include "spm/spm_batch.h"
 #include "stream/stream.h"
@@ -17,8 +18,9 @@
 static const char *prog = "t0-tokenize";
 
 static const char usage[] =
-    "Usage: t0-tokenize -m MODEL [OPTIONS] [FILE]\n"
-    "Tokenize example records (FILE, or standard input) into token records with T5's\n"
+    "Usage: t0-tokenize -m MODEL [OPTIONS] [FILE...]\n"
+    "Tokenize example records (FILEs read in order as one stream; '-' or none: standard input)\n"
+    "into token records with T5's\n"
     "SentencePiece unigram model: inputs without EOS, targets and every answer choice with\n"
     "EOS appended. task, template, id and label pass through.\n"
     "\n"
@@ -34,6 +36,8 @@ static const char usage[] =
     "      --no-sentinels    read <extra_id_N> as plain text, as spm_encode does\n"
     "      --decode          lines of ids in, text lines out, as spm_decode does\n"
     "      --threads N       tokenize on N threads (output order is kept; default 1)\n"
+    "      --progress        progress on standard error from the start (default: a rewritten\n"
+    "                        line on a terminal; elsewhere, past 10 s, a line a minute)\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
@@ -51,7 +55,9 @@ static const char usage[] =
 enum { BATCH_ITEMS = 4096, BATCH_LINES = 1 << 17, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
-    const char *model, *output, *input;
+    const char *model, *output;
+    char **inputs; /* n_inputs files; standard input when 0 */
+    int n_inputs;
     int text, pieces, no_eos, no_sentinels, decode, threads, progress;
     int64_t input_len, target_len; /* 0: no limit */
 } options;
@@ -68,7 +74,7 @@ typedef struct {
     worker *workers;
     int32_t eos; /* -1: append none */
     uint64_t done;  /* lines or records written */
-    double started; /* seconds, monotonic */
+    t0_progress progress;
 } context;
 
 /* T5's tokenizer (sentinels split out of the text), or spm_encode's with --no-sentinels. */
@@ -78,21 +84,15 @@ static int encode(const context *c, const char *s, size_t n, t0_spm_work *w, t0_
                                 : t0_spm_encode(c->m, s, n, w, err);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* After each batch: "N lines, R/s" on one rewritten stderr line; final = 1 ends it. */
+/* After each batch: "N lines, R/s"; final ends the stage. */
 static void show_progress(context *c, const char *unit, int final)
 {
-    if (!c->opt->progress)
-        return;
-    double secs = now() - c->started;
-    fprintf(stderr, "\r%s: %llu %s, %.0f/s%s", prog, (unsigned long long)c->done, unit,
-            secs > 0 ? (double)c->done / secs : 0.0, final ? "\n" : "");
+    t0_progress *p = &c->progress;
+    double secs = t0_now() - p->started, rate = secs > 0 ? (double)c->done / secs : 0.0;
+    if (final)
+        t0_progress_end(p, "%llu %s, %.0f/s", (unsigned long long)c->done, unit, rate);
+    else if (t0_progress_due(p, c->done))
+        t0_progress_show(p, "%llu %s, %.0f/s", (unsigned long long)c->done, unit, rate);
 }
 
 /* ---------------- text mode: lines in, lines out ---------------- */
@@ -187,9 +187,10 @@ static int text_range(void *arg, size_t begin, size_t end, int thread, t0_error 
         size_t n = b->off[i + 1] - b->off[i];
         if (text_line(b->ctx, wk, b->data + b->off[i], n, err) ||
             t0_buf_append(&wk->out, "\n", 1, err)) {
-            const char *in = b->ctx->opt->input;
-            t0_error_prefix(err, "%s: line %llu", strcmp(in, "-") ? in : "(stdin)",
-                            (unsigned long long)(b->first + i));
+            const options *o = b->ctx->opt;
+            /* several files: lines count through them, as concatenated */
+            const char *in = o->n_inputs > 1 ? "input" : o->n_inputs && strcmp(o->inputs[0], "-") ? o->inputs[0] : "(stdin)";
+            t0_error_prefix(err, "%s: line %llu", in, (unsigned long long)(b->first + i));
             return -1;
         }
     }
@@ -247,8 +248,9 @@ static int finish_lines(t0_spm_run **run, line_batch *b, FILE *out, t0_error *er
 }
 
 /* Lines are read into one batch while the threads tokenize the other. */
-static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
+static int run_text(context *c, t0_catfile *cat, FILE *out, t0_error *err)
 {
+    FILE *in = t0_catfile_stream(cat);
     line_batch batch[2] = {{.ctx = c, .first = 1}, {.ctx = c}};
     int cur = 0;
     t0_spm_run *run = NULL;
@@ -273,7 +275,7 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
         }
     }
     if (rc == 0 && ferror(in))
-        rc = t0_fail(err, T0_EINPUT, "read error");
+        rc = t0_fail(err, T0_EINPUT, "%s", t0_catfile_error(cat));
     int last = finish_lines(&run, &batch[1 - cur], out, err);
     rc = rc ? rc : last;
     if (rc == 0 && batch[cur].n) {
@@ -435,7 +437,7 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
 
 static int run_records(context *c, t0_writer *wr, t0_error *err)
 {
-    t0_reader *r = t0_reader_open(c->opt->input, err);
+    t0_reader *r = t0_reader_open_list(c->opt->inputs, c->opt->n_inputs, err);
     if (!r)
         return -1;
     record_batch b = {.ctx = c};
@@ -481,10 +483,9 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
 static int run_text_mode(context *c, t0_error *err)
 {
     const options *o = c->opt;
-    int is_stdin = strcmp(o->input, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(o->input, "rb");
+    t0_catfile *in = t0_catfile_open(o->inputs, o->n_inputs, err);
     if (!in)
-        return t0_fail(err, T0_EINPUT, "%s: cannot open", o->input);
+        return -1;
     t0_outfile out = {0};
     int rc = t0_outfile_open(&out, o->output, 0, err);
     if (rc == 0)
@@ -493,8 +494,7 @@ static int run_text_mode(context *c, t0_error *err)
         rc = t0_outfile_commit(&out, err);
     else
         t0_outfile_abort(&out);
-    if (!is_stdin)
-        fclose(in);
+    t0_catfile_close(in);
     return rc;
 }
 
@@ -515,8 +515,9 @@ static int run(const options *o, t0_error *err)
     t0_spm *m = t0_spm_load(o->model, err);
     if (!m)
         return -1;
-    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id,
-                 .started = now()};
+    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id};
+    t0_progress_begin(&c.progress, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
+                      o->progress == 2, 0, o->text || o->decode ? "tokenizing lines" : "tokenizing records");
     int rc = 0;
     if (!o->no_eos && !o->decode && m->eos_id < 0)
         rc = t0_fail(err, T0_EINPUT, "%s: the model has no </s> piece to append (use --no-eos)",
@@ -539,6 +540,7 @@ static int run(const options *o, t0_error *err)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
            OPT_THREADS, OPT_PROGRESS, OPT_NO_SENTINELS };
     static const struct option longopts[] = {
@@ -552,7 +554,7 @@ int main(int argc, char **argv)
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    options o = {.output = "-", .input = "-", .threads = 1, .progress = isatty(2)};
+    options o = {.output = "-", .threads = 1, .progress = 1};
     t0_error err = {0};
     int64_t threads = 1;
     int c;
@@ -568,7 +570,7 @@ int main(int argc, char **argv)
         case OPT_NO_EOS: o.no_eos = 1; break;
         case OPT_NO_SENTINELS: o.no_sentinels = 1; break;
         case OPT_DECODE: o.decode = 1; break;
-        case OPT_PROGRESS: o.progress = 1; break;
+        case OPT_PROGRESS: o.progress = 2; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': return t0_cli_version(prog);
@@ -584,10 +586,7 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "--text and --decode exclude each other");
     if (o.pieces && !o.text)
         return t0_cli_usage_error(prog, "--pieces needs --text");
-    if (optind + 1 < argc)
-        return t0_cli_usage_error(prog, "at most one input file");
-    if (optind < argc)
-        o.input = argv[optind];
+    o.inputs = argv + optind, o.n_inputs = argc - optind;
     if (run(&o, &err))
         return t0_cli_report(prog, &err);
     return 0;
