@@ -90,6 +90,14 @@ static pyval *mk_undefined(render *r, const char *fmt, ...)
     return v ? v : oom(r);
 }
 
+/* an undefined variable printed as "" (jinja2's lenient default), not the undefined of an
+ * inline if without else, which jinja2 prints as "" by design */
+static void count_undefined_printed(render *r, const pyval *v)
+{
+    if (r->undefined_printed && v->kind == 0)
+        (*r->undefined_printed)++;
+}
+
 pyval *r_tostr(render *r, pyval *v)
 {
     if (v->type == PV_STR)
@@ -97,6 +105,7 @@ pyval *r_tostr(render *r, pyval *v)
     if (v->type == PV_UNDEFINED) {
         if (STRICT_UNDEF(r, v))
             return undefined_error(r, v);
+        count_undefined_printed(r, v);
         return r_str(r, "", 0);
     }
     char small[256];
@@ -1257,6 +1266,7 @@ static int output(render *r, pyval *v)
             undefined_error(r, v);
             return -1;
         }
+        count_undefined_printed(r, v);
         return 0;
     }
     if (pv_str_append(&r->out, v, r->err) < 0) {
@@ -1338,6 +1348,7 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     r.ctx = context && context->type == PV_DICT ? context : NULL;
     r.rng = opt ? opt->seed : 0;
     r.strict = opt ? opt->strict : 0;
+    r.undefined_printed = opt ? opt->undefined_printed : NULL;
     r.out.limit = J_MAX_SIZE;
     r.out.data = malloc(512); /* typical prompts fit without regrowing */
     r.out.cap = r.out.data ? 512 : 0;

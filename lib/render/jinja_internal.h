@@ -85,6 +85,7 @@ typedef struct render {
     int vars_on_stack;
     uint64_t rng;
     int strict;
+    unsigned *undefined_printed; /* jinja_options': NULL, or counts undefined values printed as "" */
     pv_buf out;
     t0_error *err;
     unsigned long long iterations;
