@@ -98,7 +98,7 @@ static void on_step(void *ctx, const train_progress *p)
 }
 
 /* a float option in [min, max]: 0, or the usage error's exit status */
-static int parse_float(const char *s, double min, double max, const char *opt, float *v)
+static int float_option(const char *s, double min, double max, const char *opt, float *v)
 {
     double x;
     t0_error err = {0};
@@ -173,22 +173,22 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
             r.given |= TRAIN_GIVEN_OPTIMIZER;
             break;
         case O_LR:
-            if (parse_float(optarg, 1e-12, 10, "--lr", &r.o.lr))
+            if (float_option(optarg, 1e-12, 10, "--lr", &r.o.lr))
                 return 1;
             r.given |= TRAIN_GIVEN_LR;
             break;
         case O_WD:
-            if (parse_float(optarg, 0, 1, "--weight-decay", &r.o.weight_decay))
+            if (float_option(optarg, 0, 1, "--weight-decay", &r.o.weight_decay))
                 return 1;
             r.given |= TRAIN_GIVEN_WEIGHT_DECAY;
             break;
         case O_DROPOUT:
-            if (parse_float(optarg, 0, 0.99, "--dropout", &r.o.dropout))
+            if (float_option(optarg, 0, 0.99, "--dropout", &r.o.dropout))
                 return 1;
             r.given |= TRAIN_GIVEN_DROPOUT;
             break;
         case O_ZLOSS:
-            if (parse_float(optarg, 0, 1, "--z-loss", &r.o.z_loss))
+            if (float_option(optarg, 0, 1, "--z-loss", &r.o.z_loss))
                 return 1;
             r.given |= TRAIN_GIVEN_Z_LOSS;
             break;
