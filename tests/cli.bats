@@ -120,3 +120,17 @@ closed_stdin() {
         [ -e "$ROOT/$p" ] || { echo "README.md names $p, which does not exist"; return 1; }
     done
 }
+
+@test "progress: a rewritten line on a terminal of its own; plain lines on a terminal shared by make's jobs" {
+    command -v script >/dev/null || skip "no script(1) (Debian: util-linux)"
+    # script(1) gives the program a terminal; the terminal adds \r before each \n
+    script -qec "t0-tokenize -m '$D/t5-1k.model' --text --progress '$TMP/lines.txt' > /dev/null" /dev/null > "$TMP/tty"
+    grep -q $'\r.' "$TMP/tty"
+    tr '\r' '\n' < "$TMP/tty" | grep -q '^t0-tokenize: 2 lines, [0-9]*/s ([0-9]:[0-9][0-9]:[0-9][0-9])$'
+    ! grep -q started "$TMP/tty"
+    # under make (MAKELEVEL set) the same terminal gets whole lines, which parallel jobs cannot overwrite
+    MAKELEVEL=1 script -qec "t0-tokenize -m '$D/t5-1k.model' --text --progress '$TMP/lines.txt' > /dev/null" /dev/null > "$TMP/make"
+    ! grep -q $'\r.' "$TMP/make"
+    [ "$(tr -d '\r' < "$TMP/make" | head -1)" = "t0-tokenize: tokenizing lines: started" ]
+    [[ $(tr -d '\r' < "$TMP/make" | tail -1) == "t0-tokenize: tokenizing lines: done: 2 lines, "* ]]
+}
