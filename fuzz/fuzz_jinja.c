@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     jinja_template *t = jinja_parse(src, tlen, &err);
     if (t) {
         jinja_has_undeclared(t);
-        jinja_options opt = {(uint64_t)size, (int)(size & 1)}; /* strict for odd sizes */
+        jinja_options opt = {.seed = (uint64_t)size, .strict = (int)(size & 1)}; /* strict for odd sizes */
         char *out = NULL;
         size_t out_len;
         if (jinja_render(t, ctx, &opt, &out, &out_len, &err) == 0)

@@ -5,7 +5,8 @@
 #   tasks.sh train MK MIXTURE_TSV   datasets from $DATASETS (folders under $DATA and $TEMPLATES),
 #                                   templates by $SELECT: all | original | first-original
 #   tasks.sh eval MK                $EVAL_LIST (lines: dataset, splits, template name), or every
-#                                   original-task template with choices of $DATASETS' $SPLIT
+#                                   original-task template with choices of $DATASETS' $SPLIT;
+#                                   streams named dataset/split/SLUG, the template's name as a slug
 #
 # Environment: DATA, TEMPLATES (folders), DATASETS (space-separated dataset[/subset] names),
 # SPLIT (train / validation), MAX (rows per split, 0 all), CAP (T0: 500000), SIZES (a TSV of
@@ -22,8 +23,9 @@ mode=$1 mk=$2 mix=${3:-}
 SPLIT=${SPLIT:-train} MAX=${MAX:-0} CAP=${CAP:-500000} SELECT=${SELECT:-all} SIZES=${SIZES:-}
 tab=$(printf '\t')
 tmp=$mk.tmp.$$
-trap 'rm -f "$tmp" "$tmp.mix"' EXIT
-: > "$tmp"; : > "$tmp.mix"
+trap 'rm -f "$tmp" "$tmp.mix" "$tmp.slugs"' EXIT
+: > "$tmp"; : > "$tmp.mix"; : > "$tmp.slugs"
+DATA=${DATA%/} TEMPLATES=${TEMPLATES%/} # a trailing slash (TEMPLATES=promptsource/) joins as one
 
 # data file of a dataset's split, or an error naming what was looked for
 datafile() {
@@ -37,6 +39,15 @@ yamlfile() {
 rows() { case $1 in *.zst) zstd -dc "$1" | wc -l ;; *) wc -l < "$1" ;; esac; }
 # the template list of a yaml, sorted by name (promptsource's all_template_names order)
 templates() { LC_ALL=C awk -f "$here/templates.awk" "$1" | LC_ALL=C sort -t "$tab" -k4; }
+# an evaluation stream's name: the template's name as a slug (characters other than A-Z a-z 0-9 .
+# become _), as the reports name templates; _2, _3 ... after a slug the dataset already has
+slug() { # dataset name
+    s=$(printf '%s' "$2" | LC_ALL=C sed 's/[^A-Za-z0-9.]/_/g') k=1
+    try=$s
+    while grep -qxF "$1/$try" "$tmp.slugs"; do k=$((k + 1)); try=${s}_$k; done
+    echo "$1/$try" >> "$tmp.slugs"
+    echo "$try"
+}
 # make rule for one task: render KEY from the split, tokenize it
 rule() { # key yaml uuid data task
     printf '%s += %s\n' "$VAR" "$1"
@@ -78,10 +89,11 @@ elif [ "$mode" = eval ]; then
             y=$(yamlfile "$d")
             uuid=$(templates "$y" | awk -F '\t' -v n="$name" '$4 == n { print $1; exit }')
             [ -n "$uuid" ] || { echo "tasks.sh: dataset $d: $y has no template named '$name'" >&2; exit 1; }
+            stream=$(slug "$d" "$name")
             for s in $splits; do
                 f=$(datafile "$d" "$s")
                 case $s in dev_r*) task="$d/r${s#dev_r}" ;; *) task="" ;; esac
-                rule "$d/$s/$uuid" "$y" "$uuid" "$f" "$task" >> "$tmp"
+                rule "$d/$s/$stream" "$y" "$uuid" "$f" "$task" >> "$tmp"
             done
         done
     else
@@ -89,7 +101,7 @@ elif [ "$mode" = eval ]; then
             y=$(yamlfile "$d"); f=$(datafile "$d" "$SPLIT")
             templates "$y" | awk -F '\t' '$2 == "true" && $3 == "yes"' |
             while IFS="$tab" read -r uuid _ _ name; do
-                rule "$d/$SPLIT/$uuid" "$y" "$uuid" "$f" "" >> "$tmp"
+                rule "$d/$SPLIT/$(slug "$d" "$name")" "$y" "$uuid" "$f" "" >> "$tmp"
             done
         done
     fi

@@ -95,6 +95,9 @@ else ifneq ($(filter $(MIXTURE),$(T0_MIXTURES) t0 finetune),)
 # own run over one dataset) ------------------------------------------------------------------
 DATA ?=
 TEMPLATES ?=
+# a trailing slash (TEMPLATES=promptsource/) would join as // in every path made from it
+override DATA := $(patsubst %/,%,$(DATA))
+override TEMPLATES := $(patsubst %/,%,$(TEMPLATES))
 ifneq ($(wildcard $(TEMPLATES)/templates/ag_news),)
 override TEMPLATES := $(TEMPLATES)/templates
 endif
@@ -208,9 +211,9 @@ $(OUT)/config.json: $(MIX) $(TRAIN_TOK) $(MODEL)/config.json
 	@rm -rf $(OUT) && mv $(OUT).tmp $(OUT) && mv $(WORK)/loss.tsv.tmp $(WORK)/loss.tsv
 $(WORK)/loss.tsv: $(OUT)/config.json
 $(WORK)/loss.png: $(WORK)/loss.tsv pipelines/loss.gp
-	@awk -F '\t' '$$1 ~ /^[0-9]+$$/ { print $$1 "\t" $$2 }' $< > $(WORK)/loss.dat
+	@awk -F '\t' '$$1 ~ /^[0-9]+$$/ { print $$1 "\t" $$2 "\t" $$10 }' $< > $(WORK)/loss.dat
 	@gnuplot -e "in='$(WORK)/loss.dat'; out='$@.tmp'" pipelines/loss.gp && mv $@.tmp $@
-	@echo "plot     $@ (final loss $$(tail -n 1 $(WORK)/loss.dat | cut -f 2))"
+	@echo "plot     $@ (final loss $$(tail -n 1 $(WORK)/loss.dat | cut -f 2), per target token $$(tail -n 1 $(WORK)/loss.dat | cut -f 3))"
 
 # Evaluation: rank classification of every original-task template with choices, one score
 # stream a task, then the table (median over templates, chance beside it).

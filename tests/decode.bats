@@ -188,3 +188,22 @@ setup() {
     [ "${#lines[@]}" -eq 1 ]
     [ -n "${lines[0]}" ]
 }
+
+@test "a generated id past the tokenizer's pieces: left out of the text as transformers' tokenizer does, one warning, exit 0" {
+    # 1600 rows for the tokenizer's 1100 ids (T5's models: 32128 for 32100): a random model
+    # generates such ids often
+    jq '.vocab_size = 1600' "$BATS_TEST_DIRNAME/fixtures/decode/tiny_1k.json" > "$TMP/big.json"
+    t0-init --config "$TMP/big.json" --seed 1 --tokenizer "$D/t5-1k.model" -o "$TMP/big" 2>/dev/null
+    head -5 "$D/prompts.txt" > "$TMP/p.txt"
+    t0-decode -m "$TMP/big" --max-new-tokens 8 --ids "$TMP/p.txt" > "$TMP/ids"
+    # the test means something only if some generated id is past the tokenizer
+    [ "$(tr ' ' '\n' < "$TMP/ids" | awk '$1 >= 1100' | wc -l)" -gt 1 ]
+    run -0 --separate-stderr t0-decode -m "$TMP/big" --max-new-tokens 8 -o "$TMP/text" "$TMP/p.txt"
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "t0-decode: warning: prompt "*": generated id "*" has no piece in the tokenizer (1100): left out of the text"* ]]
+    # the text is the decoding of the ids the tokenizer has (EOS, when generated, decodes to nothing)
+    awk '{ s = ""; for (i = 1; i <= NF; i++) if ($i < 1100) s = s (s == "" ? "" : " ") $i; print s }' "$TMP/ids" |
+        t0-tokenize -m "$D/t5-1k.model" --decode > "$TMP/want"
+    cmp "$TMP/want" "$TMP/text"
+    [ "$(wc -l < "$TMP/text")" -eq 5 ]
+}

@@ -115,9 +115,14 @@ examples_out() { t0-cat "$1" | jq -r "$UNPACK" | sort; }
     [ "$output" = "[1,1,1,1]" ]
     run -0 t0-cat --count "$TMP/p.t0"
     [ "$output" = '{"records":20,"kinds":{"batch":20},"tasks":{}}' ]
-    # --progress: a rewritten line on stderr, ending with the totals
+    # --progress off a terminal: plain lines, one a tenth of the job, and the totals
     run -0 t0-pack -q --progress --no-pack --rows 4 --input-len 16 --target-len 8 --batches 20 -o "$TMP/q.t0" "$TMP/a.t0"
-    [[ "$output" == *$'\r'"t0-pack: 20 batches, 80 examples, "*" examples/s, 100.0%, ETA 0 s" ]]
+    [ "${lines[0]}" = "t0-pack: packing: started" ]
+    [ "${lines[1]}" = "t0-pack: 2 batches, 8 examples, ${lines[1]#*examples, }" ]
+    [[ ${lines[10]} == "t0-pack: 20 batches, 80 examples, "*" examples/s, 100.0%, ETA 0:00:00" ]]
+    [[ ${lines[11]} == "t0-pack: packing: done: 20 batches, 80 examples, "*" examples/s ("*")" ]]
+    [ "${#lines[@]}" -eq 12 ]
+    [[ $output != *$'\r'* ]]
     cmp "$TMP/p.t0" "$TMP/q.t0"
     # 80 draws from a task of 30: passes 1, 2 and 3 each complete in order
     run -0 bash -c "t0-cat '$TMP/p.t0' | jq -r '.encoder_input_tokens[][0]' | head -60 | sort | uniq -c | awk '{ print \$1 }' | sort -u"

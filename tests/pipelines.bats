@@ -186,6 +186,38 @@ tiny_model() {
     [[ $output == *"super_glue/rte/templates.yaml has no template named 'guaranteed true'"* ]]
 }
 
+@test "eval streams are named by template name (a slug, unique in the dataset); DATA/ and TEMPLATES/ with a trailing slash work alike" {
+    tiny_model
+    run $MK eval-inputs DATA="$FIX/data" TEMPLATES="$FIX/templates" MODEL="$TMP/model" WORK="$TMP/w" \
+        EVAL_LIST="$FIX/eval-templates.tsv"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    run sh -c "cd '$TMP/w/eval/tok' && find . -name '*.t0' | sort"
+    echo "$output"
+    [ "${lines[0]}" = "./anli/dev_r1/GPT_3_style.t0" ]
+    [ "$(grep -c . <<< "$output")" -eq 8 ]
+    # no UUID among the names
+    ! grep -Eq '[0-9a-f]{8}-[0-9a-f]{4}-' <<< "$output"
+    # every stream holds its template's records: the slug is the records' template name
+    for f in $(find "$TMP/w/eval/tok" -name '*.t0'); do
+        run -0 sh -c "t0-cat '$f' | jq -r .template | sort -u | sed 's/[^A-Za-z0-9.]/_/g'"
+        [ "$output" = "$(basename "$f" .t0)" ]
+    done
+    # two templates whose names make one slug get _2
+    mkdir -p "$TMP/tpl" && cp -r "$FIX/templates/." "$TMP/tpl/"
+    sed -i "s/name: can we infer/name: GPT 3 style/" "$TMP/tpl/anli/templates.yaml"
+    printf 'anli\tdev_r1\tGPT-3 style\nanli\tdev_r1\tGPT 3 style\n' > "$TMP/list.tsv"
+    run $MK eval-inputs DATA="$FIX/data" TEMPLATES="$TMP/tpl" MODEL="$TMP/model" WORK="$TMP/w3" EVAL_LIST="$TMP/list.tsv"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ "$(cd "$TMP/w3/eval/tok/anli/dev_r1" && ls | tr '\n' ' ')" = "GPT_3_style.t0 GPT_3_style_2.t0 " ]
+    [ "$(t0-cat "$TMP/w3/eval/tok/anli/dev_r1/GPT_3_style_2.t0" | jq -r .template | sort -u)" = "GPT 3 style" ]
+    # trailing slashes: the same streams, no // in any path
+    run $MK eval-inputs DATA="$FIX/data/" TEMPLATES="$FIX/templates/" MODEL="$TMP/model" WORK="$TMP/w2" \
+        EVAL_LIST="$FIX/eval-templates.tsv"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [[ $output != *//* ]]
+    for f in $(cd "$TMP/w/eval/tok" && find . -name '*.t0'); do cmp "$TMP/w/eval/tok/$f" "$TMP/w2/eval/tok/$f"; done
+}
+
 @test "report.sh: per task the median over templates, mean, min, max, and chance beside it" {
     # task a: templates t0 (2/2 right), t1 (1/2), t2 (0/2), two choices; task b: one template, 1/1, four choices
     {

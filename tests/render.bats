@@ -48,17 +48,38 @@ records() { t0-cat "$@"; }
     [ "$output" = "$(printf '0\n2')" ]
 }
 
-@test "render: the summary on stderr counts examples, records and drops per template" {
+@test "render: the summary on stderr counts examples, records, <NO LABEL> targets and drops per template" {
     run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl"
-    [ "${stderr_lines[0]}" = "t0-render: mini/s: 3 examples, 3 templates, 8 records, 1 dropped" ]
-    [ "${stderr_lines[1]}" = "t0-render: template 'only positives': 1 of 3 dropped (empty input)" ]
-    [ "${#stderr_lines[@]}" -eq 2 ]
+    [ "${stderr_lines[0]}" = "t0-render: mini/s: 3 examples, 3 templates, 8 records (1 with target <NO LABEL>), 1 dropped" ]
+    [ "${stderr_lines[1]}" = "t0-render: template 'pick a verb': 1 of 3 records with an empty target, written as <NO LABEL>" ]
+    [ "${stderr_lines[2]}" = "t0-render: template 'only positives': 1 of 3 dropped (empty input)" ]
+    [ "${#stderr_lines[@]}" -eq 3 ]
+    # the <NO LABEL> count is the records' own
+    [ "$(records "$TMP/out.t0" | jq -r .target | grep -c '^<NO LABEL>$')" -eq 1 ]
 }
 
-@test "render: --progress reports examples and records/s on stderr; quiet in a pipe without it" {
+@test "render: an undefined variable prints as empty (jinja2's way), one warning a template with its records; --strict fails" {
+    sed 's/{{premise}} Is it true?/{{premise}} {{ nosuch }} Is it true?/' "$TMP/mini.yaml" > "$TMP/und.yaml"
+    run -0 --separate-stderr t0-render -t "$TMP/und.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl" "$TMP/mini.jsonl"
+    echo "$stderr"
+    [ "$(grep -c "undefined" <<< "$stderr")" -eq 1 ]
+    [[ $stderr == *"t0-render: warning: template 'basic': 6 of 6 records printed an undefined variable as empty"*"--strict"* ]]
+    # the text is jinja2's: the variable printed as nothing
+    [ "$(records "$TMP/out.t0" | jq -r 'select(.template == "basic" and .id == 0) | .input')" = "The cat sat.  Is it true?" ]
+    # a template that prints no undefined variable: no warning
+    run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl"
+    [[ $stderr != *undefined* ]]
+    run -1 t0-render -t "$TMP/und.yaml" --strict -o "$TMP/strict.t0" "$TMP/mini.jsonl"
+    [[ $output == *"'nosuch' is undefined"* ]]
+    [ ! -e "$TMP/strict.t0" ]
+}
+
+@test "render: --progress: plain lines on stderr where it starts and ends; quiet in a short pipe without it" {
     run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" --progress -o "$TMP/out.t0" "$TMP/mini.jsonl"
-    [[ ${stderr_lines[0]} == *"t0-render: 3 examples, 8 records, "*" records/s" ]]
-    [ "${#stderr_lines[@]}" -eq 3 ]
+    [ "${stderr_lines[0]}" = "t0-render: mini/s: started" ]
+    [[ ${stderr_lines[1]} == "t0-render: mini/s: done: 3 examples, 8 records, "*" records/s ("*")" ]]
+    [ "${#stderr_lines[@]}" -eq 5 ]
+    [[ $stderr != *$'\r'* ]]
     run -0 --separate-stderr t0-render -t "$TMP/mini.yaml" -o "$TMP/out.t0" "$TMP/mini.jsonl"
     [[ $stderr != *"records/s"* ]]
 }

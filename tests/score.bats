@@ -114,7 +114,7 @@ assert_matches() {
     ! cmp -s "$TMP/all.jsonl" "$TMP/s.jsonl"
 }
 
-@test "report: accuracy per template and the median, mean, min, max per task" {
+@test "report: accuracy (percent) per template and the median, mean, min, max per task" {
     t0-score -m "$A" -o "$TMP/a.sc" "$TMP/a.t0"
     t0-cat "$TMP/a.sc" > "$TMP/a.jsonl"
     run -0 t0-score --report --json "$TMP/a.sc"
@@ -124,20 +124,20 @@ assert_matches() {
         [$s[] | select(.label >= 0)] | group_by([.task, .template])
         | map({task: .[0].task, template: .[0].template, examples: length,
                correct: map(select(.pred == .label)) | length})
-        | map(.accuracy = .correct / .examples) as $t
-        | ($t | group_by(.task) | map(map(.accuracy) | sort
+        | map(.accuracy_pct = 100 * .correct / .examples) as $t
+        | ($t | group_by(.task) | map(map(.accuracy_pct) | sort
               | {median: (if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end),
                  mean: (add / length), min: min, max: max})) as $k
-        | ($r[0].templates | map({task, template, examples, correct, accuracy})) == $t
+        | ($r[0].templates | map({task, template, examples, correct, accuracy_pct})) == $t
           and ($r[0].tasks | map({median, mean, min, max})) == $k'
     [ "$output" = true ]
     run -0 jq -r '.tasks | map(.task) | join(" ")' "$TMP/rep.json"
     [ "$output" = "cb copa rte" ]
     run -0 t0-score --report --csv "$TMP/a.sc"
-    [ "${lines[0]}" = "task,template,examples,correct,accuracy" ]
+    [ "${lines[0]}" = "task,template,examples,correct,accuracy_pct" ]
     [ "${#lines[@]}" -eq 13 ]
     run -0 t0-score --report "$TMP/a.sc"
-    [[ ${lines[0]} =~ ^task\ +template\ +examples\ +correct\ +accuracy$ ]]
+    [[ ${lines[0]} =~ ^task\ +template\ +examples\ +correct\ +accuracy\ %$ ]]
     [[ $output == *"(1 without label)"* ]]
 }
 

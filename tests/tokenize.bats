@@ -218,9 +218,12 @@ same_lines() { # name, expected, got
     [ -z "$(ls "$D" | grep half)" ]
 }
 
-@test "--progress reports on stderr; quiet by default in a pipe" {
+@test "--progress reports on stderr: plain lines where it starts and ends; quiet by default in a short pipe" {
     run -0 bash -c "printf 'a\nb\nc\n' | '$TOK' -m '$D/t5-1k.model' --text --progress 2>&1 >/dev/null"
-    [[ "$output" == *"t0-tokenize: 3 lines, "*"/s" ]]
+    [ "${lines[0]}" = "t0-tokenize: tokenizing lines: started" ]
+    [[ ${lines[1]} == "t0-tokenize: tokenizing lines: done: 3 lines, "*"/s ("*")" ]]
+    [ "${#lines[@]}" -eq 2 ]
+    [[ $output != *$'\r'* ]]
     run -0 bash -c "printf 'a\n' | '$TOK' -m '$D/t5-1k.model' --text 2>&1 >/dev/null"
     [ -z "$output" ]
 }

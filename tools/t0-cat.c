@@ -20,7 +20,7 @@ static const char usage[] =
     "  -s, --stream        write the selected records as a stream instead of JSON lines\n"
     "  -n, --head N        stop after N records\n"
     "      --task NAME     only records whose task is NAME\n"
-    "      --shard I/N     only records at positions p with p %% N == I (0 <= I < N): the N shards\n"
+    "      --shard I/N     only records at positions p with p % N == I (0 <= I < N): the N shards\n"
     "                      are disjoint and together are the input, for GNU parallel\n"
     "  -c, --count         print record counts per kind and per task as one JSON object\n"
     "  -o, --output FILE   write to FILE (created whole or not at all) instead of standard output\n"
@@ -32,7 +32,7 @@ static const char usage[] =
     "  t0-cat x.t0 | jq -c 'select(.label >= 0)' | t0-cat --encode -o y.t0\n"
     "  parallel 't0-cat --stream --shard {}/4 in.t0 | t0-score ...' ::: 0 1 2 3\n"
     "\n"
-    "The byte layout of streams is documented in lib/stream.h.\n";
+    "The byte layout of streams is documented in lib/stream/stream.h.\n";
 
 typedef struct {
     int encode, stream_out, count;
@@ -304,6 +304,7 @@ static int parse_shard(const char *text, options *opt, t0_error *err)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     static const struct option longopts[] = {
         {"encode", no_argument, 0, 'e'}, {"stream", no_argument, 0, 's'},
         {"head", required_argument, 0, 'n'}, {"task", required_argument, 0, 't'},

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/catfile.h"
 #include "common/cli.h"
 #include "common/outfile.h"
 #include "common/utf8.h"
@@ -20,8 +21,9 @@
 static const char *prog = "t0-decode";
 
 static const char usage[] =
-    "Usage: t0-decode -m MODEL_DIR [OPTIONS]\n"
-    "Generate text for each prompt line of standard input with a T5 model directory\n"
+    "Usage: t0-decode -m MODEL_DIR [OPTIONS] [FILE...]\n"
+    "Generate text for each prompt line of the FILEs (read in order as one; '-' or none:\n"
+    "standard input) with a T5 model directory\n"
     "(config.json, model.safetensors in F32, BF16 or F16, spiece.model or tokenizer.json),\n"
     "one output line per prompt, in order, as transformers' generate() does.\n"
     "\n"
@@ -53,7 +55,9 @@ static const char usage[] =
     "  -h, --help              show this help\n"
     "  -V, --version           show the version\n"
     "\n"
-    "An empty prompt line gives an empty output line.\n"
+    "An empty prompt line gives an empty output line. A generated id past the tokenizer's\n"
+    "pieces (T5's models have 32128 rows for 32100 pieces) is left out of the text, as\n"
+    "transformers' tokenizer does, with one warning.\n"
     "\n"
     "Example:\n"
     "  echo 'Is this review positive or negative? Review: best cast iron skillet ever' |\n"
@@ -61,6 +65,8 @@ static const char usage[] =
 
 typedef struct {
     const char *model, *output;
+    char **inputs; /* n_inputs files; standard input when 0 */
+    int n_inputs;
     int max_input, input_eos, batch, threads, ids, interactive, records;
     t0_gen_opts gen;
 } options;
@@ -72,7 +78,10 @@ typedef struct {
     t0_gen *gen;
     t0_spm_work work;
     FILE *out;
-    int warned_long;
+    int warned_long, warned_oov;
+    uint64_t line_now;    /* the line (or record) whose output is being made, for warnings */
+    int32_t *kept;        /* a sequence's ids the tokenizer has pieces for */
+    size_t kept_cap;
     /* the batch being gathered */
     int n;                /* prompts (lines) in it */
     uint64_t first_line;  /* its first line's number */
@@ -89,8 +98,27 @@ typedef struct {
 static int seq_text(context *c, const t0_gen_seq *s, t0_error *err)
 {
     int n = s->n - (s->finished ? 1 : 0);
+    if (n > 0 && (size_t)n > c->kept_cap) {
+        int32_t *k = realloc(c->kept, sizeof *k * (size_t)n);
+        if (!k)
+            return t0_fail(err, T0_EINTERNAL, "out of memory");
+        c->kept = k, c->kept_cap = (size_t)n;
+    }
+    /* ids past the tokenizer (the model's spare rows) have no text: transformers' tokenizer
+     * leaves them out of decode's text, and so does this */
+    size_t kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (s->ids[i] >= 0 && s->ids[i] < c->spm->vocab_size) {
+            c->kept[kept++] = s->ids[i];
+        } else if (!c->warned_oov) {
+            fprintf(stderr, "%s: warning: prompt %llu: generated id %d has no piece in the tokenizer (%d): left out of "
+                    "the text, as transformers does; further ones not reported\n", prog,
+                    (unsigned long long)c->line_now, s->ids[i], c->spm->vocab_size);
+            c->warned_oov = 1;
+        }
+    }
     t0_spm_work_reset(&c->work);
-    if (t0_spm_decode(c->spm, s->ids, (size_t)(n > 0 ? n : 0), &c->work, err) != 0)
+    if (t0_spm_decode(c->spm, c->kept, kept, &c->work, err) != 0)
         return -1;
     for (size_t i = 0; i < c->work.len; i++)
         if (c->work.text[i] == '\n' || c->work.text[i] == '\r')
@@ -155,12 +183,14 @@ static int run_batch(context *c, t0_error *err)
             index[r++] = c->first_line + i - 1; /* 0-based line number keys the sampling */
         }
     c->shown = 0;
+    c->line_now = c->first_line;
     int rc = t0_gen_run(c->gen, enc, rows, T, index, c->seqs, o->interactive ? stream_token : NULL, c, err);
     for (int i = 0, r = 0; rc == 0 && i < c->n; i++) {
         if (o->interactive) {
             if (c->ids[i] && o->gen.num_beams > 1)
                 rc = print_seq(c, &c->seqs[0], err);
         } else if (c->ids[i]) {
+            c->line_now = c->first_line + (uint64_t)i;
             for (int j = 0; rc == 0 && j < J; j++) {
                 if (j)
                     fputc('\t', c->out);
@@ -220,8 +250,9 @@ static int add_line(context *c, const char *line, size_t len, uint64_t lineno, t
     return 0;
 }
 
-static int run_lines(context *c, t0_error *err)
+static int run_lines(context *c, t0_catfile *cat, t0_error *err)
 {
+    FILE *in = t0_catfile_stream(cat);
     char *line = NULL;
     size_t cap = 0;
     uint64_t lineno = 0;
@@ -231,7 +262,7 @@ static int run_lines(context *c, t0_error *err)
             fputs("> ", stderr);
             fflush(stderr);
         }
-        ssize_t got = getline(&line, &cap, stdin);
+        ssize_t got = getline(&line, &cap, in);
         if (got < 0)
             break;
         lineno++;
@@ -243,8 +274,8 @@ static int run_lines(context *c, t0_error *err)
         if (c->n == c->o->batch && (rc = run_batch(c, err)) != 0)
             break;
     }
-    if (rc == 0 && ferror(stdin))
-        rc = t0_fail(err, T0_EINPUT, "standard input: read error");
+    if (rc == 0 && ferror(in))
+        rc = t0_fail(err, T0_EINPUT, "%s", t0_catfile_error(cat));
     if (rc == 0 && c->n)
         rc = run_batch(c, err);
     free(line);
@@ -282,7 +313,7 @@ static int record_prompt(context *c, const t0_record *rec, uint64_t no, t0_error
 
 static int run_records(context *c, t0_error *err)
 {
-    t0_reader *r = t0_reader_open_file(stdin, "standard input", err);
+    t0_reader *r = t0_reader_open_list(c->o->inputs, c->o->n_inputs, err);
     t0_writer *w = r ? t0_writer_open(c->o->output, err) : NULL;
     int rc = w ? 0 : -1;
     t0_record rec;
@@ -290,7 +321,7 @@ static int run_records(context *c, t0_error *err)
         rc = 0;
         uint64_t no = t0_reader_count(r);
         if (rec.kind != T0_KIND_EXAMPLE && rec.kind != T0_KIND_TOKENS) {
-            rc = t0_fail(err, T0_EINPUT, "standard input: record %llu: expected example or tokens, got %s",
+            rc = t0_fail(err, T0_EINPUT, "%s: record %llu: expected example or tokens, got %s", t0_reader_name(r),
                          (unsigned long long)no, t0_kind_name(rec.kind));
             break;
         }
@@ -306,6 +337,7 @@ static int run_records(context *c, t0_error *err)
         if (rc != 0)
             break;
         if (rec.kind == T0_KIND_EXAMPLE) {
+            c->line_now = no;
             if ((rc = seq_text(c, s, err)) != 0)
                 break;
             rec.target = c->work.len ? c->work.text : "";
@@ -348,10 +380,14 @@ static int run(const options *o, t0_error *err)
         rc = run_records(&c, err);
         goto done;
     }
-    if (t0_outfile_open(&out, o->output, 0, err) != 0)
+    t0_catfile *in = t0_catfile_open(o->inputs, o->n_inputs, err);
+    if (!in || t0_outfile_open(&out, o->output, 0, err) != 0) {
+        t0_catfile_close(in);
         goto done;
+    }
     c.out = out.f;
-    rc = run_lines(&c, err);
+    rc = run_lines(&c, in, err);
+    t0_catfile_close(in);
     if (rc == 0)
         rc = t0_outfile_commit(&out, err);
     else
@@ -362,6 +398,7 @@ done:
     free(c.ids);
     free(c.len);
     free(c.seqs);
+    free(c.kept);
     t0_spm_work_free(&c.work);
     t0_gen_free(c.gen);
     t0_spm_free(c.spm);
@@ -369,17 +406,9 @@ done:
     return rc;
 }
 
-static int parse_float(const char *s, double min, double max, const char *opt, double *v, t0_error *err)
-{
-    char *end;
-    *v = strtod(s, &end);
-    if (end == s || *end || !(*v >= min && *v <= max))
-        return t0_fail(err, T0_EINPUT, "%s: '%s' is not a number in [%g, %g]", opt, s, min, max);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_MAX_NEW = 256, OPT_MAX_INPUT, OPT_INPUT_EOS, OPT_BEAM, OPT_LP, OPT_EARLY, OPT_NUM_RETURN, OPT_NGRAM,
            OPT_SAMPLE, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_BATCH, OPT_THREADS, OPT_IDS };
     static const struct option longopts[] = {
@@ -420,9 +449,9 @@ int main(int argc, char **argv)
         case OPT_SEED: bad = t0_parse_int(optarg, 0, INT64_MAX, "--seed", &v, &err), o.gen.seed = (uint64_t)v; break;
         case OPT_BATCH: bad = t0_parse_int(optarg, 1, 4096, "--batch", &v, &err), o.batch = (int)v; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, T5_MAX_THREADS, "--threads", &v, &err), o.threads = (int)v; break;
-        case OPT_LP: bad = parse_float(optarg, -100, 100, "--length-penalty", &f, &err), o.gen.length_penalty = f; break;
-        case OPT_TEMP: bad = parse_float(optarg, 1e-6, 1e6, "--temperature", &f, &err), o.gen.temperature = (float)f; break;
-        case OPT_TOPP: bad = parse_float(optarg, 1e-6, 1, "--top-p", &f, &err), o.gen.top_p = (float)f; break;
+        case OPT_LP: bad = t0_parse_float(optarg, -100, 100, "--length-penalty", &f, &err), o.gen.length_penalty = f; break;
+        case OPT_TEMP: bad = t0_parse_float(optarg, 1e-6, 1e6, "--temperature", &f, &err), o.gen.temperature = (float)f; break;
+        case OPT_TOPP: bad = t0_parse_float(optarg, 1e-6, 1, "--top-p", &f, &err), o.gen.top_p = (float)f; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': return t0_cli_version(prog);
         default: return t0_cli_usage_error(prog, "bad option");
@@ -432,8 +461,7 @@ int main(int argc, char **argv)
     }
     if (!o.model)
         return t0_cli_usage_error(prog, "-m MODEL_DIR is required");
-    if (optind < argc)
-        return t0_cli_usage_error(prog, "prompts come on standard input, not as arguments");
+    o.inputs = argv + optind, o.n_inputs = argc - optind;
     if (o.gen.sample && o.gen.num_beams > 1)
         return t0_cli_usage_error(prog, "--sample and --beam exclude each other");
     if (o.gen.num_beams > 1 && o.gen.num_return > o.gen.num_beams)

@@ -1,11 +1,12 @@
 /* t0-init: make a new T5 model directory with random weights, initialised as
- * Hugging Face transformers initialises T5 (lib/t5_init.h). */
+ * Hugging Face transformers initialises T5 (lib/t5/t5_init.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "t5/t5_config.h"
 #include "t5/t5_init.h"
 
@@ -24,7 +25,8 @@ static const char usage[] =
     "  -t, --tokenizer FILE  copy FILE in as spiece.model (or tokenizer.json when it ends in .json)\n"
     "  -d, --dtype TYPE      f32 (default) or bf16\n"
     "  -o, --output DIR      the directory to make; must not exist, or be empty\n"
-    "      --progress        show progress on stderr even when it is not a terminal\n"
+    "      --progress        progress on stderr from the start (default: a rewritten line on a\n"
+    "                        terminal; elsewhere, past 10 s, a line at each tenth)\n"
     "      --check DIR       check that DIR is a usable model (config.json, every tensor with its\n"
     "                        shape and a float dtype) and print a summary line; makes nothing\n"
     "  -h, --help            show this help\n"
@@ -33,19 +35,13 @@ static const char usage[] =
     "Example:\n"
     "  t0-init --preset small --seed 1 --tokenizer spiece.model -o models/t5-small-random\n";
 
-typedef struct {
-    int shown;
-} progress_state;
-
 static void show_progress(void *ctx, int64_t done, int64_t total)
 {
-    progress_state *p = ctx;
-    int pct = total ? (int)(100 * done / total) : 100;
-    if (pct == p->shown && done != total)
-        return;
-    p->shown = pct;
-    fprintf(stderr, "\r%s: %3d%% (%lld of %lld parameters)%s", prog, pct, (long long)done, (long long)total,
-            done == total ? "\n" : "");
+    t0_progress *p = ctx;
+    p->total = (uint64_t)total;
+    if (t0_progress_due(p, (uint64_t)done))
+        t0_progress_show(p, "%3d%% (%lld of %lld parameters)", total ? (int)(100 * done / total) : 100,
+                         (long long)done, (long long)total);
 }
 
 static int check(const char *dir)
@@ -64,6 +60,7 @@ static int check(const char *dir)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     static const struct option longopts[] = {
         {"preset", required_argument, 0, 'p'},    {"config", required_argument, 0, 'c'},
         {"seed", required_argument, 0, 's'},      {"tokenizer", required_argument, 0, 't'},
@@ -73,7 +70,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *preset = NULL, *config = NULL, *tokenizer = NULL, *out = NULL, *check_dir = NULL;
     int64_t seed = -1;
-    int progress = isatty(2);
+    int progress = 0;
     st_dtype dtype = ST_F32;
     t0_error err = {0};
     int c;
@@ -116,8 +113,10 @@ int main(int argc, char **argv)
     t5_config cfg;
     if (preset ? t5_config_preset(preset, &cfg, &err) : t5_config_load(config, &cfg, &err))
         return t0_cli_report(prog, &err);
-    progress_state ps = {.shown = -1};
-    if (t5_init_model_dir(out, &cfg, (uint64_t)seed, dtype, tokenizer, progress ? show_progress : NULL, &ps, &err))
+    t0_progress pg;
+    t0_progress_begin(&pg, prog, t0_progress_mode_default(), progress, 0, "initializing");
+    if (t5_init_model_dir(out, &cfg, (uint64_t)seed, dtype, tokenizer, show_progress, &pg, &err))
         return t0_cli_report(prog, &err);
+    t0_progress_end(&pg, "%s", out);
     return 0;
 }

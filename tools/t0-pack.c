@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "common/outfile.h"
 #include "spm/spm.h"
 #include "stream/stream.h"
@@ -55,7 +56,8 @@ static const char usage[] =
     "      --rates           count FILEs' records and write the mixture file with T0's rates;\n"
     "                        its paths are relative to -o's folder (on standard output: as given)\n"
     "  -o, --output FILE     write to FILE (created whole or not at all), else standard output\n"
-    "      --progress        show progress on stderr (default when it is a terminal)\n"
+    "      --progress        progress on stderr from the start (default: a rewritten line on a\n"
+    "                        terminal; elsewhere, past 10 s, a line at each tenth of the job)\n"
     "  -q, --quiet           no summary on stderr at the end\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
@@ -111,36 +113,39 @@ typedef struct {
 } options;
 
 typedef struct {
-    double started, last;
-    int shown;
-    uint64_t batches, draws; /* the job's end, for the ETA: one of them is 0 */
+    t0_progress line;
+    uint64_t batches, draws; /* the job's end: one of them is 0 */
     const t0_objective *ob;  /* with --objective, draws counts its documents */
 } progress;
 
-static double now(void)
+/* done of the job in its own unit (batches, else draws) */
+static uint64_t job_done(const progress *pg, const t0_packer *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    if (pg->batches)
+        return p->batches;
+    return pg->ob ? t0_objective_documents(pg->ob) : p->examples;
 }
 
-static void show_progress(progress *pg, const t0_packer *p, int final)
+static void show(progress *pg, const t0_packer *p, int final)
 {
-    double t = now();
-    if (!final && t - pg->last < 0.5)
-        return;
-    pg->last = t, pg->shown = 1;
-    double secs = t - pg->started > 1e-9 ? t - pg->started : 1e-9;
-    uint64_t drawn = pg->ob ? t0_objective_documents(pg->ob) : p->examples;
-    double done = pg->batches ? (double)p->batches / (double)pg->batches : (double)drawn / (double)pg->draws;
-    fprintf(stderr, "\r%s: %llu batches, %llu examples, %.0f examples/s, %.1f%%, ETA %.0f s%s", prog,
-            (unsigned long long)p->batches, (unsigned long long)p->examples, (double)p->examples / secs,
-            100 * done, done > 0 ? secs * (1 - done) / done : 0.0, final ? "\n" : "");
+    double secs = t0_now() - pg->line.started, eta = t0_progress_eta(&pg->line, job_done(pg, p));
+    double rate = secs > 0 ? (double)p->examples / secs : 0.0;
+    double pct = pg->line.total ? 100.0 * (double)job_done(pg, p) / (double)pg->line.total : 0.0;
+    char hms[32];
+    t0_format_duration(eta >= 0 ? eta : 0, hms, sizeof hms);
+    if (final)
+        t0_progress_end(&pg->line, "%llu batches, %llu examples, %.0f examples/s", (unsigned long long)p->batches,
+                        (unsigned long long)p->examples, rate);
+    else
+        t0_progress_show(&pg->line, "%llu batches, %llu examples, %.0f examples/s, %.1f%%, ETA %s",
+                         (unsigned long long)p->batches, (unsigned long long)p->examples, rate, pct, hms);
 }
 
 static void on_batch(void *arg, const t0_packer *p)
 {
-    show_progress(arg, p, 0);
+    progress *pg = arg;
+    if (t0_progress_due(&pg->line, job_done(pg, p)))
+        show(pg, p, 0);
 }
 
 static double ratio(uint64_t a, double b)
@@ -219,12 +224,14 @@ static int run_pack(const options *o, t0_error *err)
         progress pg;
         t0_pack_job job = {.batches = (uint64_t)o->batches,
                            .draws = (uint64_t)ceil(o->epochs * total - 1e-9),
-                           .on_batch = o->progress ? on_batch : NULL,
+                           .on_batch = on_batch,
                            .arg = &pg};
-        pg = (progress){.started = now(), .batches = job.batches, .draws = job.draws};
+        pg = (progress){.batches = job.batches, .draws = job.draws};
+        t0_progress_begin(&pg.line, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
+                          o->progress == 2, job.batches ? job.batches : job.draws, "packing");
         rc = t0_pack_run(&p, m, w, &job, packed, err);
-        if (pg.shown)
-            show_progress(&pg, &p, 1);
+        if (rc == 0)
+            show(&pg, &p, 1);
     }
     if (w && rc == 0)
         rc = t0_writer_close(w, err);
@@ -309,12 +316,14 @@ static int run_objective(const options *o, t0_error *err)
     if (rc == 0 && !(w = t0_writer_open(o->output, err)))
         rc = -1;
     if (rc == 0) {
-        progress pg = {.started = now(), .batches = (uint64_t)o->batches, .draws = oo.documents, .ob = ob};
-        t0_pack_job job = {.batches = (uint64_t)o->batches, .on_batch = o->progress ? on_batch : NULL, .arg = &pg};
+        progress pg = {.batches = (uint64_t)o->batches, .draws = oo.documents, .ob = ob};
+        t0_progress_begin(&pg.line, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
+                          o->progress == 2, pg.batches ? pg.batches : pg.draws, "packing");
+        t0_pack_job job = {.batches = (uint64_t)o->batches, .on_batch = on_batch, .arg = &pg};
         t0_example_source src = {next_objective, ob};
         rc = t0_pack_source(&p, &src, w, &job, NULL, err);
-        if (pg.shown)
-            show_progress(&pg, &p, 1);
+        if (rc == 0)
+            show(&pg, &p, 1);
     }
     if (w && rc == 0)
         rc = t0_writer_close(w, err);
@@ -362,6 +371,7 @@ static int parse_epochs(const char *s, double *e, t0_error *err)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_ROWS = 256, OPT_INPUT_LEN, OPT_TARGET_LEN, OPT_BATCHES, OPT_EPOCHS, OPT_CAP, OPT_SEED,
            OPT_BUFFER, OPT_NO_PACK, OPT_RATES, OPT_PROGRESS, OPT_OBJECTIVE, OPT_VOCAB_SIZE,
            OPT_NOISE_DENSITY, OPT_MEAN_SPAN };
@@ -381,7 +391,7 @@ int main(int argc, char **argv)
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     options o = {.output = "-", .input_len = 1024, .target_len = 256, .cap = 500000, .buffer = 1000,
-                 .epochs = 1, .progress = isatty(2), .noise_density = 0.15, .mean_span = 3};
+                 .epochs = 1, .progress = 1, .noise_density = 0.15, .mean_span = 3};
     int span_opts = 0;
     int epochs_given = 0;
     t0_error err = {0};
@@ -404,7 +414,7 @@ int main(int argc, char **argv)
         case OPT_BUFFER: bad = t0_parse_int(optarg, 1, 1 << 24, "--shuffle-buffer", &o.buffer, &err); break;
         case OPT_NO_PACK: o.no_pack = 1; break;
         case OPT_RATES: o.rates = 1; break;
-        case OPT_PROGRESS: o.progress = 1; break;
+        case OPT_PROGRESS: o.progress = 2; break;
         case OPT_OBJECTIVE: bad = parse_objective(optarg, &o.objective, &err); break;
         case 't': o.tokenizer = optarg; break;
         case OPT_VOCAB_SIZE: bad = t0_parse_int(optarg, 103, INT32_MAX, "--vocab-size", &o.vocab_size, &err); break;
@@ -422,6 +432,8 @@ int main(int argc, char **argv)
         if (bad)
             return t0_cli_report(prog, &err);
     }
+    if (o.quiet && o.progress == 1) /* -q: no summary and no progress, unless --progress */
+        o.progress = 0;
     o.files = argv + optind;
     o.n_files = argc - optind;
     for (int i = 0; i < o.n_files; i++)

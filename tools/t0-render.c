@@ -1,14 +1,14 @@
 /* t0-render: JSONL examples -> example records, through promptsource templates
- * (lib/templates.h has the semantics, lib/jinja.h the engine). */
+ * (lib/render/templates.h has the semantics, lib/render/jinja.h the engine). */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "render/jinja.h"
 #include "render/pyval.h"
 #include "stream/stream.h"
@@ -24,12 +24,15 @@ static const char usage[] =
     "  -t FILE          promptsource templates.yaml\n"
     "  -n NAME          only the template named NAME (repeatable; default all)\n"
     "  --original-task  only templates whose metadata says original_task: true\n"
-    "  --seed S         seed of the choice/random filters (default 0; see lib/templates.h)\n"
-    "  --strict         a field the example lacks is an error (default: jinja2's undefined)\n"
+    "  --seed S         seed of the choice/random filters (default 0; see lib/render/templates.h)\n"
+    "  --strict         a field the example lacks is an error (default: jinja2's undefined, which\n"
+    "                   prints as empty; a warning a template counts the records it hit)\n"
     "  -o OUT           write the stream to OUT (atomically) instead of stdout\n"
-    "  --progress       examples and records/s on stderr as it goes (default when stderr is a terminal)\n"
+    "  --progress       examples and records/s on stderr from the start (default: a rewritten\n"
+    "                   line on a terminal; elsewhere, past 10 s, a line a minute)\n"
     "  -h, --help       this text;  --version  the version\n"
-    "Examples dropped by a template (no input after rendering) are counted on stderr.\n"
+    "Examples dropped by a template (no input after rendering) are counted on stderr, as are\n"
+    "records whose target rendered empty (written with the target <NO LABEL>, as T0 did).\n"
     "As t-zero's seqio path did, top-level keys a-b are read as a_b; blank lines are skipped\n"
     "and not counted; ids count examples from 0 across all FILEs.\n";
 
@@ -78,27 +81,18 @@ typedef struct {
     t0_template_set *set;
     t0_writer *w;
     uint64_t examples, records;
-    uint64_t *dropped; /* per template */
-    double start, last_report;
+    /* per template: examples dropped, records with <NO LABEL>, records that printed an undefined variable */
+    uint64_t *dropped, *no_label, *undefined;
+    t0_progress progress;
 } renderer;
 
-static double now_s(void)
+static void show_progress(renderer *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* One progress line, rewritten in place about once a second. */
-static void progress(renderer *r, int final)
-{
-    double t = now_s();
-    if (!final && t - r->last_report < 1.0)
+    if (!t0_progress_due(&r->progress, r->examples))
         return;
-    r->last_report = t;
-    fprintf(stderr, "\rt0-render: %llu examples, %llu records, %.0f records/s%s",
-            (unsigned long long)r->examples, (unsigned long long)r->records,
-            r->records / (t - r->start > 1e-9 ? t - r->start : 1e-9), final ? "\n" : "");
+    double secs = t0_now() - r->progress.started;
+    t0_progress_show(&r->progress, "%llu examples, %llu records, %.0f records/s", (unsigned long long)r->examples,
+                     (unsigned long long)r->records, secs > 0 ? (double)r->records / secs : 0.0);
 }
 
 static int write_record(renderer *r, const t0_template *t, const t0_rendered *out, t0_error *err)
@@ -133,10 +127,13 @@ static int render_line(renderer *r, const char *line, size_t len, t0_error *err)
         t0_rendered out;
         if ((rc = t0_template_apply(t, &ex, r->o->seed, r->examples, r->o->strict, &out, err)))
             break;
-        if (out.dropped)
+        if (out.dropped) {
             r->dropped[i]++;
-        else
+        } else {
+            r->no_label[i] += !strcmp(out.target, T0_NO_LABEL);
+            r->undefined[i] += out.undefined_printed > 0;
             rc = write_record(r, t, &out, err);
+        }
         t0_rendered_clear(&out);
     }
     t0_example_clear(&ex);
@@ -163,8 +160,8 @@ static int render_file(renderer *r, const char *path, t0_error *err)
     while ((rc = t0_lines_next(in, &line, &len, err)) > 0) {
         if (is_blank(line, len))
             continue;
-        if (r->o->progress && (r->examples & 1023) == 0)
-            progress(r, 0);
+        if ((r->examples & 1023) == 0)
+            show_progress(r);
         if (render_line(r, line, len, err)) {
             t0_error_prefix(err, "%s:%llu", t0_lines_name(in), (unsigned long long)t0_lines_number(in));
             rc = -1;
@@ -177,17 +174,28 @@ static int render_file(renderer *r, const char *path, t0_error *err)
 
 static void summary(const renderer *r)
 {
-    uint64_t dropped = 0;
+    uint64_t dropped = 0, no_label = 0;
     for (size_t i = 0; i < r->set->n; i++)
-        dropped += r->dropped[i];
-    fprintf(stderr, "t0-render: %s: %llu examples, %zu templates, %llu records, %llu dropped\n", r->set->task,
-            (unsigned long long)r->examples, r->set->n, (unsigned long long)r->records,
+        dropped += r->dropped[i], no_label += r->no_label[i];
+    char labels[64] = "";
+    if (no_label)
+        snprintf(labels, sizeof labels, " (%llu with target <NO LABEL>)", (unsigned long long)no_label);
+    fprintf(stderr, "t0-render: %s: %llu examples, %zu templates, %llu records%s, %llu dropped\n", r->set->task,
+            (unsigned long long)r->examples, r->set->n, (unsigned long long)r->records, labels,
             (unsigned long long)dropped);
-    for (size_t i = 0; i < r->set->n; i++)
+    for (size_t i = 0; i < r->set->n; i++) {
+        const char *name = r->set->templates[i].name;
         if (r->dropped[i])
-            fprintf(stderr, "t0-render: template '%s': %llu of %llu dropped (empty input)\n",
-                    r->set->templates[i].name, (unsigned long long)r->dropped[i],
-                    (unsigned long long)r->examples);
+            fprintf(stderr, "t0-render: template '%s': %llu of %llu dropped (empty input)\n", name,
+                    (unsigned long long)r->dropped[i], (unsigned long long)r->examples);
+        if (r->no_label[i])
+            fprintf(stderr, "t0-render: template '%s': %llu of %llu records with an empty target, written as "
+                    "<NO LABEL>\n", name, (unsigned long long)r->no_label[i], (unsigned long long)r->examples);
+        if (r->undefined[i])
+            fprintf(stderr, "t0-render: warning: template '%s': %llu of %llu records printed an undefined "
+                    "variable as empty (jinja2's default; --strict makes it an error)\n", name,
+                    (unsigned long long)r->undefined[i], (unsigned long long)r->examples);
+    }
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -207,7 +215,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'o': o->out = optarg; break;
         case 'O': o->original_task = 1; break;
         case 's': o->strict = 1; break;
-        case 'P': o->progress = 1; break;
+        case 'P': o->progress = 2; break;
         case 'S': {
             int64_t v;
             t0_error err = {0};
@@ -229,11 +237,12 @@ static int parse_args(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     options o = {0};
     t0_error err = {0};
     o.names = calloc((size_t)argc + 1, sizeof *o.names);
     o.out = "-";
-    o.progress = isatty(STDERR_FILENO);
+    o.progress = 1;
     if (!o.names)
         return 2;
     int rc = parse_args(argc, argv, &o);
@@ -247,17 +256,23 @@ int main(int argc, char **argv)
         free(o.names);
         return die(&err);
     }
-    renderer r = {&o, set, NULL, 0, 0, calloc(set->n + 1, sizeof(uint64_t)), now_s(), now_s()};
-    if (!r.dropped || !(r.w = t0_writer_open(o.out, &err))) {
-        if (!r.dropped)
+    renderer r = {&o, set, NULL, 0, 0, calloc(set->n + 1, sizeof(uint64_t)), calloc(set->n + 1, sizeof(uint64_t)),
+                  calloc(set->n + 1, sizeof(uint64_t)), {0}};
+    t0_progress_begin(&r.progress, "t0-render", t0_progress_mode_default(), o.progress == 2, 0, set->task);
+    int have = r.dropped && r.no_label && r.undefined;
+    if (!have || !(r.w = t0_writer_open(o.out, &err))) {
+        if (!have)
             t0_fail(&err, T0_EINTERNAL, "out of memory");
         rc = die(&err);
     } else {
         for (int i = optind; i < argc || (i == optind && optind == argc); i++)
             if ((rc = render_file(&r, i < argc ? argv[i] : "-", &err)))
                 break;
-        if (o.progress)
-            progress(&r, 1);
+        if (rc == 0) {
+            double secs = t0_now() - r.progress.started;
+            t0_progress_end(&r.progress, "%llu examples, %llu records, %.0f records/s", (unsigned long long)r.examples,
+                            (unsigned long long)r.records, secs > 0 ? (double)r.records / secs : 0.0);
+        }
         if (rc) {
             t0_writer_abort(r.w);
             rc = die(&err);
@@ -268,6 +283,8 @@ int main(int argc, char **argv)
         }
     }
     free(r.dropped);
+    free(r.no_label);
+    free(r.undefined);
     t0_templates_free(set);
     free(o.names);
     return rc;

@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/outfile.h"
+#include "common/progress.h"
 #include "eval/report.h"
 #include "eval/score.h"
 #include "stream/stream.h"
@@ -18,9 +19,10 @@
 static const char *prog = "t0-score";
 
 static const char usage[] =
-    "Usage: t0-score -m MODEL_DIR [OPTIONS] [FILE]\n"
-    "       t0-score --report [--json|--csv] [-o FILE] SCORES...\n"
-    "Score the answer choices of token records (FILE, or standard input; made by t0-tokenize)\n"
+    "Usage: t0-score -m MODEL_DIR [OPTIONS] [FILE...]\n"
+    "       t0-score --report [--json|--csv] [-o FILE] [SCORES...]\n"
+    "Score the answer choices of token records (FILEs read in order as one stream, '-' or\n"
+    "none for standard input; made by t0-tokenize)\n"
     "as T0 was evaluated and write score records: task, template, id, scores (per choice, the\n"
     "sum of the log-probabilities of its tokens, EOS included, no length normalisation),\n"
     "pred (the best choice, the first on ties) and label (passed through).\n"
@@ -34,10 +36,13 @@ static const char usage[] =
     "                           1024 (default 1024; 0 keeps all)\n"
     "      --skip-unscorable    leave out examples without answer choices or input (counted on\n"
     "                           standard error) instead of stopping\n"
-    "      --progress           show examples/s and ETA on standard error (default: on a terminal)\n"
+    "      --progress           progress on standard error from the start: examples/s and ETA\n"
+    "                           (default: a rewritten line on a terminal; elsewhere, past 10 s,\n"
+    "                           a line at each tenth of the input)\n"
     "  -o, --output FILE        write to FILE (created whole or not at all) instead of standard output\n"
     "\n"
-    "Reports (SCORES: score streams, one or many; concatenated shards are one stream):\n"
+    "Reports (SCORES: score streams, one or many, '-' or none for standard input;\n"
+    "concatenated shards are one stream):\n"
     "      --report             accuracy per (task, template) with the number of examples, and per\n"
     "                           task the median over templates (T0's figure), mean, min and max,\n"
     "                           as an aligned table\n"
@@ -58,23 +63,49 @@ static const char usage[] =
     "       HOSTS=host1,host2 for other machines; see pipelines/eval.mk)\n";
 
 typedef struct {
-    const char *model, *output, *input;
+    const char *model, *output;
+    char **inputs; /* n_inputs files, or standard input when 0 */
+    int n_inputs;
     int64_t batch, threads, max_input_len;
     int skip, progress, report;
     t0_report_format format;
 } options;
 
-/* Records in path, counted ahead for the ETA (decompressing is fast beside scoring). */
-static uint64_t count_records(const char *path)
+/* Records in the input files, counted ahead for the ETA (decompressing is fast beside
+ * scoring); 0 (unknown) for standard input. */
+static uint64_t count_records(const options *o)
 {
+    uint64_t n = 0;
+    for (int i = 0; i < o->n_inputs; i++)
+        if (strcmp(o->inputs[i], "-") == 0)
+            return 0;
     t0_error err = {0};
-    t0_reader *r = t0_reader_open(path, &err);
+    t0_reader *r = o->n_inputs ? t0_reader_open_list(o->inputs, o->n_inputs, &err) : NULL;
     t0_record rec;
     while (r && t0_reader_next(r, &rec, &err) > 0)
         ;
-    uint64_t n = r ? t0_reader_count(r) : 0;
+    n = r ? t0_reader_count(r) : 0;
     t0_reader_close(r);
     return n;
+}
+
+static void show_progress(void *ctx, const t0_score_stats *st)
+{
+    t0_progress *p = ctx;
+    if (!t0_progress_due(p, st->read))
+        return;
+    double secs = t0_now() - p->started, eta = t0_progress_eta(p, st->read);
+    char left[48] = "";
+    if (eta >= 0) {
+        char hms[32];
+        t0_format_duration(eta, hms, sizeof hms);
+        snprintf(left, sizeof left, ", ETA %s", hms);
+    }
+    char of[32] = "";
+    if (p->total)
+        snprintf(of, sizeof of, "/%llu", (unsigned long long)p->total);
+    t0_progress_show(p, "%llu%s examples scored, %.2f examples/s%s", (unsigned long long)st->scored, of,
+                     secs > 0 ? (double)st->scored / secs : 0.0, left);
 }
 
 static int run_score(const options *o, t0_error *err)
@@ -87,12 +118,13 @@ static int run_score(const options *o, t0_error *err)
     t5_model *m = t5_model_open_mapped(o->model, err);
     if (!m)
         return -1;
+    t0_progress pg;
+    t0_progress_mode mode = o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF;
+    t0_progress_begin(&pg, prog, mode, o->progress == 2, mode == T0_PROGRESS_OFF ? 0 : count_records(o), "scoring");
     t0_score_opts so = {.window = (int)o->batch, .threads = (int)o->threads, .max_input_len = (int)o->max_input_len,
-                        .skip_unscorable = o->skip, .progress = o->progress ? stderr : NULL};
-    if (o->progress && strcmp(o->input, "-") != 0)
-        so.total = count_records(o->input);
+                        .skip_unscorable = o->skip, .progress = show_progress, .progress_ctx = &pg};
     t0_scorer *s = t0_scorer_create(m, &so, err);
-    t0_reader *r = s ? t0_reader_open(o->input, err) : NULL;
+    t0_reader *r = s ? t0_reader_open_list(o->inputs, o->n_inputs, err) : NULL;
     t0_writer *w = r ? t0_writer_open(o->output, err) : NULL;
     t0_score_stats st;
     int rc = w ? t0_score_stream(s, r, w, &st, err) : -1;
@@ -100,6 +132,11 @@ static int run_score(const options *o, t0_error *err)
         rc = t0_writer_close(w, err);
     else if (w)
         t0_writer_abort(w);
+    if (rc == 0) {
+        double secs = t0_now() - pg.started;
+        t0_progress_end(&pg, "%llu examples scored, %.2f examples/s", (unsigned long long)st.scored,
+                        secs > 0 ? (double)st.scored / secs : 0.0);
+    }
     if (rc == 0 && st.skipped)
         fprintf(stderr, "%s: %llu unscorable examples left out (no answer choices or no input)\n", prog,
                 (unsigned long long)st.skipped);
@@ -109,20 +146,17 @@ static int run_score(const options *o, t0_error *err)
     return rc;
 }
 
-static int run_report(const options *o, char **files, int n, t0_error *err)
+static int run_report(const options *o, t0_error *err)
 {
     t0_report *rep = t0_report_new(err);
-    int rc = rep ? 0 : -1;
-    for (int i = 0; i < n && rc == 0; i++) {
-        t0_reader *r = t0_reader_open(files[i], err);
-        t0_record rec;
-        int got = r ? 1 : -1;
-        while (got > 0 && (got = t0_reader_next(r, &rec, err)) > 0)
-            if (t0_reader_expect(r, &rec, T0_KIND_SCORE, err) != 0 || t0_report_add(rep, &rec, err) != 0)
-                got = -1;
-        t0_reader_close(r);
-        rc = got < 0 ? -1 : 0;
-    }
+    t0_reader *r = rep ? t0_reader_open_list(o->inputs, o->n_inputs, err) : NULL;
+    t0_record rec;
+    int got = r ? 1 : -1;
+    while (got > 0 && (got = t0_reader_next(r, &rec, err)) > 0)
+        if (t0_reader_expect(r, &rec, T0_KIND_SCORE, err) != 0 || t0_report_add(rep, &rec, err) != 0)
+            got = -1;
+    t0_reader_close(r);
+    int rc = got < 0 ? -1 : 0;
     t0_outfile out = {0};
     if (rc == 0)
         rc = t0_outfile_open(&out, o->output, 0, err);
@@ -148,8 +182,9 @@ int main(int argc, char **argv)
         {"csv", no_argument, 0, OPT_CSV},       {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    options o = {.output = "-", .input = "-", .batch = 32, .threads = 1, .max_input_len = 1024,
-                 .progress = isatty(2), .format = T0_REPORT_TABLE};
+    t0_cli_start();
+    options o = {.output = "-", .batch = 32, .threads = 1, .max_input_len = 1024, .progress = 1,
+                 .format = T0_REPORT_TABLE};
     int json = 0, csv = 0, c;
     t0_error err = {0};
     while ((c = getopt_long(argc, argv, "m:b:t:o:hV", longopts, NULL)) != -1) {
@@ -176,20 +211,15 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "--json and --csv exclude each other");
     if ((json || csv) && !o.report)
         return t0_cli_usage_error(prog, "--json and --csv go with --report");
+    o.inputs = argv + optind, o.n_inputs = argc - optind;
     if (o.report) {
         if (o.model)
             return t0_cli_usage_error(prog, "--report reads score streams and needs no model");
-        if (optind == argc)
-            return t0_cli_usage_error(prog, "--report needs score files");
         o.format = json ? T0_REPORT_JSON : csv ? T0_REPORT_CSV : T0_REPORT_TABLE;
-        return run_report(&o, argv + optind, argc - optind, &err) ? t0_cli_report(prog, &err) : 0;
+        return run_report(&o, &err) ? t0_cli_report(prog, &err) : 0;
     }
     if (!o.model)
         return t0_cli_usage_error(prog, "-m MODEL is required");
-    if (optind + 1 < argc)
-        return t0_cli_usage_error(prog, "at most one input file");
-    if (optind < argc)
-        o.input = argv[optind];
     char blas_note[256];
     if (t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may run this program again on OpenBLAS's right core */
         fprintf(stderr, "%s: note: %s\n", prog, blas_note);

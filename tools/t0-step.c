@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "t5/blas.h"
 #include "t5/t5_ops.h"
 #include "train/dist.h"
@@ -17,9 +18,10 @@
 static const char *prog = "t0-step";
 
 static const char usage[] =
-    "Usage: t0-step -m MODEL_DIR -o OUT_DIR [OPTIONS] [FILE]\n"
-    "       t0-step --resume -o OUT_DIR [OPTIONS] [FILE]\n"
-    "Train a T5 model on batch records (t0-pack's) from FILE or standard input: one optimizer\n"
+    "Usage: t0-step -m MODEL_DIR -o OUT_DIR [OPTIONS] [FILE...]\n"
+    "       t0-step --resume [-m MODEL_DIR] -o OUT_DIR [OPTIONS] [FILE...]\n"
+    "Train a T5 model on batch records (t0-pack's) from the FILEs (read in order as one stream;\n"
+    "'-' or none: standard input): one optimizer\n"
     "step per batch, or per K batches with --accum K. T0's recipe by default: Adafactor at a\n"
     "constant 1e-3, dropout 0.1, z-loss 1e-4, loss over the constant target size of a step.\n"
     "\n"
@@ -29,7 +31,8 @@ static const char usage[] =
     "                          with the optimizer state beside; OUT_DIR's own files show the latest\n"
     "      --resume            continue OUT_DIR's run from its newest complete checkpoint: weights,\n"
     "                          optimizer, step, dropout stream; skips the batches it consumed (feed\n"
-    "                          the same stream again); options not given keep the run's values\n"
+    "                          the same stream again); options not given keep the run's values;\n"
+    "                          -m may stay when it names the model the run started from\n"
     "      --optimizer NAME    adafactor (default) or adamw\n"
     "      --lr X              learning rate, the schedule's peak (default 1e-3 for adafactor,\n"
     "                          1e-4 for adamw, 1/sqrt(K) for rsqrt)\n"
@@ -62,10 +65,14 @@ static const char usage[] =
     "      --threads T         threads (default: the online CPUs, shared among the ranks mpirun\n"
     "                          starts on a machine)\n"
     "      --log FILE          the TSV log (default OUT_DIR/loss.tsv): step, loss, cross_entropy,\n"
-    "                          z_loss, tokens, tokens_per_s, lr, grad_norm, seconds\n"
+    "                          z_loss, tokens, tokens_per_s, lr, grad_norm, seconds,\n"
+    "                          ce_per_target_token (loss and cross_entropy are T0's, over the\n"
+    "                          step's target slots; ce_per_target_token over its real target tokens)\n"
     "      --plot FILE.png     redraw the loss curve (gnuplot) at each save\n"
     "      --plot-logx         ... with a log-scale step axis\n"
-    "      --progress          a progress line on stderr even when it is not a terminal\n"
+    "      --progress          progress on stderr from the start: step/N, loss, cross-entropy per\n"
+    "                          target token, tokens/s, ETA (default: a rewritten line on a terminal;\n"
+    "                          elsewhere, past 10 s, a line at each tenth of --steps, or a minute)\n"
     "  -h, --help              show this help\n"
     "  -V, --version           show the version\n"
     "\n"
@@ -80,50 +87,41 @@ static const char usage[] =
     "      the log; README \"Training across machines\")\n";
 
 typedef struct {
-    int progress;
-    int len; /* of the progress line on screen */
+    int asked; /* --progress */
+    t0_progress progress;
 } ui;
-
-static void clear_line(ui *u)
-{
-    if (u->len)
-        fprintf(stderr, "\r%*s\r", u->len, "");
-    u->len = 0;
-}
 
 static void on_note(void *ctx, const char *line)
 {
     ui *u = ctx;
-    if (!u->progress) /* quiet in pipes */
-        return;
-    clear_line(u);
-    fprintf(stderr, "%s: %s\n", prog, line);
+    t0_progress_note(&u->progress, "%s", line);
 }
 
 static void on_step(void *ctx, const train_progress *p)
 {
     ui *u = ctx;
-    if (!u->progress)
+    if (!t0_progress_due(&u->progress, (uint64_t)p->steps))
         return;
-    char total[32] = "", eta[32] = "";
+    char total[32] = "", eta[48] = "";
     if (p->max_steps)
         snprintf(total, sizeof total, "/%lld", (long long)p->max_steps);
     if (p->eta_s >= 0) {
-        long s = lround(p->eta_s);
-        snprintf(eta, sizeof eta, "  ETA %ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+        char hms[32];
+        t0_format_duration(p->eta_s, hms, sizeof hms);
+        snprintf(eta, sizeof eta, "  ETA %s", hms);
     }
-    clear_line(u);
-    u->len = fprintf(stderr, "%s: step %lld%s (global %lld)  loss %.4f  %.0f tokens/s%s", prog, (long long)p->steps,
-                     total, (long long)p->step, p->loss, p->tokens_per_s, eta);
-    fflush(stderr);
+    t0_progress_show(&u->progress, "step %lld%s (global %lld)  loss %.4f  cross-entropy/token %.4f  %.0f tokens/s%s",
+                     (long long)p->steps, total, (long long)p->step, p->loss, p->ce_per_target, p->tokens_per_s,
+                     eta);
 }
 
-static int parse_float(const char *s, double min, double max, const char *opt, float *v)
+/* a float option in [min, max]: 0, or the usage error's exit status */
+static int float_option(const char *s, double min, double max, const char *opt, float *v)
 {
-    char *end;
-    double x = strtod(s, &end);
-    if (end == s || *end || !(x >= min && x <= max))
-        return t0_cli_usage_error(prog, "%s: expected a number in [%g, %g], got '%s'", opt, min, max, s);
+    double x;
+    t0_error err = {0};
+    if (t0_parse_float(s, min, max, opt, &x, &err))
+        return t0_cli_usage_error(prog, "%s", err.msg);
     *v = (float)x;
     return 0;
 }
@@ -183,7 +181,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         {"version", no_argument, 0, 'V'},             {0, 0, 0, 0}};
     train_run_opts r = {0};
     trainer_defaults(&r.o);
-    ui u = {isatty(2), 0};
+    ui u = {0};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int64_t v, threads = cpus > 0 ? cpus : 1;
     if (d->size > 1) /* the ranks on this machine share its cores */
@@ -219,22 +217,22 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
             r.given |= TRAIN_GIVEN_OPTIMIZER;
             break;
         case O_LR:
-            if (parse_float(optarg, 1e-12, 10, "--lr", &r.o.lr))
+            if (float_option(optarg, 1e-12, 10, "--lr", &r.o.lr))
                 return 1;
             r.given |= TRAIN_GIVEN_LR;
             break;
         case O_WD:
-            if (parse_float(optarg, 0, 1, "--weight-decay", &r.o.weight_decay))
+            if (float_option(optarg, 0, 1, "--weight-decay", &r.o.weight_decay))
                 return 1;
             r.given |= TRAIN_GIVEN_WEIGHT_DECAY;
             break;
         case O_DROPOUT:
-            if (parse_float(optarg, 0, 0.99, "--dropout", &r.o.dropout))
+            if (float_option(optarg, 0, 0.99, "--dropout", &r.o.dropout))
                 return 1;
             r.given |= TRAIN_GIVEN_DROPOUT;
             break;
         case O_ZLOSS:
-            if (parse_float(optarg, 0, 1, "--z-loss", &r.o.z_loss))
+            if (float_option(optarg, 0, 1, "--z-loss", &r.o.z_loss))
                 return 1;
             r.given |= TRAIN_GIVEN_Z_LOSS;
             break;
@@ -273,21 +271,20 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         case O_LOG: r.log_path = optarg; break;
         case O_PLOT: r.plot_path = optarg; break;
         case O_LOGX: r.plot_logx = 1; break;
-        case O_PROGRESS: u.progress = 1; break;
+        case O_PROGRESS: u.asked = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': return t0_cli_version(prog);
         default: return t0_cli_usage_error(prog, "bad option");
         }
     }
-    if (argc - optind > 1)
-        return t0_cli_usage_error(prog, "unexpected argument '%s'", argv[optind + 1]);
-    r.input = optind < argc ? argv[optind] : "-";
+    r.inputs = argv + optind, r.n_inputs = argc - optind;
+    int reads_stdin = r.n_inputs == 0;
+    for (int i = 0; i < r.n_inputs; i++)
+        reads_stdin |= !strcmp(r.inputs[i], "-");
     if (!r.out_dir)
         return t0_cli_usage_error(prog, "-o OUT_DIR is required");
     if (!r.resume && !r.model_dir)
         return t0_cli_usage_error(prog, "-m MODEL_DIR is required (or --resume)");
-    if (r.resume && r.model_dir)
-        return t0_cli_usage_error(prog, "--resume continues from OUT_DIR's checkpoint: no -m");
     if (r.o.optimizer == TRAIN_ADAMW && !(r.given & TRAIN_GIVEN_LR))
         r.o.lr = 1e-4f;
     if (schedule_defaults(&r) != 0)
@@ -296,7 +293,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         return t0_cli_usage_error(prog, "--plot needs gnuplot (Debian: gnuplot-nox), which does not run here");
     if (!r.plot_path && r.plot_logx)
         return t0_cli_usage_error(prog, "--plot-logx goes with --plot FILE.png");
-    if (d->size > 1 && !strcmp(r.input, "-"))
+    if (d->size > 1 && reads_stdin)
         return t0_cli_usage_error(prog, "under mpirun, give the batch stream as FILE: mpirun passes standard input "
                                         "to rank 0 only");
     /* --accum K is per process: a step is N x K batches on N ranks */
@@ -315,8 +312,11 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
     t5_set_threads((int)threads);
     t5_set_ftz();
     train_events ev = {on_step, on_note, &u};
+    t0_progress_begin(&u.progress, prog, d->rank == 0 ? t0_progress_mode_default() : T0_PROGRESS_OFF, u.asked,
+                      (uint64_t)r.max_steps, "training");
     int rc = train_run(&r, d->rank == 0 ? &ev : NULL, &err); /* rank 0 alone reports progress */
-    clear_line(&u);
+    if (rc == 0)
+        t0_progress_end(&u.progress, "%s", r.out_dir);
     if (rc && d->size > 1)
         t0_error_prefix(&err, "rank %d", d->rank);
     return rc ? t0_cli_report(prog, &err) : 0;
@@ -324,6 +324,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     char blas_note[256] = "";
     if (!t5_blas_fix(argv, blas_note, sizeof blas_note)) /* may re-run this program */
         blas_note[0] = 0;

@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/catfile.h"
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/outfile.h"
 #include "common/utf8.h"
+#include "common/progress.h"
 #include "spm/spm.h"
 #include "spm/spm_batch.h"
 #include "stream/stream.h"
@@ -18,8 +19,9 @@
 static const char *prog = "t0-tokenize";
 
 static const char usage[] =
-    "Usage: t0-tokenize -m MODEL [OPTIONS] [FILE]\n"
-    "Tokenize example records (FILE, or standard input) into token records with T5's\n"
+    "Usage: t0-tokenize -m MODEL [OPTIONS] [FILE...]\n"
+    "Tokenize example records (FILEs read in order as one stream; '-' or none: standard input)\n"
+    "into token records with T5's\n"
     "SentencePiece unigram model: inputs without EOS, targets and every answer choice with\n"
     "EOS appended. task, template, id and label pass through.\n"
     "\n"
@@ -40,6 +42,8 @@ static const char usage[] =
     "      --task NAME       with --lines: the records' task (default: the file's name, 'text'\n"
     "                        on standard input)\n"
     "      --threads N       tokenize on N threads (output order is kept; default 1)\n"
+    "      --progress        progress on standard error from the start (default: a rewritten\n"
+    "                        line on a terminal; elsewhere, past 10 s, a line a minute)\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
@@ -58,7 +62,9 @@ static const char usage[] =
 enum { BATCH_ITEMS = 4096, BATCH_LINES = 1 << 17, BATCH_BYTES = 4 << 20 };
 
 typedef struct {
-    const char *model, *output, *input, *task;
+    const char *model, *output, *task;
+    char **inputs; /* n_inputs files; standard input when 0 */
+    int n_inputs;
     int lines;
     int text, pieces, no_eos, no_sentinels, decode, threads, progress;
     int64_t input_len, target_len; /* 0: no limit */
@@ -76,7 +82,7 @@ typedef struct {
     worker *workers;
     int32_t eos; /* -1: append none */
     uint64_t done;  /* lines or records written */
-    double started; /* seconds, monotonic */
+    t0_progress progress;
 } context;
 
 /* T5's tokenizer (sentinels split out of the text), or spm_encode's with --no-sentinels. */
@@ -86,21 +92,15 @@ static int encode(const context *c, const char *s, size_t n, t0_spm_work *w, t0_
                                 : t0_spm_encode(c->m, s, n, w, err);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* After each batch: "N lines, R/s" on one rewritten stderr line; final = 1 ends it. */
+/* After each batch: "N lines, R/s"; final ends the stage. */
 static void show_progress(context *c, const char *unit, int final)
 {
-    if (!c->opt->progress)
-        return;
-    double secs = now() - c->started;
-    fprintf(stderr, "\r%s: %llu %s, %.0f/s%s", prog, (unsigned long long)c->done, unit,
-            secs > 0 ? (double)c->done / secs : 0.0, final ? "\n" : "");
+    t0_progress *p = &c->progress;
+    double secs = t0_now() - p->started, rate = secs > 0 ? (double)c->done / secs : 0.0;
+    if (final)
+        t0_progress_end(p, "%llu %s, %.0f/s", (unsigned long long)c->done, unit, rate);
+    else if (t0_progress_due(p, c->done))
+        t0_progress_show(p, "%llu %s, %.0f/s", (unsigned long long)c->done, unit, rate);
 }
 
 /* ---------------- text mode: lines in, lines out ---------------- */
@@ -195,9 +195,10 @@ static int text_range(void *arg, size_t begin, size_t end, int thread, t0_error 
         size_t n = b->off[i + 1] - b->off[i];
         if (text_line(b->ctx, wk, b->data + b->off[i], n, err) ||
             t0_buf_append(&wk->out, "\n", 1, err)) {
-            const char *in = b->ctx->opt->input;
-            t0_error_prefix(err, "%s: line %llu", strcmp(in, "-") ? in : "(stdin)",
-                            (unsigned long long)(b->first + i));
+            const options *o = b->ctx->opt;
+            /* several files: lines count through them, as concatenated */
+            const char *in = o->n_inputs > 1 ? "input" : o->n_inputs && strcmp(o->inputs[0], "-") ? o->inputs[0] : "(stdin)";
+            t0_error_prefix(err, "%s: line %llu", in, (unsigned long long)(b->first + i));
             return -1;
         }
     }
@@ -255,8 +256,9 @@ static int finish_lines(t0_spm_run **run, line_batch *b, FILE *out, t0_error *er
 }
 
 /* Lines are read into one batch while the threads tokenize the other. */
-static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
+static int run_text(context *c, t0_catfile *cat, FILE *out, t0_error *err)
 {
+    FILE *in = t0_catfile_stream(cat);
     line_batch batch[2] = {{.ctx = c, .first = 1}, {.ctx = c}};
     int cur = 0;
     t0_spm_run *run = NULL;
@@ -281,7 +283,7 @@ static int run_text(context *c, FILE *in, FILE *out, t0_error *err)
         }
     }
     if (rc == 0 && ferror(in))
-        rc = t0_fail(err, T0_EINPUT, "read error");
+        rc = t0_fail(err, T0_EINPUT, "%s", t0_catfile_error(cat));
     int last = finish_lines(&run, &batch[1 - cur], out, err);
     rc = rc ? rc : last;
     if (rc == 0 && batch[cur].n) {
@@ -449,6 +451,7 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
 
 /* --lines: the next non-empty text line as an example record (strings point into *line). */
 typedef struct {
+    t0_catfile *cat;
     FILE *f;
     char *line;
     size_t cap;
@@ -473,7 +476,7 @@ static int next_line(line_source *ls, t0_record *rec, t0_error *err)
                            .input = ls->line, .target = "", .label = -1};
         return 1;
     }
-    return ferror(ls->f) ? t0_fail(err, T0_EINPUT, "read error") : 0;
+    return ferror(ls->f) ? t0_fail(err, T0_EINPUT, "%s", t0_catfile_error(ls->cat)) : 0;
 }
 
 /* The records' task with --lines: --task, else the file's name without its folder. */
@@ -481,10 +484,10 @@ static const char *lines_task(const options *o)
 {
     if (o->task)
         return o->task;
-    if (strcmp(o->input, "-") == 0)
+    if (o->n_inputs != 1 || strcmp(o->inputs[0], "-") == 0)
         return "text";
-    const char *slash = strrchr(o->input, '/');
-    return slash ? slash + 1 : o->input;
+    const char *slash = strrchr(o->inputs[0], '/');
+    return slash ? slash + 1 : o->inputs[0];
 }
 
 /* The next example: a record read, or with --lines a text line. */
@@ -501,13 +504,14 @@ static int next_example(t0_reader *r, line_source *ls, t0_record *rec, t0_error 
 static int run_records(context *c, t0_writer *wr, t0_error *err)
 {
     line_source lines = {.task = lines_task(c->opt)}, *ls = NULL;
+    t0_catfile *cat = NULL;
     t0_reader *r = NULL;
     if (c->opt->lines) {
-        int is_stdin = strcmp(c->opt->input, "-") == 0;
-        if (!(lines.f = is_stdin ? stdin : fopen(c->opt->input, "rb")))
-            return t0_fail(err, T0_EINPUT, "%s: cannot open", c->opt->input);
+        if (!(cat = t0_catfile_open(c->opt->inputs, c->opt->n_inputs, err)))
+            return -1;
+        lines.cat = cat, lines.f = t0_catfile_stream(cat);
         ls = &lines;
-    } else if (!(r = t0_reader_open(c->opt->input, err))) {
+    } else if (!(r = t0_reader_open_list(c->opt->inputs, c->opt->n_inputs, err))) {
         return -1;
     }
     record_batch b = {.ctx = c};
@@ -543,11 +547,8 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     free(b.cum);
     if (r)
         t0_reader_close(r);
-    if (ls) {
-        if (lines.f != stdin)
-            fclose(lines.f);
-        free(lines.line);
-    }
+    t0_catfile_close(cat);
+    free(lines.line);
     return rc;
 }
 
@@ -556,10 +557,9 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
 static int run_text_mode(context *c, t0_error *err)
 {
     const options *o = c->opt;
-    int is_stdin = strcmp(o->input, "-") == 0;
-    FILE *in = is_stdin ? stdin : fopen(o->input, "rb");
+    t0_catfile *in = t0_catfile_open(o->inputs, o->n_inputs, err);
     if (!in)
-        return t0_fail(err, T0_EINPUT, "%s: cannot open", o->input);
+        return -1;
     t0_outfile out = {0};
     int rc = t0_outfile_open(&out, o->output, 0, err);
     if (rc == 0)
@@ -568,8 +568,7 @@ static int run_text_mode(context *c, t0_error *err)
         rc = t0_outfile_commit(&out, err);
     else
         t0_outfile_abort(&out);
-    if (!is_stdin)
-        fclose(in);
+    t0_catfile_close(in);
     return rc;
 }
 
@@ -590,8 +589,9 @@ static int run(const options *o, t0_error *err)
     t0_spm *m = t0_spm_load(o->model, err);
     if (!m)
         return -1;
-    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id,
-                 .started = now()};
+    context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id};
+    t0_progress_begin(&c.progress, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
+                      o->progress == 2, 0, o->text || o->decode ? "tokenizing lines" : "tokenizing records");
     int rc = 0;
     if (!o->no_eos && !o->decode && m->eos_id < 0)
         rc = t0_fail(err, T0_EINPUT, "%s: the model has no </s> piece to append (use --no-eos)",
@@ -614,6 +614,7 @@ static int run(const options *o, t0_error *err)
 
 int main(int argc, char **argv)
 {
+    t0_cli_start(); /* before any file is opened */
     enum { OPT_INPUT_LEN = 256, OPT_TARGET_LEN, OPT_TEXT, OPT_PIECES, OPT_NO_EOS, OPT_DECODE,
            OPT_THREADS, OPT_PROGRESS, OPT_NO_SENTINELS, OPT_LINES, OPT_TASK };
     static const struct option longopts[] = {
@@ -628,7 +629,7 @@ int main(int argc, char **argv)
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    options o = {.output = "-", .input = "-", .threads = 1, .progress = isatty(2)};
+    options o = {.output = "-", .threads = 1, .progress = 1};
     t0_error err = {0};
     int64_t threads = 1;
     int c;
@@ -646,7 +647,7 @@ int main(int argc, char **argv)
         case OPT_DECODE: o.decode = 1; break;
         case OPT_LINES: o.lines = 1; break;
         case OPT_TASK: o.task = optarg; break;
-        case OPT_PROGRESS: o.progress = 1; break;
+        case OPT_PROGRESS: o.progress = 2; break;
         case OPT_THREADS: bad = t0_parse_int(optarg, 1, 256, "--threads", &threads, &err); break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': return t0_cli_version(prog);
@@ -666,10 +667,7 @@ int main(int argc, char **argv)
         return t0_cli_usage_error(prog, "--task goes with --lines");
     if (o.pieces && !o.text)
         return t0_cli_usage_error(prog, "--pieces needs --text");
-    if (optind + 1 < argc)
-        return t0_cli_usage_error(prog, "at most one input file");
-    if (optind < argc)
-        o.input = argv[optind];
+    o.inputs = argv + optind, o.n_inputs = argc - optind;
     if (run(&o, &err))
         return t0_cli_report(prog, &err);
     return 0;

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int t0_cli_report(const char *prog, const t0_error *err)
 {
@@ -39,4 +41,29 @@ int t0_parse_int(const char *text, int64_t min, int64_t max, const char *option,
                        (long long)min, (long long)max, text);
     *v = x;
     return 0;
+}
+
+int t0_parse_float(const char *text, double min, double max, const char *option, double *v, t0_error *err)
+{
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end || !(x >= min && x <= max))
+        return t0_fail(err, T0_EINPUT, "%s: expected a number in [%g, %g], got '%s'", option, min, max, text);
+    *v = x;
+    return 0;
+}
+
+void t0_cli_start(void)
+{
+    /* stdin gets a write-only descriptor, stdout and stderr read-only ones: using them fails */
+    static const int flags[3] = {O_WRONLY, O_RDONLY, O_RDONLY};
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1)
+            continue;
+        int got = open("/dev/null", flags[fd]);
+        if (got >= 0 && got != fd) { /* a lower one was free: should not happen, as we go up */
+            dup2(got, fd);
+            close(got);
+        }
+    }
 }

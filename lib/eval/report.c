@@ -88,9 +88,10 @@ static int by_name(const void *a, const void *b)
     return c ? c : strcmp(x->tmpl, y->tmpl);
 }
 
+/* in percent, as every t0 report gives it */
 static double accuracy(const row *w)
 {
-    return w->n ? (double)w->correct / (double)w->n : 0.0;
+    return w->n ? 100.0 * (double)w->correct / (double)w->n : 0.0;
 }
 
 static int by_value(const void *a, const void *b)
@@ -145,19 +146,20 @@ static void write_table(const t0_report *r, const task_sum *t, size_t nt, FILE *
     size_t wt = strlen("task"), wp = strlen("template");
     for (size_t i = 0; i < r->n; i++)
         wt = widest(wt, r->rows[i].task), wp = widest(wp, r->rows[i].tmpl);
-    fprintf(out, "%-*s  %-*s  %8s  %8s  %8s\n", (int)wt, "task", (int)wp, "template", "examples", "correct",
-            "accuracy");
+    fprintf(out, "%-*s  %-*s  %8s  %8s  %10s\n", (int)wt, "task", (int)wp, "template", "examples", "correct",
+            "accuracy %");
     for (size_t i = 0; i < r->n; i++) {
         const row *w = &r->rows[i];
-        fprintf(out, "%-*s  %-*s  %8llu  %8llu  %8.4f", (int)wt, w->task, (int)wp, w->tmpl,
+        fprintf(out, "%-*s  %-*s  %8llu  %8llu  %10.2f", (int)wt, w->task, (int)wp, w->tmpl,
                 (unsigned long long)w->n, (unsigned long long)w->correct, accuracy(w));
         if (w->unlabelled)
             fprintf(out, "  (%llu without label)", (unsigned long long)w->unlabelled);
         fputc('\n', out);
     }
-    fprintf(out, "\n%-*s  %9s  %8s  %8s  %8s  %8s\n", (int)wt, "task", "templates", "median", "mean", "min", "max");
+    fprintf(out, "\n%-*s  %9s  %8s  %8s  %8s  %8s  (accuracy %%)\n", (int)wt, "task", "templates", "median", "mean",
+            "min", "max");
     for (size_t i = 0; i < nt; i++)
-        fprintf(out, "%-*s  %9d  %8.4f  %8.4f  %8.4f  %8.4f\n", (int)wt, t[i].task, t[i].count, t[i].median,
+        fprintf(out, "%-*s  %9d  %8.2f  %8.2f  %8.2f  %8.2f\n", (int)wt, t[i].task, t[i].count, t[i].median,
                 t[i].mean, t[i].min, t[i].max);
 }
 
@@ -181,7 +183,7 @@ static int write_json(const t0_report *r, const task_sum *t, size_t nt, t0_buf *
              t0_buf_printf(b, err, ",\"examples\":%llu,\"correct\":%llu,\"unlabelled\":%llu",
                            (unsigned long long)w->n, (unsigned long long)w->correct,
                            (unsigned long long)w->unlabelled) ||
-             put_num(b, "accuracy", accuracy(w), err) || t0_buf_puts(b, "}", err);
+             put_num(b, "accuracy_pct", accuracy(w), err) || t0_buf_puts(b, "}", err);
     }
     rc = rc || t0_buf_puts(b, "],\"tasks\":[", err);
     for (size_t i = 0; i < nt && !rc; i++)
@@ -205,7 +207,7 @@ static int put_csv(t0_buf *b, const char *s, t0_error *err)
 
 static int write_csv(const t0_report *r, t0_buf *b, t0_error *err)
 {
-    int rc = t0_buf_puts(b, "task,template,examples,correct,accuracy\n", err);
+    int rc = t0_buf_puts(b, "task,template,examples,correct,accuracy_pct\n", err);
     for (size_t i = 0; i < r->n && !rc; i++) {
         const row *w = &r->rows[i];
         rc = put_csv(b, w->task, err) || t0_buf_puts(b, ",", err) || put_csv(b, w->tmpl, err) ||

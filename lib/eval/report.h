@@ -1,6 +1,7 @@
 /* report.h: accuracy from score records, as T0's evaluation reports it: per (task,
- * template) the share of labelled examples whose pred is the label, and per task the
- * median over its templates (the paper's figure), the mean, min and max.
+ * template) the share of labelled examples whose pred is the label, in percent (as the
+ * paper and every t0 report give it), and per task the median over its templates (the
+ * paper's figure), the mean, min and max.
  *
  * Rows come out sorted by task, then template (byte order), so the report of a stream
  * does not depend on the order of its records: shards concatenated in any order give the

@@ -324,30 +324,9 @@ static int write_window(t0_scorer *s, int n, t0_writer *w, t0_error *err)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static void show_progress(const t0_scorer *s, const t0_score_stats *st, double t0, uint64_t total, int last)
-{
-    if (!s->o.progress)
-        return;
-    double dt = now_s() - t0, rate = dt > 0 ? st->scored / dt : 0.0;
-    fprintf(s->o.progress, "\rt0-score: %llu examples scored, %.2f examples/s", (unsigned long long)st->scored,
-            rate);
-    if (total && rate > 0 && !last)
-        fprintf(s->o.progress, ", ETA %.0f s   ", (double)(total - st->read) / rate);
-    fputs(last ? "\n" : "   ", s->o.progress);
-    fflush(s->o.progress);
-}
-
 int t0_score_stream(t0_scorer *s, t0_reader *r, t0_writer *w, t0_score_stats *st, t0_error *err)
 {
     memset(st, 0, sizeof *st);
-    double t0 = now_s();
     t0_record rec;
     int n = 0, rc;
     while ((rc = t0_reader_next(r, &rec, err)) > 0) {
@@ -363,7 +342,8 @@ int t0_score_stream(t0_scorer *s, t0_reader *r, t0_writer *w, t0_score_stats *st
             if (score_window(s, n, err) != 0 || write_window(s, n, w, err) != 0)
                 return -1;
             st->scored += n, n = 0;
-            show_progress(s, st, t0, s->o.total, 0);
+            if (s->o.progress)
+                s->o.progress(s->o.progress_ctx, st);
         }
     }
     if (rc < 0)
@@ -371,6 +351,5 @@ int t0_score_stream(t0_scorer *s, t0_reader *r, t0_writer *w, t0_score_stats *st
     if (n && (score_window(s, n, err) != 0 || write_window(s, n, w, err) != 0))
         return -1;
     st->scored += n;
-    show_progress(s, st, t0, s->o.total, 1);
     return 0;
 }

@@ -26,17 +26,18 @@
 #include "t5/t5_model.h"
 
 typedef struct {
+    uint64_t read, scored, skipped;
+} t0_score_stats;
+
+typedef struct {
     int window;          /* examples read and scored together (--batch) */
     int threads;         /* worker threads, each scoring whole examples */
     int max_input_len;   /* inputs are cut to their first max_input_len tokens; 0: no cut */
     int skip_unscorable; /* examples without choices or input: counted and left out, not an error */
-    FILE *progress;      /* examples/s (and ETA when total is known) on this stream, or NULL */
-    uint64_t total;      /* records expected, for the ETA; 0: unknown */
+    /* called after each window scored with the counts so far (the tool shows progress), or NULL */
+    void (*progress)(void *ctx, const t0_score_stats *st);
+    void *progress_ctx;
 } t0_score_opts;
-
-typedef struct {
-    uint64_t read, scored, skipped;
-} t0_score_stats;
 
 typedef struct t0_scorer t0_scorer;
 

@@ -554,6 +554,7 @@ static int output(render *r, pyval *v)
             r_undefined_error(r, v);
             return -1;
         }
+        r_count_undefined_printed(r, v);
         return 0;
     }
     if (pv_str_append(&r->out, v, r->err) < 0) {
@@ -635,6 +636,7 @@ int jinja_render(const jinja_template *t, const pyval *context, const jinja_opti
     r.ctx = context && context->type == PV_DICT ? context : NULL;
     r.rng = opt ? opt->seed : 0;
     r.strict = opt ? opt->strict : 0;
+    r.undefined_printed = opt ? opt->undefined_printed : NULL;
     r.out.limit = J_MAX_SIZE;
     r.out.p = malloc(512); /* typical prompts fit without regrowing */
     r.out.cap = r.out.p ? 512 : 0;

@@ -59,6 +59,7 @@ jinja_template *jinja_parse(const char *src, size_t len, t0_error *err);
 typedef struct {
     uint64_t seed; /* seeds `choice` and `random`: see above */
     int strict;    /* 1: using an undefined variable is an error naming it */
+    unsigned *undefined_printed; /* non-NULL: counts the undefined values printed as "" (not strict) */
 } jinja_options;
 
 /* Renders t with the variables of `context` (a dict with str keys; NULL = no variables).

@@ -179,6 +179,12 @@ pyval *r_need_str(render *r, pyval *v, const char *what)
 
 /* ---------------- str(), truth, iteration, length, ordering ---------------- */
 
+void r_count_undefined_printed(render *r, const pyval *v)
+{
+    if (r->undefined_printed && v->kind == 0)
+        (*r->undefined_printed)++;
+}
+
 pyval *r_tostr(render *r, pyval *v)
 {
     if (v->type == PV_STR)
@@ -186,6 +192,7 @@ pyval *r_tostr(render *r, pyval *v)
     if (v->type == PV_UNDEFINED) {
         if (STRICT_UNDEF(r, v))
             return r_undefined_error(r, v);
+        r_count_undefined_printed(r, v);
         return r_str(r, "", 0);
     }
     char small[256];

@@ -44,6 +44,7 @@ struct render {
     int vars_on_stack;
     uint64_t rng;
     int strict;
+    unsigned *undefined_printed; /* jinja_options': NULL, or counts undefined values printed as "" */
     t0_buf out;
     t0_error *err;
     unsigned long long iterations;
@@ -98,6 +99,9 @@ pyval *r_need_str(render *r, pyval *v, const char *what);
 
 /* ---- Python's operations ---- */
 pyval *r_tostr(render *r, pyval *v);                      /* Python str(v) as a str value */
+/* an undefined variable printed as "" (jinja2's lenient default) is counted, not the undefined
+ * of an inline if without else, which jinja2 prints as "" by design */
+void r_count_undefined_printed(render *r, const pyval *v);
 int r_truthy(render *r, pyval *v);                        /* -1 error (strict undefined) */
 int r_is_num(const pyval *v);                             /* bool, int or float, not a big int */
 int r_iterate(render *r, pyval *v, pyval ***items, size_t *n);

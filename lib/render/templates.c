@@ -516,9 +516,9 @@ static pyval *str_list_value(const char *const *v, size_t n)
 }
 
 static int render(const jinja_template *prog, const pyval *ctx, uint64_t seed, int strict, char **out,
-                  size_t *out_len, const t0_template *t, t0_error *err)
+                  size_t *out_len, const t0_template *t, unsigned *undefined_printed, t0_error *err)
 {
-    jinja_options opt = {seed, strict};
+    jinja_options opt = {seed, strict, undefined_printed};
     if (jinja_render(prog, ctx, &opt, out, out_len, err)) {
         t0_error_prefix(err, "template '%s'", t->name);
         return -1;
@@ -534,7 +534,7 @@ static int compile_fixed_choices(t0_template *t, t0_error *err)
         strstr(t->answer_choices, "random"))
         return 0;
     size_t len;
-    if (render(t->choices_prog, NULL, 0, 0, &t->fixed_text, &len, t, err))
+    if (render(t->choices_prog, NULL, 0, 0, &t->fixed_text, &len, t, NULL, err))
         return -1;
     part_list parts = {0};
     if (split_parts(t->fixed_text, len, &parts) || !(t->fixed_value = str_list_value(parts.v, parts.n))) {
@@ -553,6 +553,7 @@ int t0_template_apply(const t0_template *t, t0_example *ex, uint64_t seed, uint6
     part_list parts = {0};
     size_t len;
     pyval *ac = NULL;
+    unsigned undefined = 0;
     memset(out, 0, sizeof *out);
     out->label = -1;
     if (t->fixed_value) {
@@ -561,7 +562,7 @@ int t0_template_apply(const t0_template *t, t0_example *ex, uint64_t seed, uint6
         ac = pv_ref(t->fixed_value);
     } else if (t->choices_prog) {
         if (render(t->choices_prog, ex->protected_ex, t0_choices_seed(rseed), strict, &out->choices_text_, &len,
-                   t, err))
+                   t, &undefined, err))
             goto fail;
         if (split_parts(out->choices_text_, len, &parts))
             goto oom;
@@ -578,7 +579,7 @@ int t0_template_apply(const t0_template *t, t0_example *ex, uint64_t seed, uint6
     ac = NULL;
     if (rc)
         goto oom;
-    if (render(t->prog, ex->context, rseed, strict, &out->text_, &len, t, err))
+    if (render(t->prog, ex->context, rseed, strict, &out->text_, &len, t, &undefined, err))
         goto fail;
     if (split_parts(out->text_, len, &parts))
         goto oom;
@@ -590,6 +591,7 @@ int t0_template_apply(const t0_template *t, t0_example *ex, uint64_t seed, uint6
     }
     out->input = parts.v[0];
     out->target = parts.v[1][0] ? parts.v[1] : T0_NO_LABEL;
+    out->undefined_printed = undefined;
     free(parts.v);
     for (uint32_t i = 0; i < out->n_choices; i++)
         if (!strcmp(out->choices[i], out->target)) {

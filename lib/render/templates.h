@@ -114,6 +114,7 @@ typedef struct {
     const char **choices;
     uint32_t n_choices;
     int32_t label;
+    unsigned undefined_printed; /* undefined variables that rendered as "" (not --strict) */
     /* owned memory */
     char *text_, *choices_text_;
     const char **choices_owned_;

@@ -95,7 +95,10 @@ struct t0_reader {
     uint64_t bytes_in;                /* compressed bytes read from the file */
     uint64_t bytes_out;               /* decompressed bytes produced */
     int eof;
-    uint64_t count;
+    uint64_t count;      /* records returned, over all files */
+    uint64_t file_count; /* records returned from the current file, for messages */
+    char **paths;        /* t0_reader_open_list: the files still to read, in order */
+    int n_paths;
     uint8_t *payload;
     size_t payload_cap;
     t0_arena arena;
@@ -146,12 +149,61 @@ t0_reader *t0_reader_open(const char *path, t0_error *err)
     return r;
 }
 
+/* Opens path ("-": standard input) as the reader's file, its decoding state fresh. */
+static int reader_switch(t0_reader *r, const char *path, t0_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    char *name = strdup(is_stdin ? "(stdin)" : path);
+    if (!f || !name) {
+        int e = errno;
+        if (f && !is_stdin)
+            fclose(f);
+        free(name);
+        return f ? t0_fail(err, T0_EINTERNAL, "out of memory") : t0_fail(err, T0_EINPUT, "%s: %s", path, strerror(e));
+    }
+    if (r->owns_file && r->f)
+        fclose(r->f);
+    free(r->name);
+    r->f = f, r->owns_file = !is_stdin, r->name = name;
+    ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+    r->inb.size = r->inb.pos = 0;
+    r->out_pos = r->out_len = 0;
+    r->frame_state = 0, r->trailer_due = 0, r->fh = (frame_hash){0};
+    r->bytes_in = r->bytes_out = 0, r->eof = 0, r->file_count = 0;
+    return 0;
+}
+
+t0_reader *t0_reader_open_list(char *const *paths, int n, t0_error *err)
+{
+    if (n <= 0)
+        return t0_reader_open("-", err);
+    t0_reader *r = t0_reader_open(paths[0], err);
+    if (!r || n == 1)
+        return r;
+    if (!(r->paths = calloc((size_t)n - 1, sizeof *r->paths))) {
+        t0_reader_close(r);
+        t0_fail(err, T0_EINTERNAL, "out of memory");
+        return NULL;
+    }
+    for (int i = 1; i < n; i++)
+        if (!(r->paths[r->n_paths++] = strdup(paths[i]))) {
+            t0_reader_close(r);
+            t0_fail(err, T0_EINTERNAL, "out of memory");
+            return NULL;
+        }
+    return r;
+}
+
 void t0_reader_close(t0_reader *r)
 {
     if (!r)
         return;
     if (r->owns_file && r->f)
         fclose(r->f);
+    for (int i = 0; i < r->n_paths; i++)
+        free(r->paths[i]);
+    free(r->paths);
     ZSTD_freeDCtx(r->dctx);
     free(r->name);
     free(r->in);
@@ -323,10 +375,20 @@ static int reader_next(t0_reader *r, t0_record *rec, t0_error *err)
 int t0_reader_next(t0_reader *r, t0_record *rec, t0_error *err)
 {
     int rc = reader_next(r, rec, err);
+    /* the end of a file of a list: the next one follows, as if concatenated */
+    while (rc == 0 && r->n_paths) {
+        char *next = r->paths[0];
+        memmove(r->paths, r->paths + 1, sizeof *r->paths * (size_t)--r->n_paths);
+        rc = reader_switch(r, next, err);
+        free(next);
+        if (rc < 0)
+            return -1;
+        rc = reader_next(r, rec, err);
+    }
     if (rc < 0)
-        t0_error_prefix(err, "%s: record %llu", r->name, (unsigned long long)r->count + 1);
+        t0_error_prefix(err, "%s: record %llu", r->name, (unsigned long long)r->file_count + 1);
     else if (rc > 0)
-        r->count++;
+        r->count++, r->file_count++;
     return rc;
 }
 
@@ -335,7 +397,7 @@ int t0_reader_expect(const t0_reader *r, const t0_record *rec, t0_kind want, t0_
     if (rec->kind == want)
         return 0;
     return t0_fail(err, T0_EINPUT, "%s: record %llu: expected %s, got %s (run %s first)", r->name,
-                   (unsigned long long)r->count, t0_kind_name(want), t0_kind_name(rec->kind),
+                   (unsigned long long)r->file_count, t0_kind_name(want), t0_kind_name(rec->kind),
                    t0_kind_maker(want));
 }
 

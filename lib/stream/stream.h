@@ -56,12 +56,15 @@ typedef struct t0_reader t0_reader;
 
 /* Opens path, or standard input for "-". NULL on failure (err says why). */
 t0_reader *t0_reader_open(const char *path, t0_error *err);
+/* Opens the n paths ("-": standard input) to be read in order as one stream, as if
+ * concatenated; n 0 reads standard input. Messages name the file and its record number. */
+t0_reader *t0_reader_open_list(char *const *paths, int n, t0_error *err);
 /* Reads from an open FILE (not closed by the reader); name is used in messages. */
 t0_reader *t0_reader_open_file(FILE *f, const char *name, t0_error *err);
 /* 1: a record was read into rec; 0: clean end of stream; -1: error.
  * Error messages name the file and the record number (1-based). */
 int t0_reader_next(t0_reader *r, t0_record *rec, t0_error *err);
-/* Number of records returned so far. */
+/* Number of records returned so far, over all files. */
 uint64_t t0_reader_count(const t0_reader *r);
 const char *t0_reader_name(const t0_reader *r);
 void t0_reader_close(t0_reader *r);

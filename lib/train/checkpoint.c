@@ -295,7 +295,7 @@ static double short_float(float f)
     return f;
 }
 
-static char *state_json(const trainer *t)
+static char *state_json(const trainer *t, const char *model)
 {
     const trainer_opts *o = &t->o;
     cJSON *j = cJSON_CreateObject();
@@ -325,6 +325,8 @@ static char *state_json(const trainer *t)
     cJSON_AddNumberToObject(j, "rsqrt_steps", (double)sc->rsqrt_steps);
     cJSON_AddBoolToObject(j, "scale_parameter", o->scale_parameter);
     cJSON_AddBoolToObject(j, "relative_step", o->relative_step);
+    if (model)
+        cJSON_AddStringToObject(j, "model", model);
     char *s = cJSON_Print(j);
     cJSON_Delete(j);
     return s;
@@ -373,6 +375,7 @@ int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err)
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
     const cJSON *opt = cJSON_GetObjectItemCaseSensitive(j, "optimizer");
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(j, "seed");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
     int rc = 0;
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, STATE_FORMAT) || !cJSON_IsString(opt) ||
         !cJSON_IsString(seed)) {
@@ -394,6 +397,7 @@ int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err)
     s->o.step_offset = (int64_t)v[5], s->o.accum = (int)v[6], s->o.dropout = (float)v[7], s->o.z_loss = (float)v[8];
     s->rows = (int)v[9], s->enc_len = (int)v[10], s->dec_len = (int)v[11];
     rc = read_schedule(j, &s->o, path, err);
+    snprintf(s->model, sizeof s->model, "%s", cJSON_IsString(model) ? model->valuestring : "");
 done:
     cJSON_Delete(j);
     return rc;
@@ -401,14 +405,15 @@ done:
 
 /* ---------------------------------------------------------------- saving */
 
-static int fill_checkpoint(const char *tmp, const trainer *t, const ckpt_assets *a, int bf16, t0_error *err)
+static int fill_checkpoint(const char *tmp, const trainer *t, const ckpt_assets *a, const ckpt_opts *o,
+                           t0_error *err)
 {
     char path[4096];
     for (int i = 0; i < a->n; i++)
         if (join(path, sizeof path, tmp, a->files[i].name, err) ||
             write_synced(path, a->files[i].data, a->files[i].len, err))
             return -1;
-    if (join(path, sizeof path, tmp, "model.safetensors", err) || t5_model_save(t->m, path, bf16, err) ||
+    if (join(path, sizeof path, tmp, "model.safetensors", err) || t5_model_save(t->m, path, o->bf16, err) ||
         sync_path(path, err))
         return -1;
     const char *hook = getenv("T0_STEP_TEST_KILL_IN_SAVE");
@@ -417,7 +422,7 @@ static int fill_checkpoint(const char *tmp, const trainer *t, const ckpt_assets 
     if (join(path, sizeof path, tmp, "optimizer.safetensors", err) || trainer_save_optimizer(t, path, err) ||
         sync_path(path, err))
         return -1;
-    char *state = state_json(t);
+    char *state = state_json(t, o->model);
     if (!state)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
     int rc = join(path, sizeof path, tmp, "trainer_state.json", err) || write_synced(path, state, strlen(state), err);
@@ -476,7 +481,7 @@ int ckpt_save(const char *out_dir, const trainer *t, const ckpt_assets *a, const
     if (!mkdtemp(tmp))
         return t0_fail(err, T0_EINTERNAL, "%s: %s", tmp, strerror(errno));
     chmod(tmp, 0755);
-    if (fill_checkpoint(tmp, t, a, o->bf16, err) != 0) {
+    if (fill_checkpoint(tmp, t, a, o, err) != 0) {
         remove_tree(tmp);
         return -1;
     }

@@ -55,6 +55,7 @@ typedef struct {
     trainer_opts o;
     int64_t steps, batches;
     int rows, enc_len, dec_len;
+    char model[4096]; /* the model folder the run started from (its real path); "" when not recorded */
 } ckpt_state;
 
 /* Checks OUT_DIR before a run. Fresh (resume 0): OUT_DIR must not exist or be empty.
@@ -72,6 +73,7 @@ int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err);
 typedef struct {
     int bf16; /* weights as BF16 (resuming then starts from the rounded weights) */
     int keep; /* keep the newest keep checkpoints; 0 keeps all */
+    const char *model; /* the model folder the run started from, recorded in trainer_state.json; or NULL */
 } ckpt_opts;
 
 /* Saves t (its model's weights, optimizer, counters) as OUT_DIR/checkpoint-STEP (see above).

@@ -10,17 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/progress.h"
 #include "stream/stream.h"
 #include "train/checkpoint.h"
 #include "train/dist.h"
 #include "train/trainlog.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void note(const train_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(const train_events *ev, const char *fmt, ...)
@@ -78,9 +72,51 @@ typedef struct {
     t0_reader *in;
     trainlog log;
     char log_path[4096];
+    char origin[4096]; /* the model folder the run started from (real path), "" when unknown */
     int made_out; /* this run made OUT_DIR and has saved nothing yet */
     int lock;     /* ckpt_lock's descriptor on OUT_DIR */
 } run_state;
+
+/* whole file into a malloc'd buffer; NULL when it cannot be read */
+static char *slurp(const char *dir, const char *name, long *len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    char *p = NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (*len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (p = malloc((size_t)*len + 1)) && fread(p, 1, (size_t)*len, f) != (size_t)*len) {
+        free(p);
+        p = NULL;
+    }
+    if (f)
+        fclose(f);
+    return p;
+}
+
+/* --resume with -m (the same command line again, --resume added): model_dir must be the model
+ * the run started from, as its trainer_state.json records it; a checkpoint that does not
+ * record it (older runs) takes a model folder with the checkpoint's config.json */
+static int same_origin(const char *model_dir, const char *ckpt, const ckpt_state *st, t0_error *err)
+{
+    char real[4096];
+    if (!model_dir)
+        return 0;
+    if (!realpath(model_dir, real))
+        return t0_fail(err, T0_EINPUT, "-m %s: %s", model_dir, strerror(errno));
+    if (st->model[0])
+        return strcmp(real, st->model) == 0
+                   ? 0
+                   : t0_fail(err, T0_EINPUT, "--resume: -m %s is not the model the run started from (%s, in %s/"
+                             "trainer_state.json); give that one, or no -m", model_dir, st->model, ckpt);
+    long a = 0, b = 0;
+    char *mine = slurp(model_dir, "config.json", &a), *run = slurp(ckpt, "config.json", &b);
+    int same = mine && run && a == b && memcmp(mine, run, (size_t)a) == 0;
+    free(mine), free(run);
+    return same ? 0
+                : t0_fail(err, T0_EINPUT, "--resume: -m %s: its config.json is not the run's (%s/config.json): "
+                          "not the model the run started from; give no -m", model_dir, ckpt);
+}
 
 /* model, trainer and assets of a fresh run or of the checkpoint resumed */
 static int start(run_state *s, const train_run_opts *r, const train_events *ev, t0_error *err)
@@ -94,6 +130,8 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
     if (r->dist && dist_bcast(r->dist, last, sizeof last, err) != 0)
         return -1;
     if (!r->resume) {
+        if (!realpath(r->model_dir, s->origin))
+            s->origin[0] = 0;
         if (!(s->m = t5_model_open(r->model_dir, err))) {
             if (!strstr(err->msg, r->model_dir)) /* messages name the file, except out of memory */
                 t0_error_prefix(err, "%s", r->model_dir);
@@ -111,8 +149,9 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
         return (s->lock = ckpt_lock(r->out_dir, err)) < 0 ? -1 : 0;
     }
     ckpt_state st;
-    if (ckpt_read_state(last, &st, err) != 0)
+    if (ckpt_read_state(last, &st, err) != 0 || same_origin(r->model_dir, last, &st, err) != 0)
         return -1;
+    snprintf(s->origin, sizeof s->origin, "%s", st.model);
     if ((r->given & TRAIN_GIVEN_OPTIMIZER) && r->o.optimizer != st.o.optimizer)
         return t0_fail(err, T0_EINPUT, "%s: the run was trained with %s; resume it with the same optimizer", last,
                        st.o.optimizer == TRAIN_ADAFACTOR ? "adafactor" : "adamw");
@@ -139,7 +178,7 @@ static int start(run_state *s, const train_run_opts *r, const train_events *ev, 
 static int reduce_ranks(void *ctx, float *grads, size_t n, double *sums, t0_error *err)
 {
     t0_dist *d = ctx;
-    return dist_sum_floats(d, grads, n, err) != 0 || dist_sum_doubles(d, sums, 4, err) != 0 ? -1 : 0;
+    return dist_sum_floats(d, grads, n, err) != 0 || dist_sum_doubles(d, sums, TRAINER_SUMS, err) != 0 ? -1 : 0;
 }
 
 /* the ranks of a data-parallel run: each its share of a step, the same weights and counts */
@@ -182,7 +221,7 @@ static int save(run_state *s, const train_run_opts *r, const train_events *ev, t
 {
     if (r->dist && r->dist->rank != 0) /* rank 0 alone writes */
         return 0;
-    ckpt_opts co = {r->bf16, r->keep};
+    ckpt_opts co = {r->bf16, r->keep, s->origin[0] ? s->origin : NULL};
     char saved[4096];
     if (ckpt_save(r->out_dir, s->t, &s->assets, &co, saved, sizeof saved, err) != 0)
         return -1;
@@ -197,7 +236,7 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
 {
     trainer *t = s->t;
     int64_t first = t->steps, saved_at = t->steps;
-    double t0 = now(), tstep = t0;
+    double t0 = t0_now(), tstep = t0;
     t0_record rec;
     int stepped;
     while (!r->max_steps || t->steps < r->max_steps) {
@@ -214,9 +253,10 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
         }
         if (!stepped)
             continue;
-        double tn = now(), secs = tn - tstep;
+        double tn = t0_now(), secs = tn - tstep;
+        double ce_tok = trainer_ce_per_target(t, &t->last, t->o.accum);
         trainlog_row row = {trainer_global_step(t), t->last.loss, t->last.ce, t->last.zl, t->last.tokens,
-                            secs > 0 ? t->last.tokens / secs : 0, t->lr, t->grad_norm, secs};
+                            secs > 0 ? t->last.tokens / secs : 0, t->lr, t->grad_norm, secs, ce_tok};
         if (s->log.f && trainlog_write(&s->log, &row, err) != 0)
             return -1;
         int save_now = r->save_every && t->steps % r->save_every == 0;
@@ -227,11 +267,11 @@ static int loop(run_state *s, const train_run_opts *r, const train_events *ev, t
         }
         if (ev && ev->step) {
             double per = (tn - t0) / (double)(t->steps - first);
-            train_progress p = {row.step, t->steps, r->max_steps, row.loss, row.tokens_per_s,
+            train_progress p = {row.step, t->steps, r->max_steps, row.loss, ce_tok, row.tokens_per_s,
                                 r->max_steps ? per * (double)(r->max_steps - t->steps) : -1, save_now};
             ev->step(ev->ctx, &p);
         }
-        tstep = now(); /* a save's time is not the next step's */
+        tstep = t0_now(); /* a save's time is not the next step's */
     }
     if (t->have)
         note(ev, "the last %d batches do not fill a step of %d: not used", t->have, t->o.accum);
@@ -248,7 +288,7 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
     int rc = start(&s, r, ev, err);
     if (rc == 0)
         rc = join_ranks(&s, r, err);
-    if (rc == 0 && !(s.in = t0_reader_open(r->input, err)))
+    if (rc == 0 && !(s.in = t0_reader_open_list(r->inputs, r->n_inputs, err)))
         rc = -1;
     if (rc == 0 && (!r->dist || r->dist->rank == 0)) {
         if (r->log_path)

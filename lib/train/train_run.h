@@ -46,7 +46,8 @@ enum {
 typedef struct {
     const char *model_dir; /* a fresh run's model (Hugging Face folder) */
     const char *out_dir;
-    const char *input;     /* batch records; "-" standard input */
+    char *const *inputs;   /* batch records: n_inputs files read in order as one stream ("-": standard */
+    int n_inputs;          /* input); 0: standard input */
     const char *log_path;  /* NULL: OUT_DIR/loss.tsv */
     const char *plot_path; /* NULL: no plot; else a PNG redrawn at each save */
     int plot_logx;
@@ -60,7 +61,7 @@ typedef struct {
 
 typedef struct {
     int64_t step, steps, max_steps; /* global step; steps taken of max_steps (0: unknown) */
-    double loss, tokens_per_s, eta_s; /* eta_s < 0: unknown */
+    double loss, ce_per_target, tokens_per_s, eta_s; /* T0's loss, cross-entropy per real target token; eta_s < 0: unknown */
     int saved;                         /* a checkpoint was written after this step */
 } train_progress;
 

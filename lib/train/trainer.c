@@ -178,11 +178,24 @@ int trainer_reduce_grads(trainer *t, trainer_sums *s, t0_error *err)
     /* one process: m->grads and *s are already the step's sums */
     if (!t->reduce)
         return 0;
-    double v[4] = {s->loss, s->ce, s->zl, s->tokens};
+    double v[TRAINER_SUMS] = {s->loss, s->ce, s->zl, s->tokens, s->targets};
     if (t->reduce(t->reduce_ctx, t->m->grads, t->m->nfloats, v, err) != 0)
         return -1;
-    *s = (trainer_sums){v[0], v[1], v[2], v[3]};
+    *s = (trainer_sums){v[0], v[1], v[2], v[3], v[4]};
     return 0;
+}
+
+static double count_targets(const t5_batch *b)
+{
+    double n = 0;
+    for (long i = 0; i < (long)b->rows * b->dec_len; i++)
+        n += b->dec_weights[i];
+    return n;
+}
+
+double trainer_ce_per_target(const trainer *t, const trainer_sums *s, int k)
+{
+    return s->targets > 0 ? s->ce * ((double)k * t->rows * t->dec_len) / s->targets : 0.0;
 }
 
 static double grad_norm(const t5_model *m)
@@ -209,6 +222,7 @@ int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err)
             return -1;
         s.loss += m->loss, s.ce += m->ce_loss, s.zl += m->z_loss;
         s.tokens += count_tokens(&mb[i]);
+        s.targets += count_targets(&mb[i]);
     }
     if (trainer_reduce_grads(t, &s, err) != 0)
         return -1;

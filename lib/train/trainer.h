@@ -60,12 +60,15 @@ void trainer_defaults(trainer_opts *o);
 typedef struct {
     double loss, ce, zl; /* already divided by the step's denominator */
     double tokens;       /* non-padding input + target tokens (segment id != 0) */
+    double targets;      /* the target positions with a loss weight (the sum of the weights) */
 } trainer_sums;
 
-/* Sums a step's gradients (n floats) and loss sums (4 doubles: loss, ce, zl, tokens) over
+/* Sums a step's gradients (n floats) and loss sums (TRAINER_SUMS doubles: loss, ce, zl,
+ * tokens, targets) over
  * the processes of a data-parallel run, in place; the same result on every process.
  * train_run sets it from train/dist.h; kept a hook so that the trainer, and what links it,
  * needs no MPI. */
+enum { TRAINER_SUMS = 5 };
 typedef int (*trainer_reduce_fn)(void *ctx, float *grads, size_t n, double *sums, t0_error *err);
 
 typedef struct {
@@ -91,6 +94,10 @@ typedef struct {
 /* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout. */
 trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err);
 void trainer_free(trainer *t);
+
+/* The cross-entropy per real target token (what transformers' loss reads, T0's being per
+ * target slot, filled or not) of a step of k micro-batches: ce * k * rows * dec_len / targets. */
+double trainer_ce_per_target(const trainer *t, const trainer_sums *s, int k);
 
 /* The global step: step_offset + steps. */
 int64_t trainer_global_step(const trainer *t);

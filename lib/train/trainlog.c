@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char header[] = "step\tloss\tcross_entropy\tz_loss\ttokens\ttokens_per_s\tlr\tgrad_norm\tseconds\n";
+static const char header[] =
+    "step\tloss\tcross_entropy\tz_loss\ttokens\ttokens_per_s\tlr\tgrad_norm\tseconds\tce_per_target_token\n";
+/* the header before ce_per_target_token: such a log is continued, under the new header */
+static const char header_v1[] = "step\tloss\tcross_entropy\tz_loss\ttokens\ttokens_per_s\tlr\tgrad_norm\tseconds\n";
 
 /* keeps the header and the lines of steps <= last */
 static int truncate_after(const char *path, int64_t last, t0_error *err)
@@ -29,9 +32,11 @@ static int truncate_after(const char *path, int64_t last, t0_error *err)
     while (rc == 0 && fgets(line, sizeof line, in)) {
         char *end;
         long long s = strtoll(line, &end, 10);
-        if (first ? strcmp(line, header) != 0 : (end == line || *end != '\t'))
+        if (first ? strcmp(line, header) != 0 && strcmp(line, header_v1) != 0 : (end == line || *end != '\t'))
             rc = t0_fail(err, T0_EINPUT, "%s: not a t0-step log", path);
-        else if (first || s <= last)
+        else if (first)
+            fputs(header, out);
+        else if (s <= last)
             fputs(line, out);
         first = 0;
     }
@@ -71,8 +76,8 @@ int trainlog_open(trainlog *l, const char *path, int64_t resume_step, t0_error *
 
 int trainlog_write(trainlog *l, const trainlog_row *r, t0_error *err)
 {
-    fprintf(l->f, "%lld\t%.9g\t%.9g\t%.9g\t%.0f\t%.1f\t%.6g\t%.9g\t%.3f\n", (long long)r->step, r->loss, r->ce, r->zl,
-            r->tokens, r->tokens_per_s, r->lr, r->grad_norm, r->seconds);
+    fprintf(l->f, "%lld\t%.9g\t%.9g\t%.9g\t%.0f\t%.1f\t%.6g\t%.9g\t%.3f\t%.9g\n", (long long)r->step, r->loss, r->ce,
+            r->zl, r->tokens, r->tokens_per_s, r->lr, r->grad_norm, r->seconds, r->ce_per_target);
     if (fflush(l->f) != 0 || ferror(l->f))
         return t0_fail(err, T0_EINTERNAL, "%s: write error: %s", l->path, strerror(errno));
     if (l->tmp) {
@@ -163,8 +168,9 @@ int trainlog_plot(const char *tsv, const char *png, int logx, t0_error *err)
     sprintf(script,
             "set terminal pngcairo size 900,540\nset output %s\nset datafile separator '\\t'\n"
             "set key autotitle columnhead\nset title 'Training loss'\nset xlabel 'step'\n"
-            "set ylabel 'loss (per target position)'\nset grid\n%s"
-            "plot %s using 1:2 with lines lw 2 title 'loss', '' using 1:3 with lines title 'cross-entropy'\n",
+            "set ylabel 'loss'\nset grid\n%s"
+            "plot %s using 1:2 with lines lw 2 title 'loss (T0: per target slot)', '' using 1:3 with lines "
+            "title 'cross-entropy per target slot', '' using 1:10 with lines title 'cross-entropy per real target token'\n",
             qt, logx ? "set logscale x\n" : "", qi);
     int rc = 0;
     if (gnuplot(script) != 0)

@@ -1,9 +1,12 @@
 /* trainlog.h: the training log (TSV, one line a step) and its loss-curve plot.
  *
  * Columns, after a header line:
- *   step  loss  cross_entropy  z_loss  tokens  tokens_per_s  lr  grad_norm  seconds
+ *   step  loss  cross_entropy  z_loss  tokens  tokens_per_s  lr  grad_norm  seconds  ce_per_target_token
  * step is the global step after the update; loss = cross_entropy + z_loss, T0's loss of
- * the step (denominator: the step's target positions); tokens the step's non-padding input
+ * the step (denominator: the step's target positions, its constant slots filled or not);
+ * ce_per_target_token the step's cross-entropy per real target token (loss weight 1), what
+ * transformers' loss reads (a log of the previous 9 columns is continued under the new
+ * header when a run resumes); tokens the step's non-padding input
  * and target tokens; seconds the step's wall time; grad_norm the L2 norm of the step's
  * whole gradient before the update. Everything but tokens_per_s and seconds is the same
  * bits run after run. */
@@ -23,7 +26,7 @@ typedef struct {
 
 typedef struct {
     int64_t step;
-    double loss, ce, zl, tokens, tokens_per_s, lr, grad_norm, seconds;
+    double loss, ce, zl, tokens, tokens_per_s, lr, grad_norm, seconds, ce_per_target;
 } trainlog_row;
 
 /* Starts path afresh (header; the file replaces an existing one with the first step), or with resume_step >= 0 continues it: lines of steps

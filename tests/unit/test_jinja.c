@@ -30,7 +30,7 @@ static void run_case(const char *line, size_t len, int lineno)
     pyval *seedv = pv_dict_get(row, "seed");
     pyval *expv = pv_dict_get(row, "expected");
     pyval *strictv = pv_dict_get(row, "strict");
-    jinja_options opt = {(uint64_t)(seedv ? pv_int_value(seedv) : 0), strictv ? pv_truthy(strictv) : 0};
+    jinja_options opt = {.seed = (uint64_t)(seedv ? pv_int_value(seedv) : 0), .strict = strictv ? pv_truthy(strictv) : 0};
     char *out = NULL;
     size_t out_len = 0;
     int ok = -1;
@@ -105,7 +105,7 @@ static char *render1(const char *src, const char *json, int strict, t0_error *er
     pyval *ctx = json ? pv_from_json(json, strlen(json), err) : NULL;
     jinja_template *t = jinja_parse(src, strlen(src), err);
     char *out = NULL;
-    jinja_options opt = {0, strict};
+    jinja_options opt = {.strict = strict};
     if (t && jinja_render(t, ctx, &opt, &out, NULL, err) < 0)
         out = NULL;
     jinja_free(t);
@@ -213,7 +213,7 @@ static void *render_many(void *arg)
     for (int i = 0; i < 2000; i++) {
         char *out;
         t0_error err;
-        jinja_options opt = {(uint64_t)i, 0};
+        jinja_options opt = {.seed = (uint64_t)i};
         if (jinja_render(shared_t, shared_ctx, &opt, &out, NULL, &err) < 0)
             return NULL;
         ok &= strncmp(out, "The cat|", 8) == 0;

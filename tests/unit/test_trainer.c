@@ -203,7 +203,7 @@ static void checkpoint_round_trip(void)
         return;
     trainer *t = make(m, TRAIN_ADAFACTOR, 0.0f, 0);
     CHECK(trainer_step(t, &fb.b, 1, &err) == 0);
-    ckpt_opts co = {0, 0};
+    ckpt_opts co = {.bf16 = 0};
     CHECK(ckpt_save(out, t, &a, &co, saved, sizeof saved, &err) == 0);
     t5_model *back = t5_model_open(saved, &err);
     if (CHECK(back != NULL)) {
