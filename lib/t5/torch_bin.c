@@ -207,11 +207,11 @@ static int place_view(tb_file *f, const tp_tensor *t, const storage *s, tb_tenso
     *out = (tb_tensor){.dtype = t->dtype, .ndim = t->ndim, .nbytes = (size_t)(numel * (uint64_t)t->elem_size)};
     memcpy(out->shape, t->shape, sizeof out->shape);
     out->data = s->data; /* an empty view points at its storage, never NULL */
+    out->copied = s->data != f->base + s->entry->offset;
     if (!numel)
         return 0;
     if (contiguous(t)) {
         out->data = s->data + t->offset * (uint64_t)t->elem_size;
-        out->copied = s->data != f->base + s->entry->offset;
         return 0;
     }
     if (numel > t->storage_numel) /* only views that repeat elements (stride 0) hold more than their storage */
