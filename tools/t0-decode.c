@@ -22,7 +22,8 @@ static const char *prog = "t0-decode";
 static const char usage[] =
     "Usage: t0-decode -m MODEL_DIR [OPTIONS]\n"
     "Generate text for each prompt line of standard input with a T5 model directory\n"
-    "(config.json, model.safetensors in F32, BF16 or F16, spiece.model or tokenizer.json),\n"
+    "(config.json, model.safetensors or PyTorch's pytorch_model.bin, sharded or not, in F32,\n"
+    "BF16 or F16, spiece.model or tokenizer.json),\n"
     "one output line per prompt, in order, as transformers' generate() does.\n"
     "\n"
     "  -m, --model DIR         the model directory (weights memory-mapped; BF16 used as BF16)\n"
