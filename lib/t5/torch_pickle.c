@@ -386,7 +386,7 @@ static int op_persid(loader *L)
         it[1]->kind != V_GLOBAL || it[1]->i != G_STORAGE || it[2]->kind != V_STR || it[3]->kind != V_STR ||
         as_uint(it[4], &numel))
         return fail(L, "persistent id is not ('storage', type, key, location, numel)");
-    if (!it[2]->slen || memchr(it[2]->s, 0, it[2]->slen) || memchr(it[2]->s, '/', it[2]->slen))
+    if (!it[2]->slen || it[2]->slen > 64 || memchr(it[2]->s, 0, it[2]->slen) || memchr(it[2]->s, '/', it[2]->slen))
         return fail(L, "storage key is not a file name");
     value *s = new_value(L, V_STORAGE);
     if (!s)

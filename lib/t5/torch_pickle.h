@@ -14,7 +14,8 @@
  *     torch.{Float,Half,BFloat16,Double,Long,Int,Short,Char,Byte,Bool}Storage and
  *     torch.UntypedStorage (bytes), which only tag persistent ids;
  *   - persistent ids ('storage', STORAGE_TYPE, key, location, numel): a storage, whose
- *     bytes are the archive's entry data/KEY (torch_bin.c finds them).
+ *     bytes are the archive's entry data/KEY (torch_bin.c finds them); the key is a file
+ *     name of at most 64 bytes (torch numbers its storages).
  * The pickle must end with a dict (or OrderedDict) of string keys to tensors.
  *
  * Bounds (a hostile pickle gets one error line, never a crash or an allocation the size of
