@@ -1,15 +1,16 @@
 #!/bin/sh
 # Loading a model from PyTorch's pytorch_model.bin against model.safetensors, in the same run:
 # the same T0_3B-shaped model (t0-init --preset xl --dtype bf16, ~5.7 GB) written once as
-# safetensors by t0-init and once as a .bin by torch (transformers' save_pretrained with
-# safe_serialization=False, one file: a ZIP64 archive), then for each, alternating, RUNS times:
-# t0-init --check (open and validate every tensor) and t0-decode of one prompt to its first
-# token (the time to first token: open, map, encode, one decoder step), wall time and peak RSS
-# (/usr/bin/time). The first round reads the files from disk if they are not in the page cache.
+# safetensors by t0-init and once as a .bin by torch (torch.save of its state dict, as
+# save_pretrained(safe_serialization=False) writes one file: a ZIP64 archive). Then for each,
+# alternating, RUNS times: t0-init --check (open and validate every tensor) and t0-decode of
+# one prompt to its first token (time to first token: open, map, encode, one decoder step),
+# wall time and peak RSS (/usr/bin/time). The first round reads the files from disk when they
+# are not in the page cache.
 # Needs ~12 GB of disk and ~7 GB of memory (torch holds the model once while writing the .bin).
 # XL=0 skips it; KEEP=1 keeps the files (WORK) for another run, else they are deleted.
 #   sh bench/bench-modelload.sh [BIN]
-# Environment: PYTHON (torch + transformers; default tests/reference/venv-model.sh's venv),
+# Environment: PYTHON (torch + safetensors; default tests/reference/venv-model.sh's venv),
 # WORK (default build/bench-modelload), RUNS (default 3).
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ work=${WORK:-build/bench-modelload}
 runs=${RUNS:-3}
 [ "${XL:-1}" = 1 ] || { echo "modelload: skipped (XL=0)"; exit 0; }
 py=${PYTHON:-$(sh tests/reference/venv-model.sh 2>/dev/null || echo none)}
-"$py" -c 'import torch, transformers' 2>/dev/null || { echo "modelload: skipped (no python with torch and transformers)"; exit 0; }
+"$py" -c 'import torch, safetensors' 2>/dev/null || { echo "modelload: skipped (no python with torch and safetensors)"; exit 0; }
 mkdir -p "$work"
 avail=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
 mem=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
@@ -36,14 +37,19 @@ tok=$work/t5-1k.model
 [ -d "$work/st" ] || "$bin/t0-init" --preset xl --seed 1 --dtype bf16 --tokenizer "$tok" -o "$work/st" 2>/dev/null
 if [ ! -e "$work/bin/pytorch_model.bin" ]; then
     rm -rf "$work/bin"
-    "$py" - "$work/st" "$work/bin" <<'EOF' 2>/dev/null
+    mkdir -p "$work/bin"
+    # what save_pretrained(safe_serialization=False) writes for one shard: torch.save of the state
+    # dict, the embeddings tied to shared.weight's storage (from_pretrained would hold the model twice)
+    "$py" - "$work/st/model.safetensors" "$work/bin/pytorch_model.bin" <<'EOF'
 import sys, torch
-from transformers import T5ForConditionalGeneration
-m = T5ForConditionalGeneration.from_pretrained(sys.argv[1], torch_dtype=torch.bfloat16, low_cpu_mem_usage=True)
-m.save_pretrained(sys.argv[2], safe_serialization=False, max_shard_size="100GB")
+from safetensors.torch import load_file
+sd = load_file(sys.argv[1])
+for alias in ("encoder.embed_tokens.weight", "decoder.embed_tokens.weight"):
+    sd.setdefault(alias, sd["shared.weight"])
+torch.save(sd, sys.argv[2])
 EOF
+    cp "$work/st/config.json" "$work/bin/"
     cp "$tok" "$work/bin/spiece.model"
-    rm -f "$work/bin/generation_config.json"
 fi
 echo "xl bf16: model.safetensors $(du -sh "$work/st/model.safetensors" | cut -f1), pytorch_model.bin $(du -sh "$work/bin/pytorch_model.bin" | cut -f1)"
 
