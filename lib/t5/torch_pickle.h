@@ -34,8 +34,8 @@
 #include "common/error.h"
 
 #define TP_MAX_MARKS 64
-#define TP_MAX_STACK (1 << 20)
-#define TP_MAX_OBJECTS (1 << 22)
+#define TP_MAX_STACK (1 << 16)
+#define TP_MAX_OBJECTS (1 << 21)
 #define TP_MAX_DIMS 8
 
 typedef struct {
