@@ -99,7 +99,7 @@ def save_views(out):
             zipfile.ZipFile(f"{out}/views_unaligned.bin", "w", zipfile.ZIP_STORED) as dst:
         dst.comment = b"re-zipped"
         for info in src.infolist():
-            dst.writestr(info.filename, src.read(info.filename))
+            dst.writestr(entry(info.filename), src.read(info.filename))
     offsets = [i.header_offset + 30 + len(i.filename) for i in zipfile.ZipFile(f"{out}/views_unaligned.bin").infolist()
                if "/data/" in i.filename]
     assert any(o % 4 for o in offsets), offsets
@@ -107,15 +107,20 @@ def save_views(out):
 
 # ---- hostile archives ----
 
+def entry(name):
+    """A stored zip entry with a fixed date, so that the fixtures are the same bytes each time."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
+
 def archive(path, pkl, storages=None, prefix="archive", extra=None):
     """A zip laid out as torch.save lays it out (stored entries under PREFIX/)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr(f"{prefix}/data.pkl", pkl)
+        z.writestr(entry(f"{prefix}/data.pkl"), pkl)
         for k, data in (storages or {}).items():
-            z.writestr(f"{prefix}/data/{k}", data)
-        z.writestr(f"{prefix}/version", "3\n")
+            z.writestr(entry(f"{prefix}/data/{k}"), data)
+        z.writestr(entry(f"{prefix}/version"), "3\n")
         for name, data in (extra or {}).items():
-            z.writestr(name, data)
+            z.writestr(entry(name), data)
 
 
 def unicode(s):
