@@ -26,8 +26,11 @@ eval_ids = $(shell seq 0 $$(($(SHARDS) - 1)))
 # Jobs run in WORK's path on every host (--workdir .: relative to the home directory when
 # WORK is inside it); the model lands there under its own name, and here WORK holds a
 # link of that name, so ':' (this machine) in HOSTS works too.
-eval_remote = --sshlogin $(HOSTS) --workdir . --basefile $(dir $(eval_model))./$(notdir $(eval_model))/config.json \
-    --basefile $(dir $(eval_model))./$(notdir $(eval_model))/model.safetensors \
+# The weights sent: the safetensors files (one or sharded), else the PyTorch .bin files, as t0-score reads them.
+eval_weights = $(notdir $(or $(wildcard $(eval_model)/model*.safetensors $(eval_model)/model.safetensors.index.json),\
+    $(wildcard $(eval_model)/pytorch_model*.bin $(eval_model)/pytorch_model.bin.index.json)))
+eval_remote = --sshlogin $(HOSTS) --workdir . \
+    $(foreach f,config.json $(eval_weights),--basefile $(dir $(eval_model))./$(notdir $(eval_model))/$(f)) \
     --transferfile shard-{}.tokens --return shard-{}.scores --cleanup
 
 .PHONY: eval-tokens

@@ -46,7 +46,9 @@ start_sshd() {
         # a port something answers on is taken
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
         # root may log in with the test's key, on this daemon only; the "hosts" find the
-        # t0 programs on PATH, as hosts with t0 tools installed would
+        # t0 programs on PATH, as hosts with t0 tools installed would. Both hosts are this one
+        # daemon, so it takes the connections of two (parallel sends each --basefile, a
+        # sharded model's files, at once: sshd's default MaxStartups of 10 dropped some)
         cat > "$dir/sshd_config" <<EOF
 Port $port
 ListenAddress 127.0.0.1
@@ -58,6 +60,7 @@ PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
+MaxStartups 64
 StrictModes no
 SetEnv PATH=$T0_BIN:/usr/local/bin:/usr/bin:/bin
 EOF
@@ -155,9 +158,8 @@ make_tokens() {
     local fix=$ROOT/tests/fixtures/score model=$ROOT/tests/fixtures/model/a_gated_untied
     t0-cat --encode -o "$TMP/a.t0" "$fix/a_gated_untied.tokens.jsonl"
     t0-cat --encode -o "$TMP/b.t0" "$fix/b_relu_tied.tokens.jsonl"
-    run -0 make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" TOKENS="$TMP/a.t0 $TMP/b.t0" \
-        SHARDS=2 WORK="$TMP/local"
-    echo "$output" > "$TMP/local.txt"
+    make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" TOKENS="$TMP/a.t0 $TMP/b.t0" \
+        SHARDS=2 WORK="$TMP/local" > "$TMP/local.txt"
     # eval-tokens runs the remote jobs in WORK's path relative to the home directory
     # (parallel --workdir .). Here the hosts are this machine: WORK lies in a home of the
     # test's, so the hosts work in a folder of that name in root's login directory, apart from
@@ -165,9 +167,10 @@ make_tokens() {
     # link to it).
     REMOTE_WORK=$(getent passwd root | cut -d: -f6)/t0-ssh-eval.$$
     [ ! -e "$REMOTE_WORK" ]
-    run -0 env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
-        TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-eval.$$" HOSTS=host1,host2
-    echo "$output" > "$TMP/remote.txt"
+    # the report is make's standard output; stderr may carry the hosts' login noise (root's
+    # shell init running `pyenv rehash` in several sessions at once printed "cannot rehash")
+    env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
+        TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-eval.$$" HOSTS=host1,host2 > "$TMP/remote.txt"
     cmp "$TMP/local.txt" "$TMP/remote.txt"
     [ "$(wc -l < "$TMP/local.txt")" -gt 3 ]
     # the shards ran on both hosts, and their score streams equal the local ones: the same
@@ -190,4 +193,20 @@ make_tokens() {
     # --cleanup left nothing on the hosts, and the model is whole
     [ -z "$(find "$REMOTE_WORK" -type f 2>/dev/null)" ]
     git -C "$ROOT" diff --quiet -- tests/fixtures/model/a_gated_untied
+}
+
+@test "make eval-tokens HOSTS=: a sharded PyTorch .bin model is sent whole and scores as its safetensors twin" {
+    local fix=$ROOT/tests/fixtures/torchbin model=$ROOT/tests/fixtures/torchbin/bf16_untied_sharded
+    t0-cat --encode -o "$TMP/a.t0" "$ROOT/tests/fixtures/score/a_gated_untied.tokens.jsonl"
+    mkdir "$TMP/twin"
+    cp "$model/config.json" "$TMP/twin/" && cp "$fix/bf16_untied_sharded.safetensors" "$TMP/twin/model.safetensors"
+    make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$TMP/twin" TOKENS="$TMP/a.t0" SHARDS=2 WORK="$TMP/local" \
+        > "$TMP/local.txt"
+    REMOTE_WORK=$(getent passwd root | cut -d: -f6)/t0-ssh-evalbin.$$
+    env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
+        TOKENS="$TMP/a.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-evalbin.$$" HOSTS=host1,host2 > "$TMP/remote.txt"
+    cmp "$TMP/local.txt" "$TMP/remote.txt"
+    for i in 0 1; do cmp "$TMP/local/shard-$i.scores" "$TMP/home/t0-ssh-evalbin.$$/shard-$i.scores"; done
+    [ -z "$(find "$REMOTE_WORK" -type f 2>/dev/null)" ]
+    git -C "$ROOT" diff --quiet -- tests/fixtures/torchbin
 }

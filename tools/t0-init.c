@@ -7,6 +7,7 @@
 
 #include "common/cli.h"
 #include "common/progress.h"
+#include "t5/model_convert.h"
 #include "t5/t5_config.h"
 #include "t5/t5_init.h"
 
@@ -15,6 +16,7 @@ static const char *prog = "t0-init";
 static const char usage[] =
     "Usage: t0-init (--preset NAME | --config FILE) --seed S [OPTIONS] -o DIR\n"
     "       t0-init --check DIR\n"
+    "       t0-init --convert DIR\n"
     "Make a new T5 model directory DIR (config.json, model.safetensors, tokenizer) with random\n"
     "weights drawn as Hugging Face transformers' T5PreTrainedModel._init_weights draws them.\n"
     "\n"
@@ -29,6 +31,9 @@ static const char usage[] =
     "                        terminal; elsewhere, past 10 s, a line at each tenth)\n"
     "      --check DIR       check that DIR is a usable model (config.json, every tensor with its\n"
     "                        shape and a float dtype) and print a summary line; makes nothing\n"
+    "      --convert DIR     write DIR/model.safetensors from DIR's PyTorch checkpoint\n"
+    "                        (pytorch_model.bin, or its shards and pytorch_model.bin.index.json),\n"
+    "                        in its own float type, tied embeddings once; then --check it\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
@@ -58,6 +63,17 @@ static int check(const char *dir)
     return 0;
 }
 
+static int convert(const char *dir)
+{
+    model_convert_summary sum;
+    t0_error err = {0};
+    if (model_convert_dir(dir, &sum, &err))
+        return t0_cli_report(prog, &err);
+    printf("%s: wrote model.safetensors: %d tensors in %s (%d tied views written once)\n", dir, sum.written,
+           sum.dtype == ST_F32 ? "F32" : sum.dtype == ST_F16 ? "F16" : "BF16", sum.tied);
+    return check(dir);
+}
+
 int main(int argc, char **argv)
 {
     t0_cli_start(); /* before any file is opened */
@@ -67,8 +83,8 @@ int main(int argc, char **argv)
         {"dtype", required_argument, 0, 'd'},     {"output", required_argument, 0, 'o'},
         {"progress", no_argument, 0, 'P'},        {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},         {"check", required_argument, 0, 'C'},
-        {0, 0, 0, 0}};
-    const char *preset = NULL, *config = NULL, *tokenizer = NULL, *out = NULL, *check_dir = NULL;
+        {"convert", required_argument, 0, 'K'},  {0, 0, 0, 0}};
+    const char *preset = NULL, *config = NULL, *tokenizer = NULL, *out = NULL, *check_dir = NULL, *convert_dir = NULL;
     int64_t seed = -1;
     int progress = 0;
     st_dtype dtype = ST_F32;
@@ -82,6 +98,7 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'P': progress = 1; break;
         case 'C': check_dir = optarg; break;
+        case 'K': convert_dir = optarg; break;
         case 's':
             if (t0_parse_int(optarg, 0, INT64_MAX, "--seed", &seed, &err))
                 return t0_cli_report(prog, &err);
@@ -101,6 +118,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return t0_cli_usage_error(prog, "unexpected argument '%s'", argv[optind]);
+    if (convert_dir)
+        return preset || config || out || check_dir
+                   ? t0_cli_usage_error(prog, "--convert writes DIR/model.safetensors only: no other option")
+                   : convert(convert_dir);
     if (check_dir)
         return preset || config || out ? t0_cli_usage_error(prog, "--check makes nothing: no --preset, --config or -o")
                                        : check(check_dir);

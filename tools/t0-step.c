@@ -26,7 +26,7 @@ static const char usage[] =
     "constant 1e-3, dropout 0.1, z-loss 1e-4, loss over the constant target size of a step.\n"
     "\n"
     "  -m, --model DIR         the model to start from (Hugging Face folder: config.json,\n"
-    "                          model.safetensors, tokenizer files)\n"
+    "                          model.safetensors or pytorch_model.bin, tokenizer files)\n"
     "  -o, --output DIR        OUT_DIR: checkpoint-STEP/ folders, each a Hugging Face model folder\n"
     "                          with the optimizer state beside; OUT_DIR's own files show the latest\n"
     "      --resume            continue OUT_DIR's run from its newest complete checkpoint: weights,\n"

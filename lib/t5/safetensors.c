@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "t5/torch_bin.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this reader assumes a little-endian host"
 #endif
@@ -30,6 +32,7 @@ typedef struct {
     size_t size;
     int mapped;          /* 1: munmap on close; 0: a caller's buffer */
     size_t data_start;   /* 8 + header length */
+    tb_file *bin;        /* a PyTorch .bin instead (torch_bin.h): its tensors are views, tied ones share bytes */
 } st_shard;
 
 typedef struct {
@@ -152,6 +155,7 @@ void st_close(st_model *m)
         if (m->shards[i].mapped && m->shards[i].size)
             munmap((void *)m->shards[i].base, m->shards[i].size);
         free(m->shards[i].path);
+        tb_close(m->shards[i].bin);
     }
     for (int i = 0; i < m->nentries; i++)
         free((char *)m->entries[i].t.name);
@@ -347,7 +351,7 @@ static int check_layout(st_model *m, t0_error *err)
     const st_entry *prev = NULL;
     for (int i = 0; i < n; i++) {
         const st_entry *b = &m->entries[idx[i]];
-        if (!b->t.nbytes)
+        if (!b->t.nbytes || m->shards[b->shard].bin) /* torch_bin checked its views */
             continue;
         if (prev && prev->shard == b->shard && prev->begin + prev->t.nbytes > b->begin) {
             free(idx);
@@ -431,8 +435,44 @@ static int map_file(const char *path, const void **base, size_t *size, t0_error 
     return 0;
 }
 
+/* A PyTorch .bin as one more shard, its tensors as entries. */
+static int open_bin_file(st_model *m, const char *path, t0_error *err)
+{
+    tb_file *f = tb_open(path, err);
+    if (!f)
+        return -1;
+    if (add_shard(m, path, NULL, 0, 0)) {
+        tb_close(f);
+        return t0_fail(err, T0_EINTERNAL, "%s: out of memory", path);
+    }
+    m->shards[m->nshards - 1].bin = f;
+    for (int i = 0; i < tb_count(f); i++) {
+        const tb_tensor *t = tb_at(f, i);
+        st_entry *e = add_entry(m);
+        if (!e || !(e->t.name = strdup(t->name)))
+            return t0_fail(err, T0_EINTERNAL, "%s: out of memory", path);
+        m->nentries++;
+        e->shard = m->nshards - 1;
+        dtype_lookup(t->dtype, &e->t.dtype); /* torch_bin's names are safetensors' */
+        snprintf(e->dtype_name, sizeof e->dtype_name, "%s", t->dtype);
+        e->t.ndim = t->ndim;
+        memcpy(e->t.shape, t->shape, sizeof e->t.shape);
+        e->t.data = t->data;
+        e->t.nbytes = t->nbytes;
+    }
+    return 0;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
 static int open_shard_file(st_model *m, const char *path, t0_error *err)
 {
+    if (ends_with(path, ".bin"))
+        return open_bin_file(m, path, err);
     const void *base;
     size_t size;
     if (map_file(path, &base, &size, err))
@@ -515,21 +555,26 @@ static int open_index(st_model *m, const char *dir, const char *index, t0_error 
     return rc;
 }
 
+/* safetensors when present, else PyTorch's .bin (open_shard_file tells them by name) */
 static int open_dir(st_model *m, const char *dir, t0_error *err)
 {
-    char *single = join_path(dir, "model.safetensors"), *index = join_path(dir, "model.safetensors.index.json");
-    int rc;
-    if (!single || !index)
-        rc = t0_fail(err, T0_EINTERNAL, "out of memory");
-    else if (access(single, F_OK) == 0)
-        rc = open_shard_file(m, single, err) || check_layout(m, err) ? -1 : 0;
-    else if (access(index, F_OK) == 0)
-        rc = open_index(m, dir, index, err);
-    else
-        rc = t0_fail(err, T0_EINPUT, "%s: no model.safetensors or model.safetensors.index.json in it", dir);
-    free(single);
-    free(index);
-    return rc;
+    static const char *const kinds[][2] = {{"model.safetensors", "model.safetensors.index.json"},
+                                           {"pytorch_model.bin", "pytorch_model.bin.index.json"}};
+    for (int k = 0; k < 2; k++) {
+        char *single = join_path(dir, kinds[k][0]), *index = join_path(dir, kinds[k][1]);
+        int rc = 1;
+        if (!single || !index)
+            rc = t0_fail(err, T0_EINTERNAL, "out of memory");
+        else if (access(single, F_OK) == 0)
+            rc = open_shard_file(m, single, err) || check_layout(m, err) ? -1 : 0;
+        else if (access(index, F_OK) == 0)
+            rc = open_index(m, dir, index, err);
+        free(single);
+        free(index);
+        if (rc <= 0)
+            return rc;
+    }
+    return t0_fail(err, T0_EINPUT, "%s: no model.safetensors or pytorch_model.bin (or their .index.json) in it", dir);
 }
 
 st_model *st_open(const char *path, t0_error *err)

@@ -11,6 +11,11 @@
  * product, offsets inside the data block and not overlapping. F32 data in an F32
  * file is used in place (st_tensor.data points into the mapping).
  *
+ * PyTorch checkpoints: a directory without safetensors but with pytorch_model.bin (or
+ * pytorch_model.bin.index.json and its shards), or a file whose name ends in .bin, is read by
+ * torch_bin.h and served the same way: each tensor a view into the mapped file (tied tensors
+ * share their bytes, which safetensors files never do), non-contiguous views copied.
+ *
  * Embedding aliases: a T5 checkpoint may carry the shared embedding under
  * "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight" instead of
  * "shared.weight". Load it with st_find_any / st_read_f32_any and T5_SHARED_NAMES:
@@ -39,8 +44,9 @@ typedef struct {
 /* one model.safetensors, or the shards listed by model.safetensors.index.json, memory-mapped */
 typedef struct st_model st_model;
 
-/* path: a directory (model.safetensors or model.safetensors.index.json in it) or a
- * .safetensors file. NULL and err set on failure (messages name the file and tensor). */
+/* path: a directory (model.safetensors or model.safetensors.index.json in it; else
+ * pytorch_model.bin or pytorch_model.bin.index.json) or a .safetensors or .bin file. NULL and
+ * err set on failure (messages name the file and tensor). */
 st_model *st_open(const char *path, t0_error *err);
 
 /* The same over a buffer in memory (not copied: it must outlive the model); `what`

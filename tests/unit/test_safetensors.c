@@ -344,7 +344,7 @@ static void test_sharded_dir(void)
     char empty[300];
     snprintf(empty, sizeof empty, "%s/empty", tmpdir);
     CHECK(mkdir(empty, 0755) == 0);
-    CHECK(st_open(empty, &e) == NULL && msg_has(&e, "no model.safetensors or model.safetensors.index.json"));
+    CHECK(st_open(empty, &e) == NULL && msg_has(&e, "no model.safetensors or pytorch_model.bin (or their .index.json)"));
 }
 
 /* Files written by Python's safetensors (tests/reference/fixtures-modelio.sh): each X.safetensors
