@@ -1,13 +1,13 @@
 /* t5_decode.c: see t5_decode.h. One decoder position per step, or n positions at once
- * (t5_decoder_feed), through one decoder stack (decoder_layers) with the same ops as the
- * full forward (attention_forward over the cache). */
+ * (t5_decoder_feed), through the blocks the training forward runs (t5_block.h), over the
+ * cache. */
 #include "t5/t5_decode.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "t5/t5_bf16.h"
+#include "t5/t5_block.h"
 #include "t5/t5_ops.h"
 
 struct t5_decoder {
@@ -123,50 +123,27 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
 }
 
 /* The decoder stack over n new positions of every row, whose embeddings are in a->x and
- * whose masks the caller filled: appends the self-attention keys and values to the cache at
- * d->pos, and leaves the logits [rows*n][vocab] in a->logits. */
+ * whose masks the caller filled: each block (t5_block.h) appends its self-attention keys and
+ * values to the cache at d->pos and updates a->x in place; leaves the logits
+ * [rows*n][vocab] in a->logits. */
 static void decoder_layers(t5_decoder *d, const feed_acts *a, int n)
 {
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
-    int R = d->rows, N = R * n, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos;
-    int Tk = t + n, T = d->enc_len;
-    float eps = c->layer_norm_epsilon;
-    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    int N = d->rows * n, D = c->d_model;
     for (int l = 0; l < c->num_decoder_layers; l++) {
-        const t5_layer_w *w = &m->w.dec[l];
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_sa, N, D, eps);
-        t5_linear(a->q, a->ln, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-        t5_linear(a->k, a->ln, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-        t5_linear(a->v, a->ln, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
-        for (int r = 0; r < R; r++) {
-            size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
-            memcpy(d->sk[l] + at, a->k + from, sizeof(float) * n * HD);
-            memcpy(d->sv[l] + at, a->v + from, sizeof(float) * n * HD);
-        }
-        attn_shape s = {.B = R, .Tq = n, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = a->allow,
-                        .bias = m->w.dec_rel_bias, .bucket = a->bucket,
-                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
-        attention_forward(a->att, a->P, a->q, d->sk[l], d->sv[l], &s, NULL);
-        t5_linear(a->x, a->att, w->sa.o, w->sa.ob, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
-
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ca, N, D, eps);
-        t5_linear(a->q, a->ln, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
-        attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a->cross_allow, .slots = 1};
-        attention_forward(a->att, a->P, a->q, d->ck[l], d->cv[l], &sc, NULL);
-        t5_linear(a->x, a->att, w->ca.o, w->ca.ob, N, HD, D, 1.0f, 1);
-
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ff, N, D, eps);
-        t5_linear(a->ffa, a->ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
-        int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
-        if (gated)
-            t5_linear(a->ffb, a->ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
-        ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, kind);
-        t5_linear(a->x, a->ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
+        t5_block_acts ba = {.ln1 = a->ln, .rstd1 = a->rstd, .q = a->q, .k = a->k, .v = a->v, .P = a->P,
+                            .att = a->att, .mid1 = a->x, .lnc = a->ln, .rstdc = a->rstd, .qc = a->q,
+                            .kc = d->ck[l], .vc = d->cv[l], .Pc = a->P, .attc = a->att, .mid2 = a->x,
+                            .ln2 = a->ln, .rstd2 = a->rstd, .ffa = a->ffa, .ffb = a->ffb, .ffh = a->ffh};
+        t5_block_run r = {.c = c, .dec = 1, .layer = l, .rows = d->rows, .Tq = n, .allow = a->allow,
+                          .bucket = a->bucket, .rel_bias = m->w.dec_rel_bias, .cache_k = d->sk[l],
+                          .cache_v = d->sv[l], .cache_at = d->pos, .cache_stride = d->max_len,
+                          .enc_len = d->enc_len, .cross_allow = a->cross_allow, .slots = 1};
+        t5_block_forward(&m->w.dec[l], &ba, a->x, a->x, &r);
     }
-    rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, eps);
-    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    t5_linear(a->logits, a->ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, scale, 0);
+    rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, c->layer_norm_epsilon);
+    t5_linear(a->logits, a->ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, t5_output_scale(c), 0);
 }
 
 int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err)
@@ -247,54 +224,6 @@ int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err)
     }
     d->rows = n;
     return 0;
-}
-
-int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err)
-{
-    const t5_config *c = &d->m->cfg;
-    int R = d->rows, V = c->vocab_size;
-    if (max_len > d->max_len + 1)
-        return t0_fail(err, T0_EINTERNAL, "max_len %d exceeds the decoder's %d", max_len, d->max_len + 1);
-    if (t5_decoder_start(d, enc_tokens, err) != 0)
-        return -1;
-    int32_t *tok = malloc(sizeof(int32_t) * R);
-    uint8_t *done = calloc((size_t)R, 1);
-    if (!tok || !done) {
-        free(tok);
-        free(done);
-        return t0_fail(err, T0_EINTERNAL, "out of memory");
-    }
-    for (int r = 0; r < R; r++) {
-        for (int t = 0; t < max_len; t++)
-            out[r * max_len + t] = c->pad_token_id;
-        out[r * max_len] = tok[r] = c->decoder_start_token_id;
-    }
-    int len = 1, rc = 0;
-    while (len < max_len) {
-        const float *logits;
-        if ((rc = t5_decoder_step(d, tok, &logits, err)) != 0)
-            break;
-        int left = 0;
-        for (int r = 0; r < R; r++) {
-            const float *l = logits + (size_t)r * V;
-            int best = 0;
-            for (int v = 1; v < V; v++)
-                if (l[v] > l[best])
-                    best = v;
-            if (done[r])
-                best = c->pad_token_id;
-            else if (best == c->eos_token_id)
-                done[r] = 1;
-            out[r * max_len + len] = tok[r] = best;
-            left += !done[r];
-        }
-        len++;
-        if (!left)
-            break;
-    }
-    free(tok);
-    free(done);
-    return rc ? -1 : len;
 }
 
 /* ---------------------------------------------------------------- scoring rows */
