@@ -22,6 +22,7 @@ struct t5_decoder {
     int32_t *bucket, *enc_seg, *enc_pos;
     int rows_cap, enc_cap; /* set by t5_decoder_start_rows (0 until then) */
     float *wide;           /* t5_decoder_feed's activations, grown as needed */
+    float *feed_lse;       /* the last feed's log-sum-exp rows, in wide */
     size_t wide_floats;
 };
 
@@ -32,6 +33,7 @@ typedef struct {
     float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
     uint8_t *allow, *cross_allow;
     int32_t *bucket;
+    float *lse; /* t5_decoder_feed's: [rows*n] for t5_decoder_feed_logprobs */
 } feed_acts;
 
 void t5_decoder_free(t5_decoder *d)
@@ -166,7 +168,7 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
                                                        c->relative_attention_max_distance);
         }
     feed_acts a = {d->x, d->ln, d->rstd, d->q, d->k, d->v, d->att, d->ffa, d->ffb, d->ffh, d->P, d->logits,
-                   d->allow, d->cross_allow, d->bucket};
+                   d->allow, d->cross_allow, d->bucket, NULL};
     decoder_layers(d, &a, 1);
     d->pos++;
     *logits = d->logits;
@@ -281,7 +283,7 @@ static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
     size_t Tk = (size_t)(d->pos + n > d->enc_len ? d->pos + n : d->enc_len);
     size_t P = N * c->num_heads * Tk, nmask = N * (size_t)(d->pos + n) + N * d->enc_len;
     /* masks and buckets live after the floats (an int32 per element is plenty for both) */
-    size_t need = 2 * N * D + N + 4 * N * HD + 3 * N * F + P + N * c->vocab_size + nmask + N * (d->pos + n);
+    size_t need = 2 * N * D + 2 * N + 4 * N * HD + 3 * N * F + P + N * c->vocab_size + nmask + N * (d->pos + n);
     if (need > d->wide_floats) {
         free(d->wide);
         d->wide = malloc(need * sizeof(float));
@@ -302,6 +304,7 @@ static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
     a->ffh = p, p += N * F;
     a->P = p, p += P;
     a->logits = p, p += N * c->vocab_size;
+    a->lse = p, p += N;
     a->bucket = (int32_t *)p, p += N * (d->pos + n);
     a->allow = (uint8_t *)p;
     a->cross_allow = a->allow + N * (size_t)(d->pos + n);
@@ -338,5 +341,22 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     decoder_layers(d, &a, n);
     d->pos += n;
     *logits = a.logits;
+    d->feed_lse = a.lse;
+    return 0;
+}
+
+int t5_decoder_feed_logprobs(t5_decoder *d, const int32_t *tokens, const int32_t *targets, int n, double *logprob,
+                             t0_error *err)
+{
+    int N = d->rows * n, V = d->m->cfg.vocab_size;
+    for (int i = 0; i < N; i++)
+        if (targets[i] < 0 || targets[i] >= V)
+            return t0_fail(err, T0_EINPUT, "target %d out of vocabulary (%d)", targets[i], V);
+    const float *logits;
+    if (t5_decoder_feed(d, tokens, n, &logits, err) != 0)
+        return -1;
+    t5_logsumexp_rows(d->feed_lse, logits, N, V);
+    for (int i = 0; i < N; i++)
+        logprob[i] = (double)logits[(size_t)i * V + targets[i]] - (double)d->feed_lse[i];
     return 0;
 }

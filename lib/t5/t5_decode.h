@@ -64,4 +64,10 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
  * costs nearly what one of many does (sgemm packs the whole weight matrix each call). */
 int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **logits, t0_error *err);
 
+/* Teacher forcing for scoring: t5_decoder_feed of tokens [rows][n], then each position's
+ * log-probability of its target, logprob[rows][n] = logits[target] - logsumexp(logits)
+ * (in double, from the F32 logits and log-sum-exp); targets [rows][n] in [0, vocab). */
+int t5_decoder_feed_logprobs(t5_decoder *d, const int32_t *tokens, const int32_t *targets, int n, double *logprob,
+                             t0_error *err);
+
 #endif

@@ -13,10 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Flush-to-zero and denormals-are-zero in the calling thread's MXCSR: denormal softmax
- * probabilities otherwise make sgemm crawl. Every computing thread calls it (the pool's
- * workers do on start). */
-void t5_set_ftz(void);
+#include "t5/t5_pool.h"
 
 /* exp as the row kernels compute it (Cephes polynomial, ~1 ulp; arguments clamped to
  * [-87, 88], so tiny results stay normal floats) */
@@ -31,21 +28,6 @@ float t5_exp(float x);
 #else
 #define T5_ROW_KERNEL /* clang has no optimize attribute */
 #endif
-
-/* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
- * ops split their products and loops over the pool's n threads (caller included), whose
- * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's
- * own threading as configured. Not to be changed while another thread runs ops. */
-#define T5_MAX_THREADS 64
-int t5_set_threads(int n); /* returns the number in effect */
-int t5_threads(void);
-
-/* Runs fn over [0, total) split into at most t5_threads() (or max_parts) contiguous parts
- * of at least min_part items; tid is the part's index (0 = the calling thread). Called
- * from inside a task it runs serially. */
-typedef void (*t5_task)(void *ctx, int tid, long begin, long end);
-void t5_parallel_for(long total, long min_part, t5_task fn, void *ctx);
-void t5_parallel_for_n(long total, long min_part, int max_parts, t5_task fn, void *ctx);
 
 /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T (+ out when accumulate) */
 void matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate);
@@ -102,6 +84,9 @@ void attention_forward(float *out, float *P, const float *q, const float *k, con
 size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots);
 void attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
                         const float *q, const float *k, const float *v, const attn_shape *s, float *scratch);
+
+/* lse[n] = logsumexp(logits[n]) over V, for n < N (as crossentropy_forward computes it) */
+void t5_logsumexp_rows(float *lse, const float *logits, int N, int V);
 
 /* Cross-entropy with z-loss as Mesh TF computes it, per token n of N over V logits:
  *   lse = logsumexp(logits[n]); loss_n = lse - logits[n][t_n] + z * lse^2
