@@ -496,23 +496,35 @@ void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb,
     }
 }
 
-void t5_linear(float *out, const float *inp, const float *w, const uint16_t *wb, int N, int C, int OC, float alpha,
-               int accumulate)
+void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate)
 {
-    if (wb) {
-        matmul_forward_bf16(out, inp, wb, N, C, OC, alpha, accumulate);
+    int C = w->cols, OC = w->rows;
+    if (w->dtype == T5_BF16) {
+        matmul_forward_bf16(out, inp, w->data, N, C, OC, alpha, accumulate);
     } else if (N < few_rows(0)) {
-        lin_job j = {out, inp, w, NULL, N, C, OC, accumulate, alpha};
+        lin_job j = {out, inp, w->data, NULL, N, C, OC, accumulate, alpha};
         t5_parallel_for(OC, 64, rows_task, &j);
     } else {
-        matmul_forward(out, inp, w, N, C, OC, alpha, accumulate);
+        matmul_forward(out, inp, w->data, N, C, OC, alpha, accumulate);
     }
 }
 
-void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *embb, int N, int C)
+void t5_embed(float *out, const int32_t *ids, const t5_weight *emb, int N)
 {
-    if (embb)
-        embedding_forward_bf16(out, ids, embb, N, C);
+    if (emb->dtype == T5_BF16)
+        embedding_forward_bf16(out, ids, emb->data, N, emb->cols);
     else
-        embedding_forward(out, ids, emb, N, C);
+        embedding_forward(out, ids, emb->data, N, emb->cols);
+}
+
+void t5_linear_backward(float *dinp, const t5_weight *dw, const float *dout, const float *inp, const t5_weight *w,
+                        int N, float alpha)
+{
+    matmul_backward(dinp, dw ? t5_weight_floats(dw) : NULL, dout, inp, t5_weight_floats(w), N, w->cols, w->rows,
+                    alpha);
+}
+
+void t5_embed_backward(const t5_weight *demb, const float *dout, const int32_t *ids, int N)
+{
+    embedding_backward(t5_weight_floats(demb), dout, ids, N, demb->cols);
 }

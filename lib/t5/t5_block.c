@@ -35,18 +35,19 @@ static void drop(const t5_block_run *r, float *p, long n, int what)
 
 /* res_out = res_in + dropout(inp @ w^T) */
 static void residual_proj(const t5_block_run *r, float *res_out, const float *res_in, const float *inp,
-                          const float *w, const uint16_t *wb, int N, int C, int OC, int what)
+                          const t5_weight *w, int N, int what)
 {
+    int OC = w->rows;
     if (r->rate > 0.0f) {
         float *t = r->tmp;
-        t5_linear(t, inp, w, wb, N, C, OC, 1.0f, 0);
+        t5_linear(t, inp, w, N, 1.0f, 0);
         dropout_forward(t, (long)N * OC, r->rate, r->seed, site_of(r, what));
         for (long i = 0; i < (long)N * OC; i++)
             res_out[i] = res_in[i] + t[i];
     } else {
         if (res_out != res_in)
             memcpy(res_out, res_in, sizeof(float) * (size_t)N * OC);
-        t5_linear(res_out, inp, w, wb, N, C, OC, 1.0f, 1);
+        t5_linear(res_out, inp, w, N, 1.0f, 1);
     }
 }
 
@@ -76,9 +77,9 @@ static void self_attention(const t5_layer_w *w, const t5_block_acts *a, const fl
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, HD = c->num_heads * c->d_kv;
     rmsnorm_forward(a->ln1, a->rstd1, res_in, w->ln_sa, N, D, c->layer_norm_epsilon);
-    t5_linear(a->q, a->ln1, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-    t5_linear(a->k, a->ln1, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-    t5_linear(a->v, a->ln1, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
+    t5_linear(a->q, a->ln1, &w->sa.q, N, 1.0f, 0);
+    t5_linear(a->k, a->ln1, &w->sa.k, N, 1.0f, 0);
+    t5_linear(a->v, a->ln1, &w->sa.v, N, 1.0f, 0);
     const float *k = a->k, *v = a->v;
     int Tk = r->Tq;
     if (r->cache_k) {
@@ -93,12 +94,12 @@ static void self_attention(const t5_layer_w *w, const t5_block_acts *a, const fl
 static void cross_attention(const t5_layer_w *w, const t5_block_acts *a, const t5_block_run *r)
 {
     const t5_config *c = r->c;
-    int N = r->rows * r->Tq, Ne = r->rows * r->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
+    int N = r->rows * r->Tq, Ne = r->rows * r->enc_len, D = c->d_model;
     rmsnorm_forward(a->lnc, a->rstdc, a->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
-    t5_linear(a->qc, a->lnc, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
+    t5_linear(a->qc, a->lnc, &w->ca.q, N, 1.0f, 0);
     if (r->enc) {
-        t5_linear(a->kc, r->enc, w->ca.k, w->ca.kb, Ne, D, HD, 1.0f, 0);
-        t5_linear(a->vc, r->enc, w->ca.v, w->ca.vb, Ne, D, HD, 1.0f, 0);
+        t5_linear(a->kc, r->enc, &w->ca.k, Ne, 1.0f, 0);
+        t5_linear(a->vc, r->enc, &w->ca.v, Ne, 1.0f, 0);
     }
     attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
     attention_forward(a->attc, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
@@ -109,27 +110,26 @@ static void feed_forward(const t5_layer_w *w, const t5_block_acts *a, float *res
 {
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, F = c->d_ff;
-    int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
+    int gated = t5_weight_present(&w->wi1);
     rmsnorm_forward(a->ln2, a->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
-    t5_linear(a->ffa, a->ln2, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
+    t5_linear(a->ffa, a->ln2, &w->wi0, N, 1.0f, 0);
     if (gated)
-        t5_linear(a->ffb, a->ln2, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
+        t5_linear(a->ffb, a->ln2, &w->wi1, N, 1.0f, 0);
     ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, act_kind(c));
     drop(r, a->ffh, (long)N * F, T5_SITE_FF_H);
-    residual_proj(r, res_out, res_in, a->ffh, w->wo, w->wob, N, F, D, T5_SITE_FF_OUT);
+    residual_proj(r, res_out, res_in, a->ffh, &w->wo, N, T5_SITE_FF_OUT);
 }
 
 void t5_block_forward(const t5_layer_w *w, const t5_block_acts *a, float *res_out, const float *res_in,
                       const t5_block_run *r)
 {
-    const t5_config *c = r->c;
-    int N = r->rows * r->Tq, D = c->d_model, HD = c->num_heads * c->d_kv;
+    int N = r->rows * r->Tq;
     self_attention(w, a, res_in, r);
-    residual_proj(r, a->mid1, res_in, a->att, w->sa.o, w->sa.ob, N, HD, D, T5_SITE_SA_OUT);
+    residual_proj(r, a->mid1, res_in, a->att, &w->sa.o, N, T5_SITE_SA_OUT);
     const float *ff_in = a->mid1;
     if (r->cross_allow) {
         cross_attention(w, a, r);
-        residual_proj(r, a->mid2, a->mid1, a->attc, w->ca.o, w->ca.ob, N, HD, D, T5_SITE_CA_OUT);
+        residual_proj(r, a->mid2, a->mid1, a->attc, &w->ca.o, N, T5_SITE_CA_OUT);
         ff_in = a->mid2;
     }
     feed_forward(w, a, res_out, ff_in, r);
@@ -144,16 +144,17 @@ static void zero(float *p, size_t n)
 
 /* dres is d(res_out) and stays so: the residual passes it to res_in unchanged;
  * d(inp) += dropout(dres) @ w  (res_out = res_in + dropout(inp @ w^T)) */
-static void residual_proj_backward(const t5_block_run *r, float *dinp, float *dw, const float *dres,
-                                   const float *inp, const float *w, int N, int C, int OC, int what)
+static void residual_proj_backward(const t5_block_run *r, float *dinp, const t5_weight *dw, const float *dres,
+                                   const float *inp, const t5_weight *w, int N, int what)
 {
+    int OC = w->rows;
     const float *d = dres;
     if (r->rate > 0.0f) {
         memcpy(r->tmp, dres, sizeof(float) * (size_t)N * OC);
         dropout_backward(r->tmp, (long)N * OC, r->rate, r->seed, site_of(r, what));
         d = r->tmp;
     }
-    matmul_backward(dinp, dw, d, inp, w, N, C, OC, 1.0f);
+    t5_linear_backward(dinp, dw, d, inp, w, N, 1.0f);
 }
 
 /* dres: d(res_out) in, d(ff_in) out */
@@ -163,18 +164,19 @@ static void ff_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, F = c->d_ff;
     zero(gs->dffh, (size_t)N * F);
-    residual_proj_backward(r, gs->dffh, g->wo, dres, a->ffh, w->wo, N, F, D, T5_SITE_FF_OUT);
+    residual_proj_backward(r, gs->dffh, &g->wo, dres, a->ffh, &w->wo, N, T5_SITE_FF_OUT);
     if (r->rate > 0.0f)
         dropout_backward(gs->dffh, (long)N * F, r->rate, r->seed, site_of(r, T5_SITE_FF_H));
     zero(gs->dffa, (size_t)N * F);
-    if (w->wi1)
+    int gated = t5_weight_present(&w->wi1);
+    if (gated)
         zero(gs->dffb, (size_t)N * F);
-    ff_act_backward(gs->dffa, w->wi1 ? gs->dffb : NULL, gs->dffh, a->ffa, w->wi1 ? a->ffb : NULL, (long)N * F,
+    ff_act_backward(gs->dffa, gated ? gs->dffb : NULL, gs->dffh, a->ffa, gated ? a->ffb : NULL, (long)N * F,
                     act_kind(c));
     zero(gs->d_ln, (size_t)N * D);
-    matmul_backward(gs->d_ln, g->wi0, gs->dffa, a->ln2, w->wi0, N, D, F, 1.0f);
-    if (w->wi1)
-        matmul_backward(gs->d_ln, g->wi1, gs->dffb, a->ln2, w->wi1, N, D, F, 1.0f);
+    t5_linear_backward(gs->d_ln, &g->wi0, gs->dffa, a->ln2, &w->wi0, N, 1.0f);
+    if (gated)
+        t5_linear_backward(gs->d_ln, &g->wi1, gs->dffb, a->ln2, &w->wi1, N, 1.0f);
     rmsnorm_backward(dres, g->ln_ff, gs->d_ln, ff_in, w->ln_ff, a->rstd2, N, D);
 }
 
@@ -185,16 +187,16 @@ static void ca_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, Ne = r->rows * r->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
     zero(gs->datt, (size_t)N * HD);
-    residual_proj_backward(r, gs->datt, g->ca.o, dres, a->attc, w->ca.o, N, HD, D, T5_SITE_CA_OUT);
+    residual_proj_backward(r, gs->datt, &g->ca.o, dres, a->attc, &w->ca.o, N, T5_SITE_CA_OUT);
     zero(gs->dq, (size_t)N * HD);
     zero(gs->dk, (size_t)Ne * HD);
     zero(gs->dv, (size_t)Ne * HD);
     attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
     attention_backward(gs->dq, gs->dk, gs->dv, NULL, gs->datt, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
-    matmul_backward(gs->d_enc, g->ca.k, gs->dk, r->enc, w->ca.k, Ne, D, HD, 1.0f);
-    matmul_backward(gs->d_enc, g->ca.v, gs->dv, r->enc, w->ca.v, Ne, D, HD, 1.0f);
+    t5_linear_backward(gs->d_enc, &g->ca.k, gs->dk, r->enc, &w->ca.k, Ne, 1.0f);
+    t5_linear_backward(gs->d_enc, &g->ca.v, gs->dv, r->enc, &w->ca.v, Ne, 1.0f);
     zero(gs->d_ln, (size_t)N * D);
-    matmul_backward(gs->d_ln, g->ca.q, gs->dq, a->lnc, w->ca.q, N, D, HD, 1.0f);
+    t5_linear_backward(gs->d_ln, &g->ca.q, gs->dq, a->lnc, &w->ca.q, N, 1.0f);
     rmsnorm_backward(dres, g->ln_ca, gs->d_ln, a->mid1, w->ln_ca, a->rstdc, N, D);
 }
 
@@ -205,16 +207,16 @@ static void sa_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, HD = c->num_heads * c->d_kv;
     zero(gs->datt, (size_t)N * HD);
-    residual_proj_backward(r, gs->datt, g->sa.o, dres, a->att, w->sa.o, N, HD, D, T5_SITE_SA_OUT);
+    residual_proj_backward(r, gs->datt, &g->sa.o, dres, a->att, &w->sa.o, N, T5_SITE_SA_OUT);
     zero(gs->dq, (size_t)N * HD);
     zero(gs->dk, (size_t)N * HD);
     zero(gs->dv, (size_t)N * HD);
     attn_shape s = shape_of(r, r->Tq, r->allow, r->rel_bias, r->bucket, T5_SITE_SA_P);
     attention_backward(gs->dq, gs->dk, gs->dv, gs->d_rel_bias, gs->datt, a->P, a->q, a->k, a->v, &s, r->scratch);
     zero(gs->d_ln, (size_t)N * D);
-    matmul_backward(gs->d_ln, g->sa.q, gs->dq, a->ln1, w->sa.q, N, D, HD, 1.0f);
-    matmul_backward(gs->d_ln, g->sa.k, gs->dk, a->ln1, w->sa.k, N, D, HD, 1.0f);
-    matmul_backward(gs->d_ln, g->sa.v, gs->dv, a->ln1, w->sa.v, N, D, HD, 1.0f);
+    t5_linear_backward(gs->d_ln, &g->sa.q, gs->dq, a->ln1, &w->sa.q, N, 1.0f);
+    t5_linear_backward(gs->d_ln, &g->sa.k, gs->dk, a->ln1, &w->sa.k, N, 1.0f);
+    t5_linear_backward(gs->d_ln, &g->sa.v, gs->dv, a->ln1, &w->sa.v, N, 1.0f);
     rmsnorm_backward(dres, g->ln_sa, gs->d_ln, res_in, w->ln_sa, a->rstd1, N, D);
 }
 

@@ -103,7 +103,7 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
     d->rows = d->cap;
-    int R = d->rows, T = d->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
+    int R = d->rows, T = d->enc_len;
     for (int r = 0; r < R; r++)
         for (int j = 0; j < T; j++) {
             int i = r * T + j;
@@ -117,8 +117,8 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
     const float *enc = t5_encoder_output(m);
     for (int l = 0; l < c->num_decoder_layers; l++) {
         const t5_attn_w *ca = &m->w.dec[l].ca;
-        t5_linear(d->ck[l], enc, ca->k, ca->kb, R * T, D, HD, 1.0f, 0);
-        t5_linear(d->cv[l], enc, ca->v, ca->vb, R * T, D, HD, 1.0f, 0);
+        t5_linear(d->ck[l], enc, &ca->k, R * T, 1.0f, 0);
+        t5_linear(d->cv[l], enc, &ca->v, R * T, 1.0f, 0);
     }
     d->pos = 0;
     return 0;
@@ -145,7 +145,7 @@ static void decoder_layers(t5_decoder *d, const feed_acts *a, int n)
         t5_block_forward(&m->w.dec[l], &ba, a->x, a->x, &r);
     }
     rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, c->layer_norm_epsilon);
-    t5_linear(a->logits, a->ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, t5_output_scale(c), 0);
+    t5_linear(a->logits, a->ln, &m->w.lm_head, N, t5_output_scale(c), 0);
 }
 
 int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err)
@@ -155,11 +155,11 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     if (d->pos >= d->max_len)
         return t0_fail(err, T0_EINTERNAL, "decoder cache full (%d positions)", d->max_len);
     t5_set_ftz();
-    int R = d->rows, D = c->d_model, t = d->pos, Tk = t + 1;
+    int R = d->rows, t = d->pos, Tk = t + 1;
     for (int r = 0; r < R; r++)
         if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
-    t5_embed(d->x, tokens, m->w.shared, m->w.shared_b, R, D);
+    t5_embed(d->x, tokens, &m->w.shared, R);
     /* position t attends to 0..t; relative position j - t, causal buckets */
     for (int r = 0; r < R; r++)
         for (int j = 0; j < Tk; j++) {
@@ -264,8 +264,8 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
         for (int l = 0; l < c->num_decoder_layers; l++) {
             float *ck = d->ck[l] + r * row, *cv = d->cv[l] + r * row;
             if (first == r) { /* the input's first row computes, the others copy */
-                t5_linear(ck, enc + (size_t)e * T * D, m->w.dec[l].ca.k, m->w.dec[l].ca.kb, T, D, HD, 1.0f, 0);
-                t5_linear(cv, enc + (size_t)e * T * D, m->w.dec[l].ca.v, m->w.dec[l].ca.vb, T, D, HD, 1.0f, 0);
+                t5_linear(ck, enc + (size_t)e * T * D, &m->w.dec[l].ca.k, T, 1.0f, 0);
+                t5_linear(cv, enc + (size_t)e * T * D, &m->w.dec[l].ca.v, T, 1.0f, 0);
             } else {
                 memcpy(ck, d->ck[l] + first * row, sizeof(float) * row);
                 memcpy(cv, d->cv[l] + first * row, sizeof(float) * row);
@@ -317,7 +317,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     const t5_config *c = &m->cfg;
     if (n < 1 || d->pos + n > d->max_len)
         return t0_fail(err, T0_EINTERNAL, "%d positions after %d exceed the decoder's %d", n, d->pos, d->max_len);
-    int R = d->rows, N = R * n, D = c->d_model, t = d->pos, Tk = t + n, T = d->enc_len;
+    int R = d->rows, N = R * n, t = d->pos, Tk = t + n, T = d->enc_len;
     for (int i = 0; i < N; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[i], c->vocab_size);
@@ -325,7 +325,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     if (feed_reserve(d, n, &a, err) != 0)
         return -1;
     t5_set_ftz();
-    t5_embed(a.x, tokens, m->w.shared, m->w.shared_b, N, D);
+    t5_embed(a.x, tokens, &m->w.shared, N);
     /* position t+i attends to 0..t+i (relative position j - (t+i), causal buckets) and to
      * its row's input */
     for (int r = 0; r < R; r++)

@@ -45,22 +45,25 @@ static int spec_index(const t5_model *m, const char *name)
     return -1;
 }
 
-/* base: the parameter or gradient arena; NULL for a mapped model's parameters */
-static float *at(const t5_model *m, float *base, const char *name)
+/* The tensor named `name` as a handle: in base (the parameter or gradient arena, F32), or
+ * with base NULL where a mapped model has it. Absent (data NULL) when there is none. */
+static t5_weight weight_at(const t5_model *m, float *base, const char *name)
 {
+    t5_weight w = {0};
     int i = spec_index(m, name);
     if (i < 0)
-        return NULL;
+        return w;
+    const t5_tensor_spec *s = &m->specs[i];
     if (!base)
-        return m->fptr ? m->fptr[i] : NULL;
-    return base + m->offset[i];
+        return m->mapped ? m->mapped[i] : w;
+    return t5_weight_f32(base + m->offset[i], s->shape[0], s->ndim > 1 ? s->shape[1] : 1);
 }
 
-/* the BF16 twin of a mapped model's parameter, or NULL (base is an arena, or F32) */
-static const uint16_t *atb(const t5_model *m, const float *base, const char *name)
+/* an F32 vector (norm weights, bias tables), or NULL */
+static float *at(const t5_model *m, float *base, const char *name)
 {
-    int i = spec_index(m, name);
-    return (i < 0 || base || !m->bptr) ? NULL : m->bptr[i];
+    t5_weight w = weight_at(m, base, name);
+    return t5_weight_floats(&w);
 }
 
 float *t5_param(const t5_model *m, const char *name)
@@ -80,26 +83,21 @@ static float *atf(const t5_model *m, float *base, const char *fmt, const char *s
     return at(m, base, name);
 }
 
-static const uint16_t *atfb(const t5_model *m, float *base, const char *fmt, const char *stack, int i,
-                            const char *what)
+static t5_weight wtf(const t5_model *m, float *base, const char *fmt, const char *stack, int i, const char *what)
 {
     char name[128];
     snprintf(name, sizeof name, fmt, stack, i, what);
-    return atb(m, base, name);
+    return weight_at(m, base, name);
 }
 
 static void bind_attn(const t5_model *m, float *base, t5_attn_w *a, const char *stack, int i, const char *kind)
 {
     char fmt[96];
     snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", kind);
-    a->q = atf(m, base, fmt, stack, i, "q");
-    a->k = atf(m, base, fmt, stack, i, "k");
-    a->v = atf(m, base, fmt, stack, i, "v");
-    a->o = atf(m, base, fmt, stack, i, "o");
-    a->qb = atfb(m, base, fmt, stack, i, "q");
-    a->kb = atfb(m, base, fmt, stack, i, "k");
-    a->vb = atfb(m, base, fmt, stack, i, "v");
-    a->ob = atfb(m, base, fmt, stack, i, "o");
+    a->q = wtf(m, base, fmt, stack, i, "q");
+    a->k = wtf(m, base, fmt, stack, i, "k");
+    a->v = wtf(m, base, fmt, stack, i, "v");
+    a->o = wtf(m, base, fmt, stack, i, "o");
 }
 
 static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char *stack, int i, int dec)
@@ -115,17 +113,12 @@ static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char
     snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", ff);
     l->ln_ff = atf(m, base, fmt, stack, i, "layer_norm");
     if (m->cfg.gated) {
-        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
-        l->wi1 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
-        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_0");
-        l->wi1b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_1");
+        l->wi0 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
+        l->wi1 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
     } else {
-        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi");
-        l->wi1 = NULL;
-        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi");
+        l->wi0 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi");
     }
-    l->wo = atf(m, base, fmt, stack, i, "DenseReluDense.wo");
-    l->wob = atfb(m, base, fmt, stack, i, "DenseReluDense.wo");
+    l->wo = wtf(m, base, fmt, stack, i, "DenseReluDense.wo");
 }
 
 static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
@@ -135,10 +128,8 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
     w->dec = calloc((size_t)c->num_decoder_layers, sizeof *w->dec);
     if (!w->enc || !w->dec)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
-    w->shared = at(m, base, "shared.weight");
-    w->lm_head = c->tie_word_embeddings ? w->shared : at(m, base, "lm_head.weight");
-    w->shared_b = atb(m, base, "shared.weight");
-    w->lm_head_b = c->tie_word_embeddings ? w->shared_b : atb(m, base, "lm_head.weight");
+    w->shared = weight_at(m, base, "shared.weight");
+    w->lm_head = c->tie_word_embeddings ? w->shared : weight_at(m, base, "lm_head.weight");
     w->enc_rel_bias = at(m, base, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->dec_rel_bias = at(m, base, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->enc_final_ln = at(m, base, "encoder.final_layer_norm.weight");
@@ -147,7 +138,8 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
         bind_layer(m, base, &w->enc[i], "encoder", i, 0);
     for (int i = 0; i < c->num_decoder_layers; i++)
         bind_layer(m, base, &w->dec[i], "decoder", i, 1);
-    if (!(w->shared || w->shared_b) || !(w->lm_head || w->lm_head_b) || !w->enc_rel_bias || !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
+    if (!t5_weight_present(&w->shared) || !t5_weight_present(&w->lm_head) || !w->enc_rel_bias ||
+        !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
         return t0_fail(err, T0_EINTERNAL, "tensor list lacks a T5 parameter");
     return 0;
 }
@@ -253,9 +245,8 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
     if (!m)
         return NULL;
     const st_tensor **t = calloc((size_t)m->nspecs, sizeof *t);
-    m->fptr = calloc((size_t)m->nspecs, sizeof *m->fptr);
-    m->bptr = calloc((size_t)m->nspecs, sizeof *m->bptr);
-    if (!t || !m->fptr || !m->bptr) {
+    m->mapped = calloc((size_t)m->nspecs, sizeof *m->mapped);
+    if (!t || !m->mapped) {
         t0_fail(err, T0_EINTERNAL, "out of memory");
         goto fail;
     }
@@ -268,10 +259,11 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
         const char *const *names = strcmp(s->name, "shared.weight") == 0 ? T5_SHARED_NAMES : one;
         if (!(t[i] = st_expect(m->map, names, s->ndim, s->shape, err)))
             goto fail;
-        if (t[i]->dtype == ST_F32 && st_f32_data(t[i]))
-            m->fptr[i] = (float *)st_f32_data(t[i]); /* read only: the mapping is PROT_READ */
+        int rows = s->shape[0], cols = s->ndim > 1 ? s->shape[1] : 1;
+        if (t[i]->dtype == ST_F32 && st_f32_data(t[i])) /* read only: the mapping is PROT_READ */
+            m->mapped[i] = t5_weight_f32((float *)st_f32_data(t[i]), rows, cols);
         else if (keep_bf16(s, t[i]))
-            m->bptr[i] = t[i]->data;
+            m->mapped[i] = (t5_weight){T5_BF16, (void *)t[i]->data, NULL, rows, cols};
         else
             nwide += t5_numel(s);
     }
@@ -282,11 +274,12 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
     float *p = m->widened;
     for (int i = 0; i < m->nspecs; i++) {
         const t5_tensor_spec *s = &m->specs[i];
-        if (m->fptr[i] || m->bptr[i])
+        if (t5_weight_present(&m->mapped[i]))
             continue;
         if (st_read_f32(m->map, t[i]->name, s->ndim, s->shape, p, err) != 0)
             goto fail;
-        m->fptr[i] = p, p += t5_numel(s);
+        m->mapped[i] = t5_weight_f32(p, s->shape[0], s->ndim > 1 ? s->shape[1] : 1);
+        p += t5_numel(s);
     }
     if (bind(m, NULL, &m->w, err) != 0)
         goto fail;
@@ -301,12 +294,12 @@ fail:
 size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened)
 {
     size_t in_place = 0, wide = 0;
-    for (int i = 0; m->fptr && i < m->nspecs; i++) {
+    for (int i = 0; m->mapped && i < m->nspecs; i++) {
         size_t n = t5_numel(&m->specs[i]);
-        if (m->bptr[i])
+        uintptr_t p = (uintptr_t)m->mapped[i].data;
+        if (m->mapped[i].dtype == T5_BF16)
             in_place += 2 * n;
-        else if (m->widened && (uintptr_t)m->fptr[i] >= (uintptr_t)m->widened &&
-                 (uintptr_t)m->fptr[i] < (uintptr_t)(m->widened + m->nfloats))
+        else if (m->widened && p >= (uintptr_t)m->widened && p < (uintptr_t)(m->widened + m->nfloats))
             wide += 4 * n;
         else
             in_place += 4 * n;
@@ -363,8 +356,7 @@ void t5_model_free(t5_model *m)
     free(m->g.dec);
     free_acts(m->acts);
     free(m->widened);
-    free(m->fptr);
-    free(m->bptr);
+    free(m->mapped);
     st_close(m->map);
     free(m);
 }
@@ -635,7 +627,7 @@ int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
     int B = a->rows, T = a->enc_len, N = B * T, D = c->d_model;
     make_allow(a->enc_allow, b->enc_seg, b->enc_seg, B, T, T, 0);
     make_buckets(a->enc_bucket, b->enc_pos, B, T, 1, c);
-    t5_embed(a->enc_res[0], b->enc_tokens, m->w.shared, m->w.shared_b, N, D);
+    t5_embed(a->enc_res[0], b->enc_tokens, &m->w.shared, N);
     drop(m, run, a->enc_res[0], (long)N * D, 0, T5_SITE_EMB);
     for (int i = 0; i < c->num_layers; i++) {
         t5_block_run r = block_run(m, run, 0, i);
@@ -655,7 +647,7 @@ static void decode_forward(t5_model *m, const t5_batch *b, const t5_run *run)
     make_allow(a->dec_allow, b->dec_seg, b->dec_seg, B, T, T, 1);
     make_allow(a->cross_allow, b->dec_seg, b->enc_seg, B, T, Te, 0);
     make_buckets(a->dec_bucket, b->dec_pos, B, T, 0, c);
-    t5_embed(a->dec_res[0], b->dec_input, m->w.shared, m->w.shared_b, N, D);
+    t5_embed(a->dec_res[0], b->dec_input, &m->w.shared, N);
     drop(m, run, a->dec_res[0], (long)N * D, 1, T5_SITE_EMB);
     for (int i = 0; i < c->num_decoder_layers; i++) {
         t5_block_run r = block_run(m, run, 1, i);
@@ -664,7 +656,7 @@ static void decode_forward(t5_model *m, const t5_batch *b, const t5_run *run)
     rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
                     c->layer_norm_epsilon);
     drop(m, run, a->dec_out, (long)N * D, 1, T5_SITE_FINAL);
-    t5_linear(a->logits, a->dec_out, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, t5_output_scale(c), 0);
+    t5_linear(a->logits, a->dec_out, &m->w.lm_head, N, t5_output_scale(c), 0);
 }
 
 static int check_batch(const t5_model *m, const t5_batch *b, t0_error *err)
@@ -729,7 +721,7 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
     crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
                                   run->denominator);
     zero(a->d_ln, (size_t)Nd * D);
-    matmul_backward(a->d_ln, g->lm_head, a->logits, a->dec_out, w->lm_head, Nd, D, V, t5_output_scale(c));
+    t5_linear_backward(a->d_ln, &g->lm_head, a->logits, a->dec_out, &w->lm_head, Nd, t5_output_scale(c));
     undrop(m, run, a->d_ln, (long)Nd * D, 1, T5_SITE_FINAL);
     zero(a->d_dec_res, (size_t)Nd * D);
     /* d_ln is reused inside the layers: move the final norm's input gradient first */
@@ -742,7 +734,7 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
         t5_block_backward(&w->dec[i], &g->dec[i], &a->dec[i], a->dec_res[i], a->d_dec_res, &gs, &r);
     }
     undrop(m, run, a->d_dec_res, (long)Nd * D, 1, T5_SITE_EMB);
-    embedding_backward(g->shared, a->d_dec_res, b->dec_input, Nd, D);
+    t5_embed_backward(&g->shared, a->d_dec_res, b->dec_input, Nd);
 
     /* encoder, from the gradient every cross-attention left on its output */
     undrop(m, run, a->d_enc_out, (long)Ne * D, 0, T5_SITE_FINAL);
@@ -755,7 +747,7 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
         t5_block_backward(&w->enc[i], &g->enc[i], &a->enc[i], a->enc_res[i], a->d_enc_res, &gs, &r);
     }
     undrop(m, run, a->d_enc_res, (long)Ne * D, 0, T5_SITE_EMB);
-    embedding_backward(g->shared, a->d_enc_res, b->enc_tokens, Ne, D);
+    t5_embed_backward(&g->shared, a->d_enc_res, b->enc_tokens, Ne);
     return 0;
 }
 

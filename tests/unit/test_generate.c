@@ -167,7 +167,7 @@ static void test_bf16_greedy(void)
     fixture_in in;
     if (!CHECK(m && load_input(dir, &in) == 0))
         return;
-    CHECK(m->w.lm_head_b != NULL && m->w.dec[0].sa.qb != NULL && m->w.dec[0].sa.q == NULL);
+    CHECK(m->w.lm_head.dtype == T5_BF16 && m->w.dec[0].sa.q.dtype == T5_BF16 && m->w.dec[0].ln_sa != NULL);
     t0_gen_opts o;
     t0_gen_defaults(&o);
     o.max_new_tokens = 10;
@@ -262,9 +262,8 @@ static void test_linear_rows(int C)
         wb[i] = st_f32_to_bf16(w[i]);
     }
     for (int bf16 = 0; bf16 <= 1; bf16++) {
-        const float *wf = bf16 ? NULL : w;
-        const uint16_t *wh = bf16 ? wb : NULL;
-        t5_linear(batch, x, wf, wh, N, C, OC, 1.0f, 0);
+        t5_weight wt = bf16 ? (t5_weight){T5_BF16, wb, NULL, OC, C} : t5_weight_f32(w, OC, C);
+        t5_linear(batch, x, &wt, N, 1.0f, 0);
         double worst = 0;
         for (int n = 0; n < N; n++)
             for (int o = 0; o < OC; o++) {
@@ -277,10 +276,10 @@ static void test_linear_rows(int C)
                 worst = e > worst ? e : worst;
             }
         for (int n = 0; n < N; n++)
-            t5_linear(alone + n * OC, x + n * C, wf, wh, 1, C, OC, 1.0f, 0);
+            t5_linear(alone + n * OC, x + n * C, &wt, 1, 1.0f, 0);
         int same_alone = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
         t5_set_threads(2);
-        t5_linear(alone, x, wf, wh, N, C, OC, 1.0f, 0);
+        t5_linear(alone, x, &wt, N, 1.0f, 0);
         t5_set_threads(1);
         int same_threads = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
         fprintf(stderr, "%s few-row product (%s kernel, C %d): worst error %.3g against double; rows alone %s, two threads %s\n",
