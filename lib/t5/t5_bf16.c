@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "t5/safetensors.h"
+#include "common/half.h"
 #include "t5/t5_ops.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -452,7 +452,7 @@ static void native_task(void *ctx, int tid, long begin, long end)
 static _Thread_local void *xbuf;
 static _Thread_local size_t xcap;
 
-void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
+void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
                          int accumulate)
 {
     size_t n = (size_t)N * C;
@@ -463,7 +463,7 @@ void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N,
                 for (int o = 0; o < OC; o++) {
                     float s = 0.0f;
                     for (int c = 0; c < C; c++)
-                        s += widen(st_f32_to_bf16(inp[(size_t)r * C + c])) * widen(w[(size_t)o * C + c]);
+                        s += widen(t0_f32_to_bf16(inp[(size_t)r * C + c])) * widen(w[(size_t)o * C + c]);
                     out[(size_t)r * OC + o] = accumulate ? out[(size_t)r * OC + o] + alpha * s : alpha * s;
                 }
             return;
@@ -476,18 +476,18 @@ void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N,
     if (t5_bf16_native()) {
         uint16_t *xb = xbuf;
         for (size_t i = 0; i < n; i++)
-            xb[i] = st_f32_to_bf16(inp[i]);
+            xb[i] = t0_f32_to_bf16(inp[i]);
         t5_parallel_for(OC, 64, native_task, &j);
         return;
     }
 #endif
     float *xr = xbuf;
     for (size_t i = 0; i < n; i++)
-        xr[i] = widen(st_f32_to_bf16(inp[i]));
+        xr[i] = widen(t0_f32_to_bf16(inp[i]));
     t5_parallel_for(OC, 64, N < few_rows(1) ? rows_task : plain_gemm_task, &j);
 }
 
-void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C)
+void t5_embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C)
 {
     for (int n = 0; n < N; n++) {
         const uint16_t *e = emb + (size_t)ids[n] * C;
@@ -500,31 +500,31 @@ void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float al
 {
     int C = w->cols, OC = w->rows;
     if (w->dtype == T5_BF16) {
-        matmul_forward_bf16(out, inp, w->data, N, C, OC, alpha, accumulate);
+        t5_matmul_forward_bf16(out, inp, w->data, N, C, OC, alpha, accumulate);
     } else if (N < few_rows(0)) {
         lin_job j = {out, inp, w->data, NULL, N, C, OC, accumulate, alpha};
         t5_parallel_for(OC, 64, rows_task, &j);
     } else {
-        matmul_forward(out, inp, w->data, N, C, OC, alpha, accumulate);
+        t5_matmul_forward(out, inp, w->data, N, C, OC, alpha, accumulate);
     }
 }
 
 void t5_embed(float *out, const int32_t *ids, const t5_weight *emb, int N)
 {
     if (emb->dtype == T5_BF16)
-        embedding_forward_bf16(out, ids, emb->data, N, emb->cols);
+        t5_embedding_forward_bf16(out, ids, emb->data, N, emb->cols);
     else
-        embedding_forward(out, ids, emb->data, N, emb->cols);
+        t5_embedding_forward(out, ids, emb->data, N, emb->cols);
 }
 
 void t5_linear_backward(float *dinp, const t5_weight *dw, const float *dout, const float *inp, const t5_weight *w,
                         int N, float alpha)
 {
-    matmul_backward(dinp, dw ? t5_weight_floats(dw) : NULL, dout, inp, t5_weight_floats(w), N, w->cols, w->rows,
+    t5_matmul_backward(dinp, dw ? t5_weight_floats(dw) : NULL, dout, inp, t5_weight_floats(w), N, w->cols, w->rows,
                     alpha);
 }
 
 void t5_embed_backward(const t5_weight *demb, const float *dout, const int32_t *ids, int N)
 {
-    embedding_backward(t5_weight_floats(demb), dout, ids, N, demb->cols);
+    t5_embedding_backward(t5_weight_floats(demb), dout, ids, N, demb->cols);
 }

@@ -28,11 +28,11 @@
 #include "t5/t5_weight.h"
 
 /* out[N,OC] = alpha * bf16(inp[N,C]) @ w[OC,C]^T (+ out when accumulate) */
-void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
+void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
                          int accumulate);
 
 /* out[n] = emb[ids[n]] widened: out[N,C], emb BF16 [V,C] */
-void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C);
+void t5_embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C);
 
 /* The products and embeddings over a weight handle (t5_weight.h), F32 or BF16, whichever
  * it is: out[N, w->rows] = alpha * inp[N, w->cols] @ w^T (+ out when accumulate); out[n] =

@@ -19,7 +19,7 @@ float t5_output_scale(const t5_config *c)
 
 static int act_kind(const t5_config *c)
 {
-    return c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    return c->act == T5_ACT_GELU_NEW ? T5_FF_GELU_NEW : c->act == T5_ACT_GELU ? T5_FF_GELU : T5_FF_RELU;
 }
 
 static uint64_t site_of(const t5_block_run *r, int what)
@@ -30,7 +30,7 @@ static uint64_t site_of(const t5_block_run *r, int what)
 static void drop(const t5_block_run *r, float *p, long n, int what)
 {
     if (r->rate > 0.0f)
-        dropout_forward(p, n, r->rate, r->seed, site_of(r, what));
+        t5_dropout_forward(p, n, r->rate, r->seed, site_of(r, what));
 }
 
 /* res_out = res_in + dropout(inp @ w^T) */
@@ -41,7 +41,7 @@ static void residual_proj(const t5_block_run *r, float *res_out, const float *re
     if (r->rate > 0.0f) {
         float *t = r->tmp;
         t5_linear(t, inp, w, N, 1.0f, 0);
-        dropout_forward(t, (long)N * OC, r->rate, r->seed, site_of(r, what));
+        t5_dropout_forward(t, (long)N * OC, r->rate, r->seed, site_of(r, what));
         for (long i = 0; i < (long)N * OC; i++)
             res_out[i] = res_in[i] + t[i];
     } else {
@@ -51,11 +51,11 @@ static void residual_proj(const t5_block_run *r, float *res_out, const float *re
     }
 }
 
-static attn_shape shape_of(const t5_block_run *r, int Tk, const uint8_t *allow, const float *bias,
+static t5_attn_shape shape_of(const t5_block_run *r, int Tk, const uint8_t *allow, const float *bias,
                            const int32_t *bucket, int what)
 {
     const t5_config *c = r->c;
-    attn_shape s = {.B = r->rows, .Tq = r->Tq, .Tk = Tk, .H = c->num_heads, .dk = c->d_kv, .allow = allow,
+    t5_attn_shape s = {.B = r->rows, .Tq = r->Tq, .Tk = Tk, .H = c->num_heads, .dk = c->d_kv, .allow = allow,
                     .bias = bias, .bucket = bucket, .num_buckets = c->relative_attention_num_buckets,
                     .slots = r->slots > 0 ? r->slots : 1, .drop_rate = r->rate, .seed = r->seed,
                     .site = site_of(r, what)};
@@ -76,7 +76,7 @@ static void self_attention(const t5_layer_w *w, const t5_block_acts *a, const fl
 {
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, HD = c->num_heads * c->d_kv;
-    rmsnorm_forward(a->ln1, a->rstd1, res_in, w->ln_sa, N, D, c->layer_norm_epsilon);
+    t5_rmsnorm_forward(a->ln1, a->rstd1, res_in, w->ln_sa, N, D, c->layer_norm_epsilon);
     t5_linear(a->q, a->ln1, &w->sa.q, N, 1.0f, 0);
     t5_linear(a->k, a->ln1, &w->sa.k, N, 1.0f, 0);
     t5_linear(a->v, a->ln1, &w->sa.v, N, 1.0f, 0);
@@ -86,23 +86,23 @@ static void self_attention(const t5_layer_w *w, const t5_block_acts *a, const fl
         cache_append(r, a->k, a->v, HD);
         k = r->cache_k, v = r->cache_v, Tk = r->cache_at + r->Tq;
     }
-    attn_shape s = shape_of(r, Tk, r->allow, r->rel_bias, r->bucket, T5_SITE_SA_P);
+    t5_attn_shape s = shape_of(r, Tk, r->allow, r->rel_bias, r->bucket, T5_SITE_SA_P);
     s.kv_stride = r->cache_k ? r->cache_stride : 0;
-    attention_forward(a->att, a->P, a->q, k, v, &s, r->scratch);
+    t5_attention_forward(a->att, a->P, a->q, k, v, &s, r->scratch);
 }
 
 static void cross_attention(const t5_layer_w *w, const t5_block_acts *a, const t5_block_run *r)
 {
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, Ne = r->rows * r->enc_len, D = c->d_model;
-    rmsnorm_forward(a->lnc, a->rstdc, a->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
+    t5_rmsnorm_forward(a->lnc, a->rstdc, a->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
     t5_linear(a->qc, a->lnc, &w->ca.q, N, 1.0f, 0);
     if (r->enc) {
         t5_linear(a->kc, r->enc, &w->ca.k, Ne, 1.0f, 0);
         t5_linear(a->vc, r->enc, &w->ca.v, Ne, 1.0f, 0);
     }
-    attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
-    attention_forward(a->attc, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
+    t5_attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
+    t5_attention_forward(a->attc, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
 }
 
 static void feed_forward(const t5_layer_w *w, const t5_block_acts *a, float *res_out, const float *res_in,
@@ -111,11 +111,11 @@ static void feed_forward(const t5_layer_w *w, const t5_block_acts *a, float *res
     const t5_config *c = r->c;
     int N = r->rows * r->Tq, D = c->d_model, F = c->d_ff;
     int gated = t5_weight_present(&w->wi1);
-    rmsnorm_forward(a->ln2, a->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
+    t5_rmsnorm_forward(a->ln2, a->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
     t5_linear(a->ffa, a->ln2, &w->wi0, N, 1.0f, 0);
     if (gated)
         t5_linear(a->ffb, a->ln2, &w->wi1, N, 1.0f, 0);
-    ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, act_kind(c));
+    t5_ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, act_kind(c));
     drop(r, a->ffh, (long)N * F, T5_SITE_FF_H);
     residual_proj(r, res_out, res_in, a->ffh, &w->wo, N, T5_SITE_FF_OUT);
 }
@@ -151,7 +151,7 @@ static void residual_proj_backward(const t5_block_run *r, float *dinp, const t5_
     const float *d = dres;
     if (r->rate > 0.0f) {
         memcpy(r->tmp, dres, sizeof(float) * (size_t)N * OC);
-        dropout_backward(r->tmp, (long)N * OC, r->rate, r->seed, site_of(r, what));
+        t5_dropout_backward(r->tmp, (long)N * OC, r->rate, r->seed, site_of(r, what));
         d = r->tmp;
     }
     t5_linear_backward(dinp, dw, d, inp, w, N, 1.0f);
@@ -166,18 +166,18 @@ static void ff_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     zero(gs->dffh, (size_t)N * F);
     residual_proj_backward(r, gs->dffh, &g->wo, dres, a->ffh, &w->wo, N, T5_SITE_FF_OUT);
     if (r->rate > 0.0f)
-        dropout_backward(gs->dffh, (long)N * F, r->rate, r->seed, site_of(r, T5_SITE_FF_H));
+        t5_dropout_backward(gs->dffh, (long)N * F, r->rate, r->seed, site_of(r, T5_SITE_FF_H));
     zero(gs->dffa, (size_t)N * F);
     int gated = t5_weight_present(&w->wi1);
     if (gated)
         zero(gs->dffb, (size_t)N * F);
-    ff_act_backward(gs->dffa, gated ? gs->dffb : NULL, gs->dffh, a->ffa, gated ? a->ffb : NULL, (long)N * F,
+    t5_ff_act_backward(gs->dffa, gated ? gs->dffb : NULL, gs->dffh, a->ffa, gated ? a->ffb : NULL, (long)N * F,
                     act_kind(c));
     zero(gs->d_ln, (size_t)N * D);
     t5_linear_backward(gs->d_ln, &g->wi0, gs->dffa, a->ln2, &w->wi0, N, 1.0f);
     if (gated)
         t5_linear_backward(gs->d_ln, &g->wi1, gs->dffb, a->ln2, &w->wi1, N, 1.0f);
-    rmsnorm_backward(dres, g->ln_ff, gs->d_ln, ff_in, w->ln_ff, a->rstd2, N, D);
+    t5_rmsnorm_backward(dres, g->ln_ff, gs->d_ln, ff_in, w->ln_ff, a->rstd2, N, D);
 }
 
 /* dres: d(mid2) in, d(mid1) out; d(encoder output) accumulates */
@@ -191,13 +191,13 @@ static void ca_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     zero(gs->dq, (size_t)N * HD);
     zero(gs->dk, (size_t)Ne * HD);
     zero(gs->dv, (size_t)Ne * HD);
-    attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
-    attention_backward(gs->dq, gs->dk, gs->dv, NULL, gs->datt, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
+    t5_attn_shape s = shape_of(r, r->enc_len, r->cross_allow, NULL, NULL, T5_SITE_CA_P);
+    t5_attention_backward(gs->dq, gs->dk, gs->dv, NULL, gs->datt, a->Pc, a->qc, a->kc, a->vc, &s, r->scratch);
     t5_linear_backward(gs->d_enc, &g->ca.k, gs->dk, r->enc, &w->ca.k, Ne, 1.0f);
     t5_linear_backward(gs->d_enc, &g->ca.v, gs->dv, r->enc, &w->ca.v, Ne, 1.0f);
     zero(gs->d_ln, (size_t)N * D);
     t5_linear_backward(gs->d_ln, &g->ca.q, gs->dq, a->lnc, &w->ca.q, N, 1.0f);
-    rmsnorm_backward(dres, g->ln_ca, gs->d_ln, a->mid1, w->ln_ca, a->rstdc, N, D);
+    t5_rmsnorm_backward(dres, g->ln_ca, gs->d_ln, a->mid1, w->ln_ca, a->rstdc, N, D);
 }
 
 /* dres: d(mid1) in, d(res_in) out */
@@ -211,13 +211,13 @@ static void sa_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block
     zero(gs->dq, (size_t)N * HD);
     zero(gs->dk, (size_t)N * HD);
     zero(gs->dv, (size_t)N * HD);
-    attn_shape s = shape_of(r, r->Tq, r->allow, r->rel_bias, r->bucket, T5_SITE_SA_P);
-    attention_backward(gs->dq, gs->dk, gs->dv, gs->d_rel_bias, gs->datt, a->P, a->q, a->k, a->v, &s, r->scratch);
+    t5_attn_shape s = shape_of(r, r->Tq, r->allow, r->rel_bias, r->bucket, T5_SITE_SA_P);
+    t5_attention_backward(gs->dq, gs->dk, gs->dv, gs->d_rel_bias, gs->datt, a->P, a->q, a->k, a->v, &s, r->scratch);
     zero(gs->d_ln, (size_t)N * D);
     t5_linear_backward(gs->d_ln, &g->sa.q, gs->dq, a->ln1, &w->sa.q, N, 1.0f);
     t5_linear_backward(gs->d_ln, &g->sa.k, gs->dk, a->ln1, &w->sa.k, N, 1.0f);
     t5_linear_backward(gs->d_ln, &g->sa.v, gs->dv, a->ln1, &w->sa.v, N, 1.0f);
-    rmsnorm_backward(dres, g->ln_sa, gs->d_ln, res_in, w->ln_sa, a->rstd1, N, D);
+    t5_rmsnorm_backward(dres, g->ln_sa, gs->d_ln, res_in, w->ln_sa, a->rstd1, N, D);
 }
 
 void t5_block_backward(const t5_layer_w *w, const t5_layer_w *g, const t5_block_acts *a, const float *res_in,

@@ -144,7 +144,7 @@ static void decoder_layers(t5_decoder *d, const feed_acts *a, int n)
                           .enc_len = d->enc_len, .cross_allow = a->cross_allow, .slots = 1};
         t5_block_forward(&m->w.dec[l], &ba, a->x, a->x, &r);
     }
-    rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, c->layer_norm_epsilon);
+    t5_rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, c->layer_norm_epsilon);
     t5_linear(a->logits, a->ln, &m->w.lm_head, N, t5_output_scale(c), 0);
 }
 

@@ -459,7 +459,7 @@ static void carve(carver *cv, t5_acts *a, const t5_config *c)
     if (Td * Te > T2)
         T2 = Td * Te;
     a->slots = t5_threads();
-    a->scratch = take(cv, attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
+    a->scratch = take(cv, t5_attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
                                                    a->slots));
     a->tmp = take(cv, Nm * D);
     if (!a->training)
@@ -591,14 +591,14 @@ static void drop(const t5_model *m, const t5_run *run, float *p, long n, int dec
 {
     float rate = rate_of(m, run);
     if (rate > 0.0f)
-        dropout_forward(p, n, rate, run->seed, t5_site(dec, 0, what));
+        t5_dropout_forward(p, n, rate, run->seed, t5_site(dec, 0, what));
 }
 
 static void undrop(const t5_model *m, const t5_run *run, float *p, long n, int dec, int what)
 {
     float rate = rate_of(m, run);
     if (rate > 0.0f)
-        dropout_backward(p, n, rate, run->seed, t5_site(dec, 0, what));
+        t5_dropout_backward(p, n, rate, run->seed, t5_site(dec, 0, what));
 }
 
 /* How block i of a stack runs over the reserved batch: whole sequences, training's
@@ -633,7 +633,7 @@ int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
         t5_block_run r = block_run(m, run, 0, i);
         t5_block_forward(&m->w.enc[i], &a->enc[i], a->enc_res[i + 1], a->enc_res[i], &r);
     }
-    rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
+    t5_rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
                     c->layer_norm_epsilon);
     drop(m, run, a->enc_out, (long)N * D, 0, T5_SITE_FINAL);
     return 0;
@@ -653,7 +653,7 @@ static void decode_forward(t5_model *m, const t5_batch *b, const t5_run *run)
         t5_block_run r = block_run(m, run, 1, i);
         t5_block_forward(&m->w.dec[i], &a->dec[i], a->dec_res[i + 1], a->dec_res[i], &r);
     }
-    rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
+    t5_rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
                     c->layer_norm_epsilon);
     drop(m, run, a->dec_out, (long)N * D, 1, T5_SITE_FINAL);
     t5_linear(a->logits, a->dec_out, &m->w.lm_head, N, t5_output_scale(c), 0);
@@ -693,7 +693,7 @@ int t5_forward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
         int N = a->rows * a->dec_len;
         for (int i = 0; i < N; i++)
             a->weights[i] = (float)b->dec_weights[i];
-        m->loss = crossentropy_forward(a->lse, a->logits, b->dec_target, a->weights, N, c->vocab_size, run->z_loss,
+        m->loss = t5_crossentropy_forward(a->lse, a->logits, b->dec_target, a->weights, N, c->vocab_size, run->z_loss,
                                        run->denominator, &m->ce_loss, &m->z_loss);
     }
     return 0;
@@ -718,14 +718,14 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
     t5_block_grads gs = {a->d_ln, a->dq, a->dk, a->dv, a->datt, a->dffa, a->dffb, a->dffh, a->d_enc_out, NULL};
 
     /* loss -> logits -> decoder output */
-    crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
+    t5_crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
                                   run->denominator);
     zero(a->d_ln, (size_t)Nd * D);
     t5_linear_backward(a->d_ln, &g->lm_head, a->logits, a->dec_out, &w->lm_head, Nd, t5_output_scale(c));
     undrop(m, run, a->d_ln, (long)Nd * D, 1, T5_SITE_FINAL);
     zero(a->d_dec_res, (size_t)Nd * D);
     /* d_ln is reused inside the layers: move the final norm's input gradient first */
-    rmsnorm_backward(a->d_dec_res, g->dec_final_ln, a->d_ln, a->dec_res[c->num_decoder_layers], w->dec_final_ln,
+    t5_rmsnorm_backward(a->d_dec_res, g->dec_final_ln, a->d_ln, a->dec_res[c->num_decoder_layers], w->dec_final_ln,
                      a->dec_rstd, Nd, D);
     zero(a->d_enc_out, (size_t)Ne * D);
     gs.d_rel_bias = g->dec_rel_bias;
@@ -739,7 +739,7 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
     /* encoder, from the gradient every cross-attention left on its output */
     undrop(m, run, a->d_enc_out, (long)Ne * D, 0, T5_SITE_FINAL);
     zero(a->d_enc_res, (size_t)Ne * D);
-    rmsnorm_backward(a->d_enc_res, g->enc_final_ln, a->d_enc_out, a->enc_res[c->num_layers], w->enc_final_ln,
+    t5_rmsnorm_backward(a->d_enc_res, g->enc_final_ln, a->d_enc_out, a->enc_res[c->num_layers], w->enc_final_ln,
                      a->enc_rstd, Ne, D);
     gs.d_rel_bias = g->enc_rel_bias;
     for (int i = c->num_layers - 1; i >= 0; i--) {
