@@ -83,12 +83,12 @@ static double sgemm_peak(int n)
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
     for (int i = 0; i < n * n; i++)
         a[i] = normal(), b[i] = normal();
-    /* through matmul_forward, so on the same threads as the model's products */
-    matmul_forward(c, a, b, n, n, n, 1.0f, 0);
+    /* through t5_matmul_forward, so on the same threads as the model's products */
+    t5_matmul_forward(c, a, b, n, n, n, 1.0f, 0);
     double best = 1e30;
     for (int r = 0; r < 3; r++) {
         double t = now();
-        matmul_forward(c, a, b, n, n, n, 1.0f, 0);
+        t5_matmul_forward(c, a, b, n, n, n, 1.0f, 0);
         t = now() - t;
         best = t < best ? t : best;
     }

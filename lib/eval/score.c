@@ -1,14 +1,13 @@
 /* score.c: see score.h. */
 #include "eval/score.h"
 
-#include <cblas.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "t5/t5_decode.h"
-#include "t5/t5_ops.h"
+#include "t5/t5_pool.h"
 
 /* One example of the window, copied out of the reader's memory. */
 typedef struct {
@@ -31,7 +30,7 @@ typedef struct {
     int rows_cap, enc_cap, len_cap;
     int32_t *tok, *target;
     int *row_example;
-    float *lse, *weight;
+    double *logprob;
 } worker;
 
 struct t0_scorer {
@@ -63,8 +62,7 @@ static void worker_free(worker *w)
     free(w->tok);
     free(w->target);
     free(w->row_example);
-    free(w->lse);
-    free(w->weight);
+    free(w->logprob);
 }
 
 void t0_scorer_free(t0_scorer *s)
@@ -92,8 +90,7 @@ t0_scorer *t0_scorer_create(t5_model *m, const t0_score_opts *o, t0_error *err)
         s->o.window = 1;
     /* Our threads take whole examples and call a one-thread BLAS: OpenBLAS's own threads
      * would split products in ways that change a row's result. */
-    s->nw = t5_set_threads(o->threads);
-    openblas_set_num_threads(1);
+    s->nw = t5_set_worker_threads(o->threads);
     s->w = calloc((size_t)s->nw, sizeof *s->w);
     s->items = calloc((size_t)s->o.window, sizeof *s->items);
     s->order = calloc((size_t)s->o.window, sizeof *s->order);
@@ -129,18 +126,17 @@ static int worker_fit(worker *w, const item *it, t0_error *err)
     int enc = it->n_input > w->enc_cap ? (it->n_input + 63) / 64 * 64 : w->enc_cap;
     int len = it->max_choice > w->len_cap ? (it->max_choice + 15) / 16 * 16 : w->len_cap;
     t5_decoder_free(w->dec);
-    free(w->tok), free(w->target), free(w->row_example), free(w->lse), free(w->weight);
-    size_t n = (size_t)rows * len; /* a token, target, lse and weight per row and position */
+    free(w->tok), free(w->target), free(w->row_example), free(w->logprob);
+    size_t n = (size_t)rows * len; /* a token, target and log-probability per row and position */
     w->tok = malloc(sizeof(int32_t) * n);
     w->target = malloc(sizeof(int32_t) * n);
     w->row_example = calloc((size_t)rows, sizeof(int));
-    w->lse = malloc(sizeof(float) * n);
-    w->weight = malloc(sizeof(float) * n);
+    w->logprob = malloc(sizeof(double) * n);
     w->dec = t5_decoder_create(w->view, rows, enc, len, err);
     w->rows_cap = rows, w->enc_cap = enc, w->len_cap = len;
     if (!w->dec)
         return -1;
-    if (!w->tok || !w->target || !w->row_example || !w->lse || !w->weight)
+    if (!w->tok || !w->target || !w->row_example || !w->logprob)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
     return 0;
 }
@@ -153,7 +149,7 @@ static int score_item(worker *w, item *it, t0_error *err)
     if (worker_fit(w, it, err) != 0)
         return -1;
     const t5_config *c = &w->view->cfg;
-    int C = it->n_choices, L = it->max_choice, V = c->vocab_size;
+    int C = it->n_choices, L = it->max_choice;
     if (t5_decoder_start_rows(w->dec, it->input, 1, it->n_input, C, w->row_example, err) != 0)
         return -1;
     for (int r = 0; r < C; r++)
@@ -164,18 +160,13 @@ static int score_item(worker *w, item *it, t0_error *err)
                         : t <= it->choice_len[r] ? it->choice[r][t - 1]
                                                  : c->pad_token_id;
             w->target[i] = live ? it->choice[r][t] : 0;
-            w->weight[i] = (float)live;
         }
-    const float *logits;
-    if (t5_decoder_feed(w->dec, w->tok, L, &logits, err) != 0)
+    if (t5_decoder_feed_logprobs(w->dec, w->tok, w->target, L, w->logprob, err) != 0)
         return -1;
-    crossentropy_forward(w->lse, logits, w->target, w->weight, C * L, V, 0.0f, 1.0f, NULL, NULL);
     for (int r = 0; r < C; r++) {
         double sum = 0.0;
-        for (int t = 0; t < it->choice_len[r]; t++) {
-            size_t i = (size_t)r * L + t;
-            sum += (double)logits[i * V + w->target[i]] - (double)w->lse[i];
-        }
+        for (int t = 0; t < it->choice_len[r]; t++)
+            sum += w->logprob[(size_t)r * L + t];
         it->scores[r] = sum;
     }
     it->pred = t0_score_argmax(it->scores, (uint32_t)C);
@@ -189,9 +180,8 @@ typedef struct {
     t0_error *errs;
 } window_job;
 
-static void window_task(void *ctx, int tid, long b, long e)
+static void window_task(void *ctx, int tid)
 {
-    (void)b, (void)e;
     window_job *j = ctx;
     for (;;) {
         int i = atomic_fetch_add(&j->next, 1);
@@ -224,7 +214,7 @@ static int score_window(t0_scorer *s, int n, t0_error *err)
     window_job j = {.s = s, .n = n, .errs = errs};
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
-    t5_parallel_for_n(s->nw, 1, s->nw, window_task, &j);
+    t5_run_workers(s->nw, window_task, &j);
     int f = atomic_load(&j.failed);
     if (f) {
         *err = errs[f - 1];

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "generate/generate_internal.h"
+#include "generate/beam.h"
 
 typedef struct {
     double score;

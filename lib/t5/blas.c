@@ -7,32 +7,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "t5/t5_cpu.h"
+
 char *openblas_get_corename(void);
 
 const char *t5_blas_core(void)
 {
     const char *c = openblas_get_corename();
     return c ? c : "unknown";
-}
-
-/* whether the flags line of /proc/cpuinfo names flag (a whole word) */
-static int cpu_has(const char *flag)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return 0;
-    char line[8192];
-    int found = 0;
-    size_t n = strlen(flag);
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "flags", 5) != 0)
-            continue;
-        for (char *p = strstr(line, flag); p && !found; p = strstr(p + 1, flag))
-            found = (p == line || p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n' || p[n] == 0);
-        break; /* the first CPU's flags stand for all */
-    }
-    fclose(f);
-    return found;
 }
 
 static int core_in(const char *core, const char *const *list)
@@ -48,9 +30,10 @@ const char *t5_blas_better_core(void)
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
     static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", NULL};
     const char *core = t5_blas_core();
-    if (cpu_has("avx512f") && !core_in(core, avx512))
+    const t5_cpu *cpu = t5_cpu_probe();
+    if (cpu->avx512f && !core_in(core, avx512))
         return core_in(core, avx2) ? NULL : "SkylakeX"; /* AVX2 kernels are close enough for sgemm */
-    if (cpu_has("avx2") && !core_in(core, avx2))
+    if (cpu->avx2_fma && !core_in(core, avx2))
         return "Haswell";
     return NULL;
 }

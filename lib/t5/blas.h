@@ -16,8 +16,8 @@
 /* The core OpenBLAS runs (openblas_get_corename), e.g. "Haswell", "Zen", "Prescott". */
 const char *t5_blas_core(void);
 
-/* The core this CPU should run when OpenBLAS's is a fallback: "SkylakeX" when
- * /proc/cpuinfo has avx512f, "Haswell" when it has avx2; NULL when the core in use
+/* The core this CPU should run when OpenBLAS's is a fallback: "SkylakeX" when the CPU
+ * probe (t5_cpu.h) found AVX-512F, "Haswell" when it found AVX2 + FMA; NULL when the core in use
  * already has kernels of that width (or the CPU has neither). */
 const char *t5_blas_better_core(void);
 

@@ -113,10 +113,5 @@ typedef int (*st_fill_fn)(void *ctx, int i, float *dst, t0_error *err);
 int st_write_stream(const char *path, const st_write_tensor *t, int n, st_dtype out_dtype, const char *const *meta_kv,
                     st_fill_fn fill, void *ctx, t0_error *err);
 
-/* Conversions used by the reader and writer. */
-float st_bf16_to_f32(uint16_t h);
-uint16_t st_f32_to_bf16(float f); /* round to nearest even; NaN stays NaN */
-float st_f16_to_f32(uint16_t h);
-uint16_t st_f32_to_f16(float f); /* round to nearest even */
 
 #endif

@@ -17,26 +17,36 @@
  *   - many rows (an encoder pass): sgemm, on a block of BF16 weights widened at a time;
  *   - without AVX2, plain C loops (vectorized by the compiler, target_clones like
  *     T5_ROW_KERNEL) for up to 2 rows.
+ * Which of these run is the dispatch table's choice (t5_linear_kernels.h), made once from
+ * the CPU probe (t5_cpu.h); the kernels are in a file per instruction set.
  * t5_bf16_native() says whether AVX-512 BF16 runs (T0_BF16_PLAIN=1 in the environment
- * forces the plain loops, for tests and measurements); t5_bf16_kernel() names the kernel.
+ * forces the plain loops, for tests and measurements); t5_bf16_kernel() names the set.
  */
 #ifndef T0_T5_BF16_H
 #define T0_T5_BF16_H
 
 #include <stdint.h>
 
+#include "t5/t5_weight.h"
+
 /* out[N,OC] = alpha * bf16(inp[N,C]) @ w[OC,C]^T (+ out when accumulate) */
-void matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
+void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int N, int C, int OC, float alpha,
                          int accumulate);
 
 /* out[n] = emb[ids[n]] widened: out[N,C], emb BF16 [V,C] */
-void embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C);
+void t5_embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *emb, int N, int C);
 
-/* A weight that is either F32 (w) or BF16 (wb, then w is NULL): the product or the
- * embedding with whichever is there. Training models have only F32 weights. */
-void t5_linear(float *out, const float *inp, const float *w, const uint16_t *wb, int N, int C, int OC, float alpha,
-               int accumulate);
-void t5_embed(float *out, const int32_t *ids, const float *emb, const uint16_t *embb, int N, int C);
+/* The products and embeddings over a weight handle (t5_weight.h), F32 or BF16, whichever
+ * it is: out[N, w->rows] = alpha * inp[N, w->cols] @ w^T (+ out when accumulate); out[n] =
+ * emb[ids[n]] (out[N, emb->cols]). Training models have only F32 weights. */
+void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate);
+void t5_embed(float *out, const int32_t *ids, const t5_weight *emb, int N);
+
+/* Their backward, F32 weights only (training): dinp[N, w->cols] += alpha * dout @ w and
+ * dw += alpha * dout^T @ inp (dinp or dw may be NULL); demb[ids[n]] += dout[n]. */
+void t5_linear_backward(float *dinp, const t5_weight *dw, const float *dout, const float *inp, const t5_weight *w,
+                        int N, float alpha);
+void t5_embed_backward(const t5_weight *demb, const float *dout, const int32_t *ids, int N);
 
 /* 1 when the AVX-512 BF16 kernel is in use */
 int t5_bf16_native(void);

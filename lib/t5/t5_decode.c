@@ -1,13 +1,13 @@
 /* t5_decode.c: see t5_decode.h. One decoder position per step, or n positions at once
- * (t5_decoder_feed), through one decoder stack (decoder_layers) with the same ops as the
- * full forward (attention_forward over the cache). */
+ * (t5_decoder_feed), through the blocks the training forward runs (t5_block.h), over the
+ * cache. */
 #include "t5/t5_decode.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "t5/t5_bf16.h"
+#include "t5/t5_block.h"
 #include "t5/t5_ops.h"
 
 struct t5_decoder {
@@ -22,6 +22,7 @@ struct t5_decoder {
     int32_t *bucket, *enc_seg, *enc_pos;
     int rows_cap, enc_cap; /* set by t5_decoder_start_rows (0 until then) */
     float *wide;           /* t5_decoder_feed's activations, grown as needed */
+    float *feed_lse;       /* the last feed's log-sum-exp rows, in wide */
     size_t wide_floats;
 };
 
@@ -32,6 +33,7 @@ typedef struct {
     float *x, *ln, *rstd, *q, *k, *v, *att, *ffa, *ffb, *ffh, *P, *logits;
     uint8_t *allow, *cross_allow;
     int32_t *bucket;
+    float *lse; /* t5_decoder_feed's: [rows*n] for t5_decoder_feed_logprobs */
 } feed_acts;
 
 void t5_decoder_free(t5_decoder *d)
@@ -101,7 +103,7 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
     d->rows = d->cap;
-    int R = d->rows, T = d->enc_len, D = c->d_model, HD = c->num_heads * c->d_kv;
+    int R = d->rows, T = d->enc_len;
     for (int r = 0; r < R; r++)
         for (int j = 0; j < T; j++) {
             int i = r * T + j;
@@ -115,58 +117,35 @@ int t5_decoder_start(t5_decoder *d, const int32_t *enc_tokens, t0_error *err)
     const float *enc = t5_encoder_output(m);
     for (int l = 0; l < c->num_decoder_layers; l++) {
         const t5_attn_w *ca = &m->w.dec[l].ca;
-        t5_linear(d->ck[l], enc, ca->k, ca->kb, R * T, D, HD, 1.0f, 0);
-        t5_linear(d->cv[l], enc, ca->v, ca->vb, R * T, D, HD, 1.0f, 0);
+        t5_linear(d->ck[l], enc, &ca->k, R * T, 1.0f, 0);
+        t5_linear(d->cv[l], enc, &ca->v, R * T, 1.0f, 0);
     }
     d->pos = 0;
     return 0;
 }
 
 /* The decoder stack over n new positions of every row, whose embeddings are in a->x and
- * whose masks the caller filled: appends the self-attention keys and values to the cache at
- * d->pos, and leaves the logits [rows*n][vocab] in a->logits. */
+ * whose masks the caller filled: each block (t5_block.h) appends its self-attention keys and
+ * values to the cache at d->pos and updates a->x in place; leaves the logits
+ * [rows*n][vocab] in a->logits. */
 static void decoder_layers(t5_decoder *d, const feed_acts *a, int n)
 {
     t5_model *m = d->m;
     const t5_config *c = &m->cfg;
-    int R = d->rows, N = R * n, D = c->d_model, H = c->num_heads, HD = H * c->d_kv, F = c->d_ff, t = d->pos;
-    int Tk = t + n, T = d->enc_len;
-    float eps = c->layer_norm_epsilon;
-    int kind = c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
+    int N = d->rows * n, D = c->d_model;
     for (int l = 0; l < c->num_decoder_layers; l++) {
-        const t5_layer_w *w = &m->w.dec[l];
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_sa, N, D, eps);
-        t5_linear(a->q, a->ln, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-        t5_linear(a->k, a->ln, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-        t5_linear(a->v, a->ln, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
-        for (int r = 0; r < R; r++) {
-            size_t at = ((size_t)r * d->max_len + t) * HD, from = (size_t)r * n * HD;
-            memcpy(d->sk[l] + at, a->k + from, sizeof(float) * n * HD);
-            memcpy(d->sv[l] + at, a->v + from, sizeof(float) * n * HD);
-        }
-        attn_shape s = {.B = R, .Tq = n, .Tk = Tk, .H = H, .dk = c->d_kv, .allow = a->allow,
-                        .bias = m->w.dec_rel_bias, .bucket = a->bucket,
-                        .num_buckets = c->relative_attention_num_buckets, .slots = 1, .kv_stride = d->max_len};
-        attention_forward(a->att, a->P, a->q, d->sk[l], d->sv[l], &s, NULL);
-        t5_linear(a->x, a->att, w->sa.o, w->sa.ob, N, HD, D, 1.0f, 1); /* x += inp @ w^T */
-
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ca, N, D, eps);
-        t5_linear(a->q, a->ln, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
-        attn_shape sc = {.B = R, .Tq = n, .Tk = T, .H = H, .dk = c->d_kv, .allow = a->cross_allow, .slots = 1};
-        attention_forward(a->att, a->P, a->q, d->ck[l], d->cv[l], &sc, NULL);
-        t5_linear(a->x, a->att, w->ca.o, w->ca.ob, N, HD, D, 1.0f, 1);
-
-        rmsnorm_forward(a->ln, a->rstd, a->x, w->ln_ff, N, D, eps);
-        t5_linear(a->ffa, a->ln, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
-        int gated = w->wi1 || w->wi1b; /* BF16 weights have only the wi1b view */
-        if (gated)
-            t5_linear(a->ffb, a->ln, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
-        ff_act_forward(a->ffh, a->ffa, gated ? a->ffb : NULL, (long)N * F, kind);
-        t5_linear(a->x, a->ffh, w->wo, w->wob, N, F, D, 1.0f, 1);
+        t5_block_acts ba = {.ln1 = a->ln, .rstd1 = a->rstd, .q = a->q, .k = a->k, .v = a->v, .P = a->P,
+                            .att = a->att, .mid1 = a->x, .lnc = a->ln, .rstdc = a->rstd, .qc = a->q,
+                            .kc = d->ck[l], .vc = d->cv[l], .Pc = a->P, .attc = a->att, .mid2 = a->x,
+                            .ln2 = a->ln, .rstd2 = a->rstd, .ffa = a->ffa, .ffb = a->ffb, .ffh = a->ffh};
+        t5_block_run r = {.c = c, .dec = 1, .layer = l, .rows = d->rows, .Tq = n, .allow = a->allow,
+                          .bucket = a->bucket, .rel_bias = m->w.dec_rel_bias, .cache_k = d->sk[l],
+                          .cache_v = d->sv[l], .cache_at = d->pos, .cache_stride = d->max_len,
+                          .enc_len = d->enc_len, .cross_allow = a->cross_allow, .slots = 1};
+        t5_block_forward(&m->w.dec[l], &ba, a->x, a->x, &r);
     }
-    rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, eps);
-    float scale = c->scale_decoder_outputs ? 1.0f / sqrtf((float)D) : 1.0f;
-    t5_linear(a->logits, a->ln, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, scale, 0);
+    t5_rmsnorm_forward(a->ln, a->rstd, a->x, m->w.dec_final_ln, N, D, c->layer_norm_epsilon);
+    t5_linear(a->logits, a->ln, &m->w.lm_head, N, t5_output_scale(c), 0);
 }
 
 int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, t0_error *err)
@@ -176,11 +155,11 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
     if (d->pos >= d->max_len)
         return t0_fail(err, T0_EINTERNAL, "decoder cache full (%d positions)", d->max_len);
     t5_set_ftz();
-    int R = d->rows, D = c->d_model, t = d->pos, Tk = t + 1;
+    int R = d->rows, t = d->pos, Tk = t + 1;
     for (int r = 0; r < R; r++)
         if (tokens[r] < 0 || tokens[r] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[r], c->vocab_size);
-    t5_embed(d->x, tokens, m->w.shared, m->w.shared_b, R, D);
+    t5_embed(d->x, tokens, &m->w.shared, R);
     /* position t attends to 0..t; relative position j - t, causal buckets */
     for (int r = 0; r < R; r++)
         for (int j = 0; j < Tk; j++) {
@@ -189,7 +168,7 @@ int t5_decoder_step(t5_decoder *d, const int32_t *tokens, const float **logits, 
                                                        c->relative_attention_max_distance);
         }
     feed_acts a = {d->x, d->ln, d->rstd, d->q, d->k, d->v, d->att, d->ffa, d->ffb, d->ffh, d->P, d->logits,
-                   d->allow, d->cross_allow, d->bucket};
+                   d->allow, d->cross_allow, d->bucket, NULL};
     decoder_layers(d, &a, 1);
     d->pos++;
     *logits = d->logits;
@@ -249,54 +228,6 @@ int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err)
     return 0;
 }
 
-int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err)
-{
-    const t5_config *c = &d->m->cfg;
-    int R = d->rows, V = c->vocab_size;
-    if (max_len > d->max_len + 1)
-        return t0_fail(err, T0_EINTERNAL, "max_len %d exceeds the decoder's %d", max_len, d->max_len + 1);
-    if (t5_decoder_start(d, enc_tokens, err) != 0)
-        return -1;
-    int32_t *tok = malloc(sizeof(int32_t) * R);
-    uint8_t *done = calloc((size_t)R, 1);
-    if (!tok || !done) {
-        free(tok);
-        free(done);
-        return t0_fail(err, T0_EINTERNAL, "out of memory");
-    }
-    for (int r = 0; r < R; r++) {
-        for (int t = 0; t < max_len; t++)
-            out[r * max_len + t] = c->pad_token_id;
-        out[r * max_len] = tok[r] = c->decoder_start_token_id;
-    }
-    int len = 1, rc = 0;
-    while (len < max_len) {
-        const float *logits;
-        if ((rc = t5_decoder_step(d, tok, &logits, err)) != 0)
-            break;
-        int left = 0;
-        for (int r = 0; r < R; r++) {
-            const float *l = logits + (size_t)r * V;
-            int best = 0;
-            for (int v = 1; v < V; v++)
-                if (l[v] > l[best])
-                    best = v;
-            if (done[r])
-                best = c->pad_token_id;
-            else if (best == c->eos_token_id)
-                done[r] = 1;
-            out[r * max_len + len] = tok[r] = best;
-            left += !done[r];
-        }
-        len++;
-        if (!left)
-            break;
-    }
-    free(tok);
-    free(done);
-    return rc ? -1 : len;
-}
-
 /* ---------------------------------------------------------------- scoring rows */
 
 int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_examples, int enc_len, int n_rows,
@@ -333,8 +264,8 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
         for (int l = 0; l < c->num_decoder_layers; l++) {
             float *ck = d->ck[l] + r * row, *cv = d->cv[l] + r * row;
             if (first == r) { /* the input's first row computes, the others copy */
-                t5_linear(ck, enc + (size_t)e * T * D, m->w.dec[l].ca.k, m->w.dec[l].ca.kb, T, D, HD, 1.0f, 0);
-                t5_linear(cv, enc + (size_t)e * T * D, m->w.dec[l].ca.v, m->w.dec[l].ca.vb, T, D, HD, 1.0f, 0);
+                t5_linear(ck, enc + (size_t)e * T * D, &m->w.dec[l].ca.k, T, 1.0f, 0);
+                t5_linear(cv, enc + (size_t)e * T * D, &m->w.dec[l].ca.v, T, 1.0f, 0);
             } else {
                 memcpy(ck, d->ck[l] + first * row, sizeof(float) * row);
                 memcpy(cv, d->cv[l] + first * row, sizeof(float) * row);
@@ -352,7 +283,7 @@ static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
     size_t Tk = (size_t)(d->pos + n > d->enc_len ? d->pos + n : d->enc_len);
     size_t P = N * c->num_heads * Tk, nmask = N * (size_t)(d->pos + n) + N * d->enc_len;
     /* masks and buckets live after the floats (an int32 per element is plenty for both) */
-    size_t need = 2 * N * D + N + 4 * N * HD + 3 * N * F + P + N * c->vocab_size + nmask + N * (d->pos + n);
+    size_t need = 2 * N * D + 2 * N + 4 * N * HD + 3 * N * F + P + N * c->vocab_size + nmask + N * (d->pos + n);
     if (need > d->wide_floats) {
         free(d->wide);
         d->wide = malloc(need * sizeof(float));
@@ -373,6 +304,7 @@ static int feed_reserve(t5_decoder *d, int n, feed_acts *a, t0_error *err)
     a->ffh = p, p += N * F;
     a->P = p, p += P;
     a->logits = p, p += N * c->vocab_size;
+    a->lse = p, p += N;
     a->bucket = (int32_t *)p, p += N * (d->pos + n);
     a->allow = (uint8_t *)p;
     a->cross_allow = a->allow + N * (size_t)(d->pos + n);
@@ -385,7 +317,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     const t5_config *c = &m->cfg;
     if (n < 1 || d->pos + n > d->max_len)
         return t0_fail(err, T0_EINTERNAL, "%d positions after %d exceed the decoder's %d", n, d->pos, d->max_len);
-    int R = d->rows, N = R * n, D = c->d_model, t = d->pos, Tk = t + n, T = d->enc_len;
+    int R = d->rows, N = R * n, t = d->pos, Tk = t + n, T = d->enc_len;
     for (int i = 0; i < N; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return t0_fail(err, T0_EINPUT, "token %d out of vocabulary (%d)", tokens[i], c->vocab_size);
@@ -393,7 +325,7 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     if (feed_reserve(d, n, &a, err) != 0)
         return -1;
     t5_set_ftz();
-    t5_embed(a.x, tokens, m->w.shared, m->w.shared_b, N, D);
+    t5_embed(a.x, tokens, &m->w.shared, N);
     /* position t+i attends to 0..t+i (relative position j - (t+i), causal buckets) and to
      * its row's input */
     for (int r = 0; r < R; r++)
@@ -409,5 +341,22 @@ int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **l
     decoder_layers(d, &a, n);
     d->pos += n;
     *logits = a.logits;
+    d->feed_lse = a.lse;
+    return 0;
+}
+
+int t5_decoder_feed_logprobs(t5_decoder *d, const int32_t *tokens, const int32_t *targets, int n, double *logprob,
+                             t0_error *err)
+{
+    int N = d->rows * n, V = d->m->cfg.vocab_size;
+    for (int i = 0; i < N; i++)
+        if (targets[i] < 0 || targets[i] >= V)
+            return t0_fail(err, T0_EINPUT, "target %d out of vocabulary (%d)", targets[i], V);
+    const float *logits;
+    if (t5_decoder_feed(d, tokens, n, &logits, err) != 0)
+        return -1;
+    t5_logsumexp_rows(d->feed_lse, logits, N, V);
+    for (int i = 0; i < N; i++)
+        logprob[i] = (double)logits[(size_t)i * V + targets[i]] - (double)d->feed_lse[i];
     return 0;
 }

@@ -1,4 +1,4 @@
-/* t5_decode.h: incremental decoding with a key/value cache, and greedy generation.
+/* t5_decode.h: incremental decoding with a key/value cache.
  *
  * The encoder runs once (t5_encode over the model's arena); each decoder layer's
  * cross-attention keys and values are computed once from its output; self-attention
@@ -45,13 +45,6 @@ int t5_decoder_reorder(t5_decoder *d, const int *src_rows, t0_error *err);
  * finished rows stop costing work; the rows in use become n. */
 int t5_decoder_keep(t5_decoder *d, const int *rows, int n, t0_error *err);
 
-/* Greedy decoding as generate(do_sample=False, num_beams=1, max_length=max_len):
- * out[rows][max_len] starts with decoder_start_token_id; a row that produced
- * eos_token_id is padded with pad_token_id from then on; stops when every row has
- * finished or at max_len. Returns the number of positions produced (<= max_len); the
- * rest of out is padding. */
-int t5_greedy(t5_decoder *d, const int32_t *enc_tokens, int max_len, int32_t *out, t0_error *err);
-
 /* ---- scoring: the decoder rows are the answer choices of a few inputs ----
  * Encodes n_examples inputs enc_tokens [n_examples][enc_len] once (rows of the encoder
  * batch, not one per choice) and gives decoder row r (of n_rows) the cross-attention keys
@@ -70,5 +63,11 @@ int t5_decoder_start_rows(t5_decoder *d, const int32_t *enc_tokens, int n_exampl
  * forcing (scoring) knows every decoder input up front, and a product of a few rows
  * costs nearly what one of many does (sgemm packs the whole weight matrix each call). */
 int t5_decoder_feed(t5_decoder *d, const int32_t *tokens, int n, const float **logits, t0_error *err);
+
+/* Teacher forcing for scoring: t5_decoder_feed of tokens [rows][n], then each position's
+ * log-probability of its target, logprob[rows][n] = logits[target] - logsumexp(logits)
+ * (in double, from the F32 logits and log-sum-exp); targets [rows][n] in [0, vocab). */
+int t5_decoder_feed_logprobs(t5_decoder *d, const int32_t *tokens, const int32_t *targets, int n, double *logprob,
+                             t0_error *err);
 
 #endif

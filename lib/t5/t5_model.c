@@ -10,25 +10,8 @@
 
 #include "t5/safetensors.h"
 #include "t5/t5_bf16.h"
+#include "t5/t5_block.h"
 #include "t5/t5_ops.h"
-
-/* Dropout sites (with the run's seed they name a mask) */
-enum { SITE_EMB = 1, SITE_FINAL, SITE_SA_P, SITE_SA_OUT, SITE_CA_P, SITE_CA_OUT, SITE_FF_H, SITE_FF_OUT };
-static uint64_t site(int dec, int layer, int what)
-{
-    return ((uint64_t)dec << 32) | ((uint64_t)layer << 8) | (uint64_t)what;
-}
-
-static int act_kind(const t5_config *c)
-{
-    return c->act == T5_ACT_GELU_NEW ? FF_GELU_NEW : c->act == T5_ACT_GELU ? FF_GELU : FF_RELU;
-}
-
-typedef struct {
-    float *ln1, *rstd1, *q, *k, *v, *P, *att, *mid1;  /* self-attention */
-    float *lnc, *rstdc, *qc, *kc, *vc, *Pc, *attc, *mid2; /* cross (decoder) */
-    float *ln2, *rstd2, *ffa, *ffb, *ffh;              /* feed-forward */
-} layer_acts;
 
 struct t5_acts {
     int rows, enc_len, dec_len, training;
@@ -38,7 +21,7 @@ struct t5_acts {
     uint8_t *bytes; /* masks and buckets */
     size_t nbytes;
     float **enc_res, **dec_res; /* residual stream before each layer and after the last [L+1] */
-    layer_acts *enc, *dec;
+    t5_block_acts *enc, *dec;
     float *enc_out, *enc_rstd, *dec_out, *dec_rstd, *logits, *lse, *weights;
     uint8_t *enc_allow, *dec_allow, *cross_allow;
     int32_t *enc_bucket, *dec_bucket;
@@ -62,22 +45,25 @@ static int spec_index(const t5_model *m, const char *name)
     return -1;
 }
 
-/* base: the parameter or gradient arena; NULL for a mapped model's parameters */
-static float *at(const t5_model *m, float *base, const char *name)
+/* The tensor named `name` as a handle: in base (the parameter or gradient arena, F32), or
+ * with base NULL where a mapped model has it. Absent (data NULL) when there is none. */
+static t5_weight weight_at(const t5_model *m, float *base, const char *name)
 {
+    t5_weight w = {0};
     int i = spec_index(m, name);
     if (i < 0)
-        return NULL;
+        return w;
+    const t5_tensor_spec *s = &m->specs[i];
     if (!base)
-        return m->fptr ? m->fptr[i] : NULL;
-    return base + m->offset[i];
+        return m->mapped ? m->mapped[i] : w;
+    return t5_weight_f32(base + m->offset[i], s->shape[0], s->ndim > 1 ? s->shape[1] : 1);
 }
 
-/* the BF16 twin of a mapped model's parameter, or NULL (base is an arena, or F32) */
-static const uint16_t *atb(const t5_model *m, const float *base, const char *name)
+/* an F32 vector (norm weights, bias tables), or NULL */
+static float *at(const t5_model *m, float *base, const char *name)
 {
-    int i = spec_index(m, name);
-    return (i < 0 || base || !m->bptr) ? NULL : m->bptr[i];
+    t5_weight w = weight_at(m, base, name);
+    return t5_weight_floats(&w);
 }
 
 float *t5_param(const t5_model *m, const char *name)
@@ -97,26 +83,21 @@ static float *atf(const t5_model *m, float *base, const char *fmt, const char *s
     return at(m, base, name);
 }
 
-static const uint16_t *atfb(const t5_model *m, float *base, const char *fmt, const char *stack, int i,
-                            const char *what)
+static t5_weight wtf(const t5_model *m, float *base, const char *fmt, const char *stack, int i, const char *what)
 {
     char name[128];
     snprintf(name, sizeof name, fmt, stack, i, what);
-    return atb(m, base, name);
+    return weight_at(m, base, name);
 }
 
 static void bind_attn(const t5_model *m, float *base, t5_attn_w *a, const char *stack, int i, const char *kind)
 {
     char fmt[96];
     snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", kind);
-    a->q = atf(m, base, fmt, stack, i, "q");
-    a->k = atf(m, base, fmt, stack, i, "k");
-    a->v = atf(m, base, fmt, stack, i, "v");
-    a->o = atf(m, base, fmt, stack, i, "o");
-    a->qb = atfb(m, base, fmt, stack, i, "q");
-    a->kb = atfb(m, base, fmt, stack, i, "k");
-    a->vb = atfb(m, base, fmt, stack, i, "v");
-    a->ob = atfb(m, base, fmt, stack, i, "o");
+    a->q = wtf(m, base, fmt, stack, i, "q");
+    a->k = wtf(m, base, fmt, stack, i, "k");
+    a->v = wtf(m, base, fmt, stack, i, "v");
+    a->o = wtf(m, base, fmt, stack, i, "o");
 }
 
 static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char *stack, int i, int dec)
@@ -132,17 +113,12 @@ static void bind_layer(const t5_model *m, float *base, t5_layer_w *l, const char
     snprintf(fmt, sizeof fmt, "%%s.block.%%d.layer.%s.%%s.weight", ff);
     l->ln_ff = atf(m, base, fmt, stack, i, "layer_norm");
     if (m->cfg.gated) {
-        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
-        l->wi1 = atf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
-        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_0");
-        l->wi1b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi_1");
+        l->wi0 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi_0");
+        l->wi1 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi_1");
     } else {
-        l->wi0 = atf(m, base, fmt, stack, i, "DenseReluDense.wi");
-        l->wi1 = NULL;
-        l->wi0b = atfb(m, base, fmt, stack, i, "DenseReluDense.wi");
+        l->wi0 = wtf(m, base, fmt, stack, i, "DenseReluDense.wi");
     }
-    l->wo = atf(m, base, fmt, stack, i, "DenseReluDense.wo");
-    l->wob = atfb(m, base, fmt, stack, i, "DenseReluDense.wo");
+    l->wo = wtf(m, base, fmt, stack, i, "DenseReluDense.wo");
 }
 
 static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
@@ -152,10 +128,8 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
     w->dec = calloc((size_t)c->num_decoder_layers, sizeof *w->dec);
     if (!w->enc || !w->dec)
         return t0_fail(err, T0_EINTERNAL, "out of memory");
-    w->shared = at(m, base, "shared.weight");
-    w->lm_head = c->tie_word_embeddings ? w->shared : at(m, base, "lm_head.weight");
-    w->shared_b = atb(m, base, "shared.weight");
-    w->lm_head_b = c->tie_word_embeddings ? w->shared_b : atb(m, base, "lm_head.weight");
+    w->shared = weight_at(m, base, "shared.weight");
+    w->lm_head = c->tie_word_embeddings ? w->shared : weight_at(m, base, "lm_head.weight");
     w->enc_rel_bias = at(m, base, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->dec_rel_bias = at(m, base, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     w->enc_final_ln = at(m, base, "encoder.final_layer_norm.weight");
@@ -164,7 +138,8 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
         bind_layer(m, base, &w->enc[i], "encoder", i, 0);
     for (int i = 0; i < c->num_decoder_layers; i++)
         bind_layer(m, base, &w->dec[i], "decoder", i, 1);
-    if (!(w->shared || w->shared_b) || !(w->lm_head || w->lm_head_b) || !w->enc_rel_bias || !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
+    if (!t5_weight_present(&w->shared) || !t5_weight_present(&w->lm_head) || !w->enc_rel_bias ||
+        !w->dec_rel_bias || !w->enc_final_ln || !w->dec_final_ln)
         return t0_fail(err, T0_EINTERNAL, "tensor list lacks a T5 parameter");
     return 0;
 }
@@ -270,9 +245,8 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
     if (!m)
         return NULL;
     const st_tensor **t = calloc((size_t)m->nspecs, sizeof *t);
-    m->fptr = calloc((size_t)m->nspecs, sizeof *m->fptr);
-    m->bptr = calloc((size_t)m->nspecs, sizeof *m->bptr);
-    if (!t || !m->fptr || !m->bptr) {
+    m->mapped = calloc((size_t)m->nspecs, sizeof *m->mapped);
+    if (!t || !m->mapped) {
         t0_fail(err, T0_EINTERNAL, "out of memory");
         goto fail;
     }
@@ -285,10 +259,11 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
         const char *const *names = strcmp(s->name, "shared.weight") == 0 ? T5_SHARED_NAMES : one;
         if (!(t[i] = st_expect(m->map, names, s->ndim, s->shape, err)))
             goto fail;
-        if (t[i]->dtype == ST_F32 && st_f32_data(t[i]))
-            m->fptr[i] = (float *)st_f32_data(t[i]); /* read only: the mapping is PROT_READ */
+        int rows = s->shape[0], cols = s->ndim > 1 ? s->shape[1] : 1;
+        if (t[i]->dtype == ST_F32 && st_f32_data(t[i])) /* read only: the mapping is PROT_READ */
+            m->mapped[i] = t5_weight_f32((float *)st_f32_data(t[i]), rows, cols);
         else if (keep_bf16(s, t[i]))
-            m->bptr[i] = t[i]->data;
+            m->mapped[i] = (t5_weight){T5_BF16, (void *)t[i]->data, NULL, rows, cols};
         else
             nwide += t5_numel(s);
     }
@@ -299,11 +274,12 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
     float *p = m->widened;
     for (int i = 0; i < m->nspecs; i++) {
         const t5_tensor_spec *s = &m->specs[i];
-        if (m->fptr[i] || m->bptr[i])
+        if (t5_weight_present(&m->mapped[i]))
             continue;
         if (st_read_f32(m->map, t[i]->name, s->ndim, s->shape, p, err) != 0)
             goto fail;
-        m->fptr[i] = p, p += t5_numel(s);
+        m->mapped[i] = t5_weight_f32(p, s->shape[0], s->ndim > 1 ? s->shape[1] : 1);
+        p += t5_numel(s);
     }
     if (bind(m, NULL, &m->w, err) != 0)
         goto fail;
@@ -318,12 +294,12 @@ fail:
 size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened)
 {
     size_t in_place = 0, wide = 0;
-    for (int i = 0; m->fptr && i < m->nspecs; i++) {
+    for (int i = 0; m->mapped && i < m->nspecs; i++) {
         size_t n = t5_numel(&m->specs[i]);
-        if (m->bptr[i])
+        uintptr_t p = (uintptr_t)m->mapped[i].data;
+        if (m->mapped[i].dtype == T5_BF16)
             in_place += 2 * n;
-        else if (m->widened && (uintptr_t)m->fptr[i] >= (uintptr_t)m->widened &&
-                 (uintptr_t)m->fptr[i] < (uintptr_t)(m->widened + m->nfloats))
+        else if (m->widened && p >= (uintptr_t)m->widened && p < (uintptr_t)(m->widened + m->nfloats))
             wide += 4 * n;
         else
             in_place += 4 * n;
@@ -380,8 +356,7 @@ void t5_model_free(t5_model *m)
     free(m->g.dec);
     free_acts(m->acts);
     free(m->widened);
-    free(m->fptr);
-    free(m->bptr);
+    free(m->mapped);
     st_close(m->map);
     free(m);
 }
@@ -419,7 +394,7 @@ static float *take(carver *cv, size_t n)
     return p;
 }
 
-static void carve_layer(carver *cv, layer_acts *l, size_t N, size_t Nk, const t5_config *c, int dec, int rows,
+static void carve_layer(carver *cv, t5_block_acts *l, size_t N, size_t Nk, const t5_config *c, int dec, int rows,
                         size_t Tq, size_t Tk)
 {
     size_t D = c->d_model, HD = (size_t)c->num_heads * c->d_kv, F = c->d_ff, H = c->num_heads;
@@ -451,7 +426,7 @@ static void carve_layer(carver *cv, layer_acts *l, size_t N, size_t Nk, const t5
 /* Without training nothing reads a layer's activations after the next layer ran, so
  * every layer gets the same ones and the residual stream alternates between two buffers
  * (a T0_3B-shaped encoder at 8 x 64 tokens: 1.6 GB less). */
-static void carve_stack(carver *cv, float **res, layer_acts *l, int layers, size_t N, size_t Nk, const t5_config *c,
+static void carve_stack(carver *cv, float **res, t5_block_acts *l, int layers, size_t N, size_t Nk, const t5_config *c,
                         int dec, int rows, size_t Tq, size_t Tk, int training)
 {
     size_t D = c->d_model;
@@ -484,7 +459,7 @@ static void carve(carver *cv, t5_acts *a, const t5_config *c)
     if (Td * Te > T2)
         T2 = Td * Te;
     a->slots = t5_threads();
-    a->scratch = take(cv, attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
+    a->scratch = take(cv, t5_attention_scratch_floats(1, (int)T2, c->relative_attention_num_buckets, c->num_heads,
                                                    a->slots));
     a->tmp = take(cv, Nm * D);
     if (!a->training)
@@ -603,58 +578,43 @@ static void make_buckets(int32_t *bucket, const int32_t *pos, int B, int T, int 
         }
 }
 
-/* ---------------------------------------------------------------- forward */
+/* ---------------------------------------------------------------- forward and backward
+ * Each stack is the embedding, the blocks (t5_block.h) and the final norm; the decoder's
+ * output goes through the language-model head. */
 
-typedef struct {
-    t5_model *m;
-    const t5_run *run;
-    float rate; /* dropout rate in effect */
-} fwd_ctx;
-
-static void drop(const fwd_ctx *x, float *p, long n, uint64_t s)
+static float rate_of(const t5_model *m, const t5_run *run)
 {
-    if (x->rate > 0.0f)
-        dropout_forward(p, n, x->rate, x->run->seed, s);
+    return run && run->training ? m->cfg.dropout_rate : 0.0f;
 }
 
-/* res_out = res_in + dropout(inp @ w^T) */
-static void residual_proj(const fwd_ctx *x, float *res_out, const float *res_in, const float *inp, const float *w,
-                          const uint16_t *wb, int N, int C, int OC, uint64_t s)
+static void drop(const t5_model *m, const t5_run *run, float *p, long n, int dec, int what)
 {
-    if (x->rate > 0.0f) {
-        float *t = x->m->acts->tmp;
-        t5_linear(t, inp, w, wb, N, C, OC, 1.0f, 0);
-        dropout_forward(t, (long)N * OC, x->rate, x->run->seed, s);
-        for (long i = 0; i < (long)N * OC; i++)
-            res_out[i] = res_in[i] + t[i];
+    float rate = rate_of(m, run);
+    if (rate > 0.0f)
+        t5_dropout_forward(p, n, rate, run->seed, t5_site(dec, 0, what));
+}
+
+static void undrop(const t5_model *m, const t5_run *run, float *p, long n, int dec, int what)
+{
+    float rate = rate_of(m, run);
+    if (rate > 0.0f)
+        t5_dropout_backward(p, n, rate, run->seed, t5_site(dec, 0, what));
+}
+
+/* How block i of a stack runs over the reserved batch: whole sequences, training's
+ * dropout, the batch's masks. */
+static t5_block_run block_run(const t5_model *m, const t5_run *run, int dec, int i)
+{
+    const t5_acts *a = m->acts;
+    t5_block_run r = {.c = &m->cfg, .dec = dec, .layer = i, .rows = a->rows, .rate = rate_of(m, run),
+                      .seed = run ? run->seed : 0, .tmp = a->tmp, .scratch = a->scratch, .slots = a->slots};
+    if (dec) {
+        r.Tq = a->dec_len, r.allow = a->dec_allow, r.bucket = a->dec_bucket, r.rel_bias = m->w.dec_rel_bias;
+        r.enc = a->enc_out, r.enc_len = a->enc_len, r.cross_allow = a->cross_allow;
     } else {
-        memcpy(res_out, res_in, sizeof(float) * (size_t)N * OC);
-        t5_linear(res_out, inp, w, wb, N, C, OC, 1.0f, 1);
+        r.Tq = a->enc_len, r.allow = a->enc_allow, r.bucket = a->enc_bucket, r.rel_bias = m->w.enc_rel_bias;
     }
-}
-
-static void ff_forward(const fwd_ctx *x, const t5_layer_w *w, layer_acts *l, float *res_out, const float *res_in,
-                       int N, int dec, int layer)
-{
-    const t5_config *c = &x->m->cfg;
-    int D = c->d_model, F = c->d_ff, gelu = act_kind(c);
-    rmsnorm_forward(l->ln2, l->rstd2, res_in, w->ln_ff, N, D, c->layer_norm_epsilon);
-    t5_linear(l->ffa, l->ln2, w->wi0, w->wi0b, N, D, F, 1.0f, 0);
-    if (w->wi1 || w->wi1b)
-        t5_linear(l->ffb, l->ln2, w->wi1, w->wi1b, N, D, F, 1.0f, 0);
-    ff_act_forward(l->ffh, l->ffa, w->wi1 || w->wi1b ? l->ffb : NULL, (long)N * F, gelu);
-    drop(x, l->ffh, (long)N * F, site(dec, layer, SITE_FF_H));
-    residual_proj(x, res_out, res_in, l->ffh, w->wo, w->wob, N, F, D, site(dec, layer, SITE_FF_OUT));
-}
-
-static attn_shape shape_of(const fwd_ctx *x, int Tq, int Tk, const uint8_t *allow, const float *bias,
-                           const int32_t *bucket, uint64_t s)
-{
-    const t5_config *c = &x->m->cfg;
-    attn_shape a = {.B = x->m->acts->rows, .Tq = Tq, .Tk = Tk, .H = c->num_heads, .dk = c->d_kv, .allow = allow,
-                    .bias = bias, .bucket = bucket, .num_buckets = c->relative_attention_num_buckets,
-                    .slots = x->m->acts->slots, .drop_rate = x->rate, .seed = x->run ? x->run->seed : 0, .site = s};
-    return a;
+    return r;
 }
 
 int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
@@ -664,72 +624,39 @@ int t5_encode(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
         return t0_fail(err, T0_EINTERNAL, "t5_encode: activations not reserved for this batch shape");
     t5_set_ftz();
     const t5_config *c = &m->cfg;
-    fwd_ctx x = {m, run, run && run->training ? c->dropout_rate : 0.0f};
-    int B = a->rows, T = a->enc_len, N = B * T, D = c->d_model, HD = c->num_heads * c->d_kv;
+    int B = a->rows, T = a->enc_len, N = B * T, D = c->d_model;
     make_allow(a->enc_allow, b->enc_seg, b->enc_seg, B, T, T, 0);
     make_buckets(a->enc_bucket, b->enc_pos, B, T, 1, c);
-    t5_embed(a->enc_res[0], b->enc_tokens, m->w.shared, m->w.shared_b, N, D);
-    drop(&x, a->enc_res[0], (long)N * D, site(0, 0, SITE_EMB));
+    t5_embed(a->enc_res[0], b->enc_tokens, &m->w.shared, N);
+    drop(m, run, a->enc_res[0], (long)N * D, 0, T5_SITE_EMB);
     for (int i = 0; i < c->num_layers; i++) {
-        const t5_layer_w *w = &m->w.enc[i];
-        layer_acts *l = &a->enc[i];
-        rmsnorm_forward(l->ln1, l->rstd1, a->enc_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
-        t5_linear(l->q, l->ln1, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-        t5_linear(l->k, l->ln1, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-        t5_linear(l->v, l->ln1, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
-        attn_shape s = shape_of(&x, T, T, a->enc_allow, m->w.enc_rel_bias, a->enc_bucket, site(0, i, SITE_SA_P));
-        attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
-        residual_proj(&x, l->mid1, a->enc_res[i], l->att, w->sa.o, w->sa.ob, N, HD, D, site(0, i, SITE_SA_OUT));
-        ff_forward(&x, w, l, a->enc_res[i + 1], l->mid1, N, 0, i);
+        t5_block_run r = block_run(m, run, 0, i);
+        t5_block_forward(&m->w.enc[i], &a->enc[i], a->enc_res[i + 1], a->enc_res[i], &r);
     }
-    rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
+    t5_rmsnorm_forward(a->enc_out, a->enc_rstd, a->enc_res[c->num_layers], m->w.enc_final_ln, N, D,
                     c->layer_norm_epsilon);
-    drop(&x, a->enc_out, (long)N * D, site(0, 0, SITE_FINAL));
+    drop(m, run, a->enc_out, (long)N * D, 0, T5_SITE_FINAL);
     return 0;
 }
 
-static float out_scale(const t5_config *c)
-{
-    return c->scale_decoder_outputs ? 1.0f / sqrtf((float)c->d_model) : 1.0f;
-}
-
-static void decode_forward(t5_model *m, const t5_batch *b, const fwd_ctx *x)
+static void decode_forward(t5_model *m, const t5_batch *b, const t5_run *run)
 {
     t5_acts *a = m->acts;
     const t5_config *c = &m->cfg;
-    int B = a->rows, Te = a->enc_len, T = a->dec_len, N = B * T, Ne = B * Te, D = c->d_model,
-        HD = c->num_heads * c->d_kv;
+    int B = a->rows, Te = a->enc_len, T = a->dec_len, N = B * T, D = c->d_model;
     make_allow(a->dec_allow, b->dec_seg, b->dec_seg, B, T, T, 1);
     make_allow(a->cross_allow, b->dec_seg, b->enc_seg, B, T, Te, 0);
     make_buckets(a->dec_bucket, b->dec_pos, B, T, 0, c);
-    t5_embed(a->dec_res[0], b->dec_input, m->w.shared, m->w.shared_b, N, D);
-    drop(x, a->dec_res[0], (long)N * D, site(1, 0, SITE_EMB));
+    t5_embed(a->dec_res[0], b->dec_input, &m->w.shared, N);
+    drop(m, run, a->dec_res[0], (long)N * D, 1, T5_SITE_EMB);
     for (int i = 0; i < c->num_decoder_layers; i++) {
-        const t5_layer_w *w = &m->w.dec[i];
-        layer_acts *l = &a->dec[i];
-        rmsnorm_forward(l->ln1, l->rstd1, a->dec_res[i], w->ln_sa, N, D, c->layer_norm_epsilon);
-        t5_linear(l->q, l->ln1, w->sa.q, w->sa.qb, N, D, HD, 1.0f, 0);
-        t5_linear(l->k, l->ln1, w->sa.k, w->sa.kb, N, D, HD, 1.0f, 0);
-        t5_linear(l->v, l->ln1, w->sa.v, w->sa.vb, N, D, HD, 1.0f, 0);
-        attn_shape s = shape_of(x, T, T, a->dec_allow, m->w.dec_rel_bias, a->dec_bucket, site(1, i, SITE_SA_P));
-        attention_forward(l->att, l->P, l->q, l->k, l->v, &s, a->scratch);
-        residual_proj(x, l->mid1, a->dec_res[i], l->att, w->sa.o, w->sa.ob, N, HD, D, site(1, i, SITE_SA_OUT));
-
-        rmsnorm_forward(l->lnc, l->rstdc, l->mid1, w->ln_ca, N, D, c->layer_norm_epsilon);
-        t5_linear(l->qc, l->lnc, w->ca.q, w->ca.qb, N, D, HD, 1.0f, 0);
-        t5_linear(l->kc, a->enc_out, w->ca.k, w->ca.kb, Ne, D, HD, 1.0f, 0);
-        t5_linear(l->vc, a->enc_out, w->ca.v, w->ca.vb, Ne, D, HD, 1.0f, 0);
-        attn_shape sc = shape_of(x, T, Te, a->cross_allow, NULL, NULL, site(1, i, SITE_CA_P));
-        attention_forward(l->attc, l->Pc, l->qc, l->kc, l->vc, &sc, a->scratch);
-        residual_proj(x, l->mid2, l->mid1, l->attc, w->ca.o, w->ca.ob, N, HD, D, site(1, i, SITE_CA_OUT));
-
-        ff_forward(x, w, l, a->dec_res[i + 1], l->mid2, N, 1, i);
+        t5_block_run r = block_run(m, run, 1, i);
+        t5_block_forward(&m->w.dec[i], &a->dec[i], a->dec_res[i + 1], a->dec_res[i], &r);
     }
-    rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
+    t5_rmsnorm_forward(a->dec_out, a->dec_rstd, a->dec_res[c->num_decoder_layers], m->w.dec_final_ln, N, D,
                     c->layer_norm_epsilon);
-    drop(x, a->dec_out, (long)N * D, site(1, 0, SITE_FINAL));
-    /* tied embeddings (scale_decoder_outputs): the output is scaled by d_model^-0.5 before the shared matrix */
-    t5_linear(a->logits, a->dec_out, m->w.lm_head, m->w.lm_head_b, N, D, c->vocab_size, out_scale(c), 0);
+    drop(m, run, a->dec_out, (long)N * D, 1, T5_SITE_FINAL);
+    t5_linear(a->logits, a->dec_out, &m->w.lm_head, N, t5_output_scale(c), 0);
 }
 
 static int check_batch(const t5_model *m, const t5_batch *b, t0_error *err)
@@ -759,15 +686,14 @@ int t5_forward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
     if (t5_encode(m, b, run, err) != 0)
         return -1;
     const t5_config *c = &m->cfg;
-    fwd_ctx x = {m, run, run && run->training ? c->dropout_rate : 0.0f};
-    decode_forward(m, b, &x);
+    decode_forward(m, b, run);
     m->loss = m->ce_loss = m->z_loss = 0.0;
     if (b->dec_target && b->dec_weights && run) {
         t5_acts *a = m->acts;
         int N = a->rows * a->dec_len;
         for (int i = 0; i < N; i++)
             a->weights[i] = (float)b->dec_weights[i];
-        m->loss = crossentropy_forward(a->lse, a->logits, b->dec_target, a->weights, N, c->vocab_size, run->z_loss,
+        m->loss = t5_crossentropy_forward(a->lse, a->logits, b->dec_target, a->weights, N, c->vocab_size, run->z_loss,
                                        run->denominator, &m->ce_loss, &m->z_loss);
     }
     return 0;
@@ -775,90 +701,9 @@ int t5_forward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
 
 /* ---------------------------------------------------------------- backward */
 
-/* dres is d(res_out) on entry and stays so: the residual passes it to res_in unchanged;
- * d(inp) += dropout(dres) @ w  (res_out = res_in + dropout(inp @ w^T)) */
-static void residual_proj_backward(const fwd_ctx *x, float *dinp, float *dw, const float *dres, const float *inp,
-                                   const float *w, int N, int C, int OC, uint64_t s)
-{
-    const float *d = dres;
-    if (x->rate > 0.0f) {
-        float *t = x->m->acts->tmp;
-        memcpy(t, dres, sizeof(float) * (size_t)N * OC);
-        dropout_backward(t, (long)N * OC, x->rate, x->run->seed, s);
-        d = t;
-    }
-    matmul_backward(dinp, dw, d, inp, w, N, C, OC, 1.0f);
-}
-
 static void zero(float *p, size_t n)
 {
     memset(p, 0, n * sizeof(float));
-}
-
-/* dres: d(res_out) in, d(res_in) out */
-static void ff_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
-                        const float *res_in, int N, int dec, int layer)
-{
-    t5_acts *a = x->m->acts;
-    const t5_config *c = &x->m->cfg;
-    int D = c->d_model, F = c->d_ff, gelu = act_kind(c);
-    zero(a->dffh, (size_t)N * F);
-    residual_proj_backward(x, a->dffh, g->wo, dres, l->ffh, w->wo, N, F, D, site(dec, layer, SITE_FF_OUT));
-    if (x->rate > 0.0f)
-        dropout_backward(a->dffh, (long)N * F, x->rate, x->run->seed, site(dec, layer, SITE_FF_H));
-    zero(a->dffa, (size_t)N * F);
-    if (w->wi1)
-        zero(a->dffb, (size_t)N * F);
-    ff_act_backward(a->dffa, w->wi1 ? a->dffb : NULL, a->dffh, l->ffa, w->wi1 ? l->ffb : NULL, (long)N * F, gelu);
-    zero(a->d_ln, (size_t)N * D);
-    matmul_backward(a->d_ln, g->wi0, a->dffa, l->ln2, w->wi0, N, D, F, 1.0f);
-    if (w->wi1)
-        matmul_backward(a->d_ln, g->wi1, a->dffb, l->ln2, w->wi1, N, D, F, 1.0f);
-    rmsnorm_backward(dres, g->ln_ff, a->d_ln, res_in, w->ln_ff, l->rstd2, N, D);
-}
-
-/* self-attention sublayer: dres d(mid1) in, d(res_in) out */
-static void sa_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
-                        const float *res_in, int T, const uint8_t *allow, const float *bias, float *dbias,
-                        const int32_t *bucket, int dec, int layer)
-{
-    t5_acts *a = x->m->acts;
-    const t5_config *c = &x->m->cfg;
-    int N = a->rows * T, D = c->d_model, HD = c->num_heads * c->d_kv;
-    zero(a->datt, (size_t)N * HD);
-    residual_proj_backward(x, a->datt, g->sa.o, dres, l->att, w->sa.o, N, HD, D, site(dec, layer, SITE_SA_OUT));
-    zero(a->dq, (size_t)N * HD);
-    zero(a->dk, (size_t)N * HD);
-    zero(a->dv, (size_t)N * HD);
-    attn_shape s = shape_of(x, T, T, allow, bias, bucket, site(dec, layer, SITE_SA_P));
-    attention_backward(a->dq, a->dk, a->dv, dbias, a->datt, l->P, l->q, l->k, l->v, &s, a->scratch);
-    zero(a->d_ln, (size_t)N * D);
-    matmul_backward(a->d_ln, g->sa.q, a->dq, l->ln1, w->sa.q, N, D, HD, 1.0f);
-    matmul_backward(a->d_ln, g->sa.k, a->dk, l->ln1, w->sa.k, N, D, HD, 1.0f);
-    matmul_backward(a->d_ln, g->sa.v, a->dv, l->ln1, w->sa.v, N, D, HD, 1.0f);
-    rmsnorm_backward(dres, g->ln_sa, a->d_ln, res_in, w->ln_sa, l->rstd1, N, D);
-}
-
-/* cross-attention sublayer: dres d(mid2) in, d(mid1) out; d(enc_out) accumulates */
-static void ca_backward(const fwd_ctx *x, const t5_layer_w *w, const t5_layer_w *g, const layer_acts *l, float *dres,
-                        int layer)
-{
-    t5_acts *a = x->m->acts;
-    const t5_config *c = &x->m->cfg;
-    int T = a->dec_len, Te = a->enc_len, N = a->rows * T, Ne = a->rows * Te, D = c->d_model,
-        HD = c->num_heads * c->d_kv;
-    zero(a->datt, (size_t)N * HD);
-    residual_proj_backward(x, a->datt, g->ca.o, dres, l->attc, w->ca.o, N, HD, D, site(1, layer, SITE_CA_OUT));
-    zero(a->dq, (size_t)N * HD);
-    zero(a->dk, (size_t)Ne * HD);
-    zero(a->dv, (size_t)Ne * HD);
-    attn_shape s = shape_of(x, T, Te, a->cross_allow, NULL, NULL, site(1, layer, SITE_CA_P));
-    attention_backward(a->dq, a->dk, a->dv, NULL, a->datt, l->Pc, l->qc, l->kc, l->vc, &s, a->scratch);
-    matmul_backward(a->d_enc_out, g->ca.k, a->dk, a->enc_out, w->ca.k, Ne, D, HD, 1.0f);
-    matmul_backward(a->d_enc_out, g->ca.v, a->dv, a->enc_out, w->ca.v, Ne, D, HD, 1.0f);
-    zero(a->d_ln, (size_t)N * D);
-    matmul_backward(a->d_ln, g->ca.q, a->dq, l->lnc, w->ca.q, N, D, HD, 1.0f);
-    rmsnorm_backward(dres, g->ln_ca, a->d_ln, l->mid1, w->ln_ca, l->rstdc, N, D);
 }
 
 int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err)
@@ -868,48 +713,41 @@ int t5_backward(t5_model *m, const t5_batch *b, const t5_run *run, t0_error *err
         return t0_fail(err, T0_EINTERNAL, "t5_backward: needs gradients and training activations");
     t5_set_ftz();
     const t5_config *c = &m->cfg;
-    fwd_ctx x = {m, run, run->training ? c->dropout_rate : 0.0f};
     int B = a->rows, Td = a->dec_len, Te = a->enc_len, Nd = B * Td, Ne = B * Te, D = c->d_model, V = c->vocab_size;
     const t5_weights *w = &m->w, *g = &m->g;
+    t5_block_grads gs = {a->d_ln, a->dq, a->dk, a->dv, a->datt, a->dffa, a->dffb, a->dffh, a->d_enc_out, NULL};
 
     /* loss -> logits -> decoder output */
-    crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
+    t5_crossentropy_backward_inplace(a->logits, a->lse, b->dec_target, a->weights, Nd, V, run->z_loss,
                                   run->denominator);
     zero(a->d_ln, (size_t)Nd * D);
-    matmul_backward(a->d_ln, g->lm_head, a->logits, a->dec_out, w->lm_head, Nd, D, V, out_scale(c));
-    if (x.rate > 0.0f)
-        dropout_backward(a->d_ln, (long)Nd * D, x.rate, run->seed, site(1, 0, SITE_FINAL));
+    t5_linear_backward(a->d_ln, &g->lm_head, a->logits, a->dec_out, &w->lm_head, Nd, t5_output_scale(c));
+    undrop(m, run, a->d_ln, (long)Nd * D, 1, T5_SITE_FINAL);
     zero(a->d_dec_res, (size_t)Nd * D);
     /* d_ln is reused inside the layers: move the final norm's input gradient first */
-    rmsnorm_backward(a->d_dec_res, g->dec_final_ln, a->d_ln, a->dec_res[c->num_decoder_layers], w->dec_final_ln,
+    t5_rmsnorm_backward(a->d_dec_res, g->dec_final_ln, a->d_ln, a->dec_res[c->num_decoder_layers], w->dec_final_ln,
                      a->dec_rstd, Nd, D);
     zero(a->d_enc_out, (size_t)Ne * D);
+    gs.d_rel_bias = g->dec_rel_bias;
     for (int i = c->num_decoder_layers - 1; i >= 0; i--) {
-        const layer_acts *l = &a->dec[i];
-        ff_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, l->mid2, Nd, 1, i);
-        ca_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, i);
-        sa_backward(&x, &w->dec[i], &g->dec[i], l, a->d_dec_res, a->dec_res[i], Td, a->dec_allow, w->dec_rel_bias,
-                    g->dec_rel_bias, a->dec_bucket, 1, i);
+        t5_block_run r = block_run(m, run, 1, i);
+        t5_block_backward(&w->dec[i], &g->dec[i], &a->dec[i], a->dec_res[i], a->d_dec_res, &gs, &r);
     }
-    if (x.rate > 0.0f)
-        dropout_backward(a->d_dec_res, (long)Nd * D, x.rate, run->seed, site(1, 0, SITE_EMB));
-    embedding_backward(g->shared, a->d_dec_res, b->dec_input, Nd, D);
+    undrop(m, run, a->d_dec_res, (long)Nd * D, 1, T5_SITE_EMB);
+    t5_embed_backward(&g->shared, a->d_dec_res, b->dec_input, Nd);
 
     /* encoder, from the gradient every cross-attention left on its output */
-    if (x.rate > 0.0f)
-        dropout_backward(a->d_enc_out, (long)Ne * D, x.rate, run->seed, site(0, 0, SITE_FINAL));
+    undrop(m, run, a->d_enc_out, (long)Ne * D, 0, T5_SITE_FINAL);
     zero(a->d_enc_res, (size_t)Ne * D);
-    rmsnorm_backward(a->d_enc_res, g->enc_final_ln, a->d_enc_out, a->enc_res[c->num_layers], w->enc_final_ln,
+    t5_rmsnorm_backward(a->d_enc_res, g->enc_final_ln, a->d_enc_out, a->enc_res[c->num_layers], w->enc_final_ln,
                      a->enc_rstd, Ne, D);
+    gs.d_rel_bias = g->enc_rel_bias;
     for (int i = c->num_layers - 1; i >= 0; i--) {
-        const layer_acts *l = &a->enc[i];
-        ff_backward(&x, &w->enc[i], &g->enc[i], l, a->d_enc_res, l->mid1, Ne, 0, i);
-        sa_backward(&x, &w->enc[i], &g->enc[i], l, a->d_enc_res, a->enc_res[i], Te, a->enc_allow, w->enc_rel_bias,
-                    g->enc_rel_bias, a->enc_bucket, 0, i);
+        t5_block_run r = block_run(m, run, 0, i);
+        t5_block_backward(&w->enc[i], &g->enc[i], &a->enc[i], a->enc_res[i], a->d_enc_res, &gs, &r);
     }
-    if (x.rate > 0.0f)
-        dropout_backward(a->d_enc_res, (long)Ne * D, x.rate, run->seed, site(0, 0, SITE_EMB));
-    embedding_backward(g->shared, a->d_enc_res, b->enc_tokens, Ne, D);
+    undrop(m, run, a->d_enc_res, (long)Ne * D, 0, T5_SITE_EMB);
+    t5_embed_backward(&g->shared, a->d_enc_res, b->enc_tokens, Ne);
     return 0;
 }
 

@@ -35,13 +35,13 @@
 
 #include "common/error.h"
 #include "t5/t5_config.h"
+#include "t5/t5_weight.h"
 
-/* A linear weight is F32 (the float pointer) or, in a model opened by t5_model_open_mapped
- * from a BF16 file, BF16 in the mapping (the *b twin; the float pointer is NULL then).
- * Training models have only the float pointers; the twins are NULL. */
+/* Every matrix is a typed handle (t5_weight.h): F32 in a training model's arenas, F32 or
+ * BF16 as stored in a model from t5_model_open_mapped. Norm weights and the bias tables
+ * are F32 vectors in every model. */
 typedef struct {
-    float *q, *k, *v, *o; /* q,k,v [H*dk, D], o [D, H*dk] */
-    const uint16_t *qb, *kb, *vb, *ob;
+    t5_weight q, k, v, o; /* q,k,v [H*dk, D], o [D, H*dk] */
 } t5_attn_w;
 
 typedef struct {
@@ -50,14 +50,12 @@ typedef struct {
     float *ln_ca; /* decoder only */
     t5_attn_w ca; /* decoder only */
     float *ln_ff;
-    float *wi0, *wi1, *wo; /* wi0 is "wi" when not gated; wi1 NULL then */
-    const uint16_t *wi0b, *wi1b, *wob;
+    t5_weight wi0, wi1, wo; /* wi0 is "wi" when not gated; wi1 absent then */
 } t5_layer_w;
 
-/* Pointers into one arena (parameters, or gradients with the same layout). */
+/* Views into one arena (parameters, or gradients with the same layout), or the mapping. */
 typedef struct {
-    float *shared, *lm_head; /* lm_head == shared when tied */
-    const uint16_t *shared_b, *lm_head_b;
+    t5_weight shared, lm_head; /* lm_head is shared when tied */
     float *enc_rel_bias, *dec_rel_bias; /* [num_buckets, H] */
     float *enc_final_ln, *dec_final_ln;
     t5_layer_w *enc, *dec;
@@ -91,8 +89,7 @@ typedef struct {
      * BF16 linear weights as BF16) or, widened, in `widened` */
     struct st_model *map;
     float *widened;
-    float **fptr;          /* per spec: the F32 data, or NULL when it is BF16 in the mapping */
-    const uint16_t **bptr; /* per spec: the BF16 data in the mapping, or NULL */
+    t5_weight *mapped; /* per spec: F32 or BF16 in the mapping, or F32 in `widened` */
     /* after t5_forward: */
     double loss, ce_loss, z_loss;
 } t5_model;

@@ -3,137 +3,8 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <xmmintrin.h>
-
-void t5_set_ftz(void)
-{
-    /* FTZ (bit 15) and DAZ (bit 6) */
-    _mm_setcsr(_mm_getcsr() | 0x8040);
-}
-
-/* ---------------------------------------------------------------- thread pool
- * Workers sleep on a condition variable between jobs (no spinning: on 2 cores a spinning
- * pool starves the thread that has work). A job is split into one contiguous part per
- * thread; the calling thread runs part 0. A task started from inside a task runs serially. */
-
-static struct {
-    int n; /* threads including the caller */
-    pthread_t th[T5_MAX_THREADS];
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    unsigned gen, base_gen; /* base_gen: gen when the workers were made */
-    int pending, quit;
-    t5_task fn;
-    void *ctx;
-    long total;
-    int parts;
-} pool = {1, .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
-
-static _Thread_local int in_task;
-
-static void run_part(int k)
-{
-    long b = pool.total * k / pool.parts, e = pool.total * (k + 1) / pool.parts;
-    if (b < e) {
-        in_task = 1;
-        pool.fn(pool.ctx, k, b, e);
-        in_task = 0;
-    }
-}
-
-static void *worker(void *arg)
-{
-    int id = (int)(intptr_t)arg;
-    t5_set_ftz();
-    pthread_mutex_lock(&pool.mu);
-    unsigned seen = pool.base_gen; /* a job may have been posted before this thread ran */
-    for (;;) {
-        while (pool.gen == seen && !pool.quit)
-            pthread_cond_wait(&pool.go, &pool.mu);
-        if (pool.quit)
-            break;
-        seen = pool.gen;
-        int parts = pool.parts;
-        pthread_mutex_unlock(&pool.mu);
-        if (id < parts)
-            run_part(id);
-        pthread_mutex_lock(&pool.mu);
-        if (--pool.pending == 0)
-            pthread_cond_signal(&pool.done);
-    }
-    pthread_mutex_unlock(&pool.mu);
-    return NULL;
-}
-
-static void stop_pool(void)
-{
-    if (pool.n <= 1)
-        return;
-    pthread_mutex_lock(&pool.mu);
-    pool.quit = 1;
-    pthread_cond_broadcast(&pool.go);
-    pthread_mutex_unlock(&pool.mu);
-    for (int i = 1; i < pool.n; i++)
-        pthread_join(pool.th[i], NULL);
-    pool.quit = 0;
-    pool.n = 1;
-}
-
-int t5_set_threads(int n)
-{
-    if (n < 1)
-        n = 1;
-    if (n > T5_MAX_THREADS)
-        n = T5_MAX_THREADS;
-    stop_pool();
-    if (n > 1)
-        openblas_set_num_threads(1); /* one pool: our threads split the products */
-    pool.base_gen = pool.gen;
-    for (int i = 1; i < n; i++) {
-        if (pthread_create(&pool.th[i], NULL, worker, (void *)(intptr_t)i) != 0) {
-            n = i;
-            break;
-        }
-    }
-    pool.n = n;
-    return n;
-}
-
-int t5_threads(void)
-{
-    return pool.n;
-}
-
-void t5_parallel_for(long total, long min_part, t5_task fn, void *ctx)
-{
-    t5_parallel_for_n(total, min_part, T5_MAX_THREADS, fn, ctx);
-}
-
-void t5_parallel_for_n(long total, long min_part, int max_parts, t5_task fn, void *ctx)
-{
-    long parts = pool.n < max_parts ? pool.n : max_parts;
-    if (min_part > 1 && total / min_part < parts)
-        parts = total / min_part;
-    if (parts <= 1 || in_task || total <= 1) {
-        if (total > 0)
-            fn(ctx, 0, 0, total);
-        return;
-    }
-    pthread_mutex_lock(&pool.mu);
-    pool.fn = fn, pool.ctx = ctx, pool.total = total, pool.parts = (int)parts;
-    pool.pending = pool.n - 1;
-    pool.gen++;
-    pthread_cond_broadcast(&pool.go);
-    pthread_mutex_unlock(&pool.mu);
-    run_part(0);
-    pthread_mutex_lock(&pool.mu);
-    while (pool.pending > 0)
-        pthread_cond_wait(&pool.done, &pool.mu);
-    pthread_mutex_unlock(&pool.mu);
-}
 
 /* ---------------------------------------------------------------- matmul
  * With several threads each takes a slice of the larger free dimension and calls a
@@ -182,14 +53,14 @@ static void mm_task(void *ctx, int tid, long s, long e)
 
 #define MM_MIN 32 /* rows or columns per slice */
 
-void matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate)
+void t5_matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate)
 {
     /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T */
     mm_job j = {N >= OC ? 0 : 1, out, inp, w, N, C, OC, alpha, accumulate ? 1.0f : 0.0f};
     t5_parallel_for(N >= OC ? N : OC, MM_MIN, mm_task, &j);
 }
 
-void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N, int C,
+void t5_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N, int C,
                      int OC, float alpha)
 {
     /* forward: out = alpha * inp @ w^T */
@@ -236,7 +107,7 @@ T5_ROW_KERNEL static void rms_fwd_task(void *ctx, int tid, long s, long e)
     }
 }
 
-void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps)
+void t5_rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps)
 {
     rms_job j = {.out = out, .rstd = rstd, .x = x, .w = w, .N = N, .C = C, .eps = eps};
     t5_parallel_for(N, 16, rms_fwd_task, &j);
@@ -282,7 +153,7 @@ T5_ROW_KERNEL static void rms_bwd_cols(void *ctx, int tid, long s, long e)
     }
 }
 
-void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
+void t5_rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
                       int N, int C)
 {
     rms_job j = {.dx = dx, .dw = dw, .x = x, .w = w, .dout = dout, .rstd_in = rstd, .N = N, .C = C};
@@ -292,13 +163,13 @@ void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, c
 
 /* ---------------------------------------------------------------- embedding */
 
-void embedding_forward(float *out, const int32_t *ids, const float *emb, int N, int C)
+void t5_embedding_forward(float *out, const int32_t *ids, const float *emb, int N, int C)
 {
     for (int n = 0; n < N; n++)
         memcpy(out + (long)n * C, emb + (long)ids[n] * C, sizeof(float) * C);
 }
 
-void embedding_backward(float *demb, const float *dout, const int32_t *ids, int N, int C)
+void t5_embedding_backward(float *demb, const float *dout, const int32_t *ids, int N, int C)
 {
     /* serial: rows with the same id add into the same place */
     for (int n = 0; n < N; n++) {
@@ -427,12 +298,12 @@ INLINE float gelu_erf_grad(float x)
 
 INLINE float act(float x, int kind)
 {
-    return kind == FF_GELU_NEW ? gelu_new(x) : kind == FF_GELU ? gelu_erf(x) : (x > 0.0f ? x : 0.0f);
+    return kind == T5_FF_GELU_NEW ? gelu_new(x) : kind == T5_FF_GELU ? gelu_erf(x) : (x > 0.0f ? x : 0.0f);
 }
 
 INLINE float act_grad(float x, int kind)
 {
-    return kind == FF_GELU_NEW ? gelu_new_grad(x) : kind == FF_GELU ? gelu_erf_grad(x) : (x > 0.0f ? 1.0f : 0.0f);
+    return kind == T5_FF_GELU_NEW ? gelu_new_grad(x) : kind == T5_FF_GELU ? gelu_erf_grad(x) : (x > 0.0f ? 1.0f : 0.0f);
 }
 
 typedef struct {
@@ -445,7 +316,7 @@ T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
-    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+    if (j->kind == T5_FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
         const float *a = j->a, *b = j->b;
         float *h = j->h;
         for (long i = s; i < e; i++)
@@ -458,7 +329,7 @@ T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
     }
 }
 
-void ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
+void t5_ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
 {
     act_job j = {.h = h, .a = a, .b = b, .kind = kind};
     t5_parallel_for(n, 4096, act_fwd_task, &j);
@@ -468,7 +339,7 @@ T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
-    if (j->kind == FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
+    if (j->kind == T5_FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
         const float *a = j->a, *b = j->b, *dh = j->dh;
         float *da = j->da, *db = j->db;
         for (long i = s; i < e; i++) {
@@ -489,7 +360,7 @@ T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
     }
 }
 
-void ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind)
+void t5_ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind)
 {
     act_job j = {.da = da, .db = db, .a = a, .b = b, .dh = dh, .kind = kind};
     t5_parallel_for(n, 4096, act_bwd_task, &j);
@@ -562,12 +433,12 @@ static void dropout_apply(float *x, long n, float rate, uint64_t seed, uint64_t 
     t5_parallel_for(n, 8192, drop_task, &j);
 }
 
-void dropout_forward(float *x, long n, float rate, uint64_t seed, uint64_t site)
+void t5_dropout_forward(float *x, long n, float rate, uint64_t seed, uint64_t site)
 {
     dropout_apply(x, n, rate, seed, site, 0);
 }
 
-void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t site)
+void t5_dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t site)
 {
     dropout_apply(dx, n, rate, seed, site, 0); /* y = x * m / keep  ->  dx = dy * m / keep */
 }
@@ -633,12 +504,12 @@ static void bias_grad_row(float *dbias, const float *ds, const uint8_t *allow, c
     dbias[cur * H + h] += run;
 }
 
-size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
+size_t t5_attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots)
 {
     return (size_t)slots * (2 * (size_t)Tq * Tk + (size_t)num_buckets * H);
 }
 
-static int attn_slots(const attn_shape *s)
+static int attn_slots(const t5_attn_shape *s)
 {
     return s->slots > 0 ? s->slots : 1;
 }
@@ -646,7 +517,7 @@ static int attn_slots(const attn_shape *s)
 typedef struct {
     float *out, *P, *dq, *dk, *dv, *scratch;
     const float *q, *k, *v, *dout, *Pin;
-    const attn_shape *s;
+    const t5_attn_shape *s;
     size_t slot; /* scratch floats per thread */
 } attn_job;
 
@@ -654,7 +525,7 @@ typedef struct {
 static void attn_fwd_task(void *ctx, int tid, long s0, long e0)
 {
     const attn_job *j = ctx;
-    const attn_shape *s = j->s;
+    const t5_attn_shape *s = j->s;
     int Tq = s->Tq, Tk = s->Tk, H = s->H, dk = s->dk, HD = H * dk;
     long kvs = s->kv_stride > 0 ? s->kv_stride : Tk;
     float *scratch = j->scratch ? j->scratch + tid * j->slot : NULL;
@@ -682,7 +553,7 @@ static void attn_fwd_task(void *ctx, int tid, long s0, long e0)
     }
 }
 
-void attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const attn_shape *s,
+void t5_attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const t5_attn_shape *s,
                        float *scratch)
 {
     attn_job j = {.out = out, .P = P, .scratch = scratch, .q = q, .k = k, .v = v, .s = s,
@@ -694,7 +565,7 @@ void attention_forward(float *out, float *P, const float *q, const float *k, con
 static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
 {
     const attn_job *j = ctx;
-    const attn_shape *s = j->s;
+    const t5_attn_shape *s = j->s;
     int Tq = s->Tq, Tk = s->Tk, H = s->H, dkk = s->dk, HD = H * dkk;
     float *dP = j->scratch + tid * j->slot, *Pd = dP + (long)Tq * Tk, *dbias = Pd + (long)Tq * Tk;
     for (long pair = s0; pair < e0; pair++) {
@@ -736,14 +607,14 @@ static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
     }
 }
 
-void attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
-                        const float *q, const float *k, const float *v, const attn_shape *s, float *scratch)
+void t5_attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
+                        const float *q, const float *k, const float *v, const t5_attn_shape *s, float *scratch)
 {
     attn_job j = {.dq = dq, .dk = dk, .dv = dv, .scratch = scratch, .q = q, .k = k, .v = v, .dout = dout, .Pin = P,
                   .s = s, .slot = 2 * (size_t)s->Tq * s->Tk + (size_t)s->num_buckets * s->H};
     long pairs = (long)s->B * s->H;
     int slots = attn_slots(s);
-    attn_shape s2 = *s;
+    t5_attn_shape s2 = *s;
     if (!dbias)
         s2.bias = NULL;
     j.s = &s2;
@@ -781,11 +652,16 @@ static void lse_task(void *ctx, int tid, long s, long e)
     }
 }
 
-double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, const float *weights, int N,
-                            int V, float z, float denom, double *ce, double *zl)
+void t5_logsumexp_rows(float *lse, const float *logits, int N, int V)
 {
     ce_job j = {.lse = lse, .cl = logits, .V = V};
     t5_parallel_for(N, 4, lse_task, &j);
+}
+
+double t5_crossentropy_forward(float *lse, const float *logits, const int32_t *targets, const float *weights, int N,
+                            int V, float z, float denom, double *ce, double *zl)
+{
+    t5_logsumexp_rows(lse, logits, N, V);
     double ce_sum = 0.0, z_sum = 0.0;
     for (int n = 0; n < N; n++)
         if (weights[n] != 0.0f) {
@@ -821,7 +697,7 @@ static void ce_bwd_task(void *ctx, int tid, long s, long e)
     }
 }
 
-void crossentropy_backward_inplace(float *logits, const float *lse, const int32_t *targets, const float *weights,
+void t5_crossentropy_backward_inplace(float *logits, const float *lse, const int32_t *targets, const float *weights,
                                    int N, int V, float z, float denom)
 {
     ce_job j = {.logits = logits, .lse = (float *)lse, .weights = weights, .targets = targets, .V = V, .z = z,

@@ -13,10 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Flush-to-zero and denormals-are-zero in the calling thread's MXCSR: denormal softmax
- * probabilities otherwise make sgemm crawl. Every computing thread calls it (the pool's
- * workers do on start). */
-void t5_set_ftz(void);
+#include "t5/t5_pool.h"
 
 /* exp as the row kernels compute it (Cephes polynomial, ~1 ulp; arguments clamped to
  * [-87, 88], so tiny results stay normal floats) */
@@ -32,45 +29,30 @@ float t5_exp(float x);
 #define T5_ROW_KERNEL /* clang has no optimize attribute */
 #endif
 
-/* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
- * ops split their products and loops over the pool's n threads (caller included), whose
- * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's
- * own threading as configured. Not to be changed while another thread runs ops. */
-#define T5_MAX_THREADS 64
-int t5_set_threads(int n); /* returns the number in effect */
-int t5_threads(void);
-
-/* Runs fn over [0, total) split into at most t5_threads() (or max_parts) contiguous parts
- * of at least min_part items; tid is the part's index (0 = the calling thread). Called
- * from inside a task it runs serially. */
-typedef void (*t5_task)(void *ctx, int tid, long begin, long end);
-void t5_parallel_for(long total, long min_part, t5_task fn, void *ctx);
-void t5_parallel_for_n(long total, long min_part, int max_parts, t5_task fn, void *ctx);
-
 /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T (+ out when accumulate) */
-void matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate);
+void t5_matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate);
 /* dinp[N,C] += alpha * dout[N,OC] @ w[OC,C];  dw[OC,C] += alpha * dout^T @ inp. Either may be NULL. */
-void matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N, int C,
+void t5_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N, int C,
                      int OC, float alpha);
 
 /* T5LayerNorm: out[N,C] = w[C] * x / sqrt(mean(x^2) + eps); rstd[N] kept for backward */
-void rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps);
+void t5_rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps);
 /* dx[N,C] += ..., dw[C] += ... given dout[N,C] */
-void rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
+void t5_rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
                       int N, int C);
 
 /* out[n] = emb[ids[n]]: out[N,C], emb[V,C] */
-void embedding_forward(float *out, const int32_t *ids, const float *emb, int N, int C);
+void t5_embedding_forward(float *out, const int32_t *ids, const float *emb, int N, int C);
 /* demb[ids[n]] += dout[n] */
-void embedding_backward(float *demb, const float *dout, const int32_t *ids, int N, int C);
+void t5_embedding_backward(float *demb, const float *dout, const int32_t *ids, int N, int C);
 
 /* Feed-forward activation, gated or not, over [n] elements:
  *   gated:     h = act(a) * b      (b may be NULL for the non-gated h = act(a))
- * act: FF_RELU, FF_GELU_NEW (tanh approximation, T5 v1.1) or FF_GELU (erf). */
-enum { FF_RELU, FF_GELU_NEW, FF_GELU };
-void ff_act_forward(float *h, const float *a, const float *b, long n, int kind);
+ * act: T5_FF_RELU, T5_FF_GELU_NEW (tanh approximation, T5 v1.1) or T5_FF_GELU (erf). */
+enum { T5_FF_RELU, T5_FF_GELU_NEW, T5_FF_GELU };
+void t5_ff_act_forward(float *h, const float *a, const float *b, long n, int kind);
 /* da[n] += dh * b * act'(a);  db[n] += dh * act(a)  (db, b NULL when not gated) */
-void ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind);
+void t5_ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind);
 
 /* Hugging Face's T5Attention._relative_position_bucket for one relative position
  * (key position - query position). */
@@ -91,34 +73,37 @@ typedef struct {
     int slots;              /* scratch slots (threads that may use scratch at once) */
     int kv_stride;          /* k/v rows per batch row when they live in a longer cache (forward only); 0 = Tk */
     float drop_rate;        /* dropout on the probabilities (training); 0 = none */
-    uint64_t seed, site;    /* the dropout mask's generator, see dropout_forward */
-} attn_shape;
+    uint64_t seed, site;    /* the dropout mask's generator, see t5_dropout_forward */
+} t5_attn_shape;
 
-void attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const attn_shape *s,
+void t5_attention_forward(float *out, float *P, const float *q, const float *k, const float *v, const t5_attn_shape *s,
                        float *scratch);
 /* dq, dk, dv += ...; dbias[num_buckets,H] += ... (when bias and dbias are non-NULL).
- * scratch: attention_scratch_floats(...) for s->slots slots (the forward needs it only
+ * scratch: t5_attention_scratch_floats(...) for s->slots slots (the forward needs it only
  * when drop_rate > 0). */
-size_t attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots);
-void attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
-                        const float *q, const float *k, const float *v, const attn_shape *s, float *scratch);
+size_t t5_attention_scratch_floats(int Tq, int Tk, int num_buckets, int H, int slots);
+void t5_attention_backward(float *dq, float *dk, float *dv, float *dbias, const float *dout, const float *P,
+                        const float *q, const float *k, const float *v, const t5_attn_shape *s, float *scratch);
+
+/* lse[n] = logsumexp(logits[n]) over V, for n < N (as t5_crossentropy_forward computes it) */
+void t5_logsumexp_rows(float *lse, const float *logits, int N, int V);
 
 /* Cross-entropy with z-loss as Mesh TF computes it, per token n of N over V logits:
  *   lse = logsumexp(logits[n]); loss_n = lse - logits[n][t_n] + z * lse^2
  * summed under weights[n] and divided by denom. Returns the total; *ce and *zl get
  * the two parts (may be NULL). lse[N] kept for backward. */
-double crossentropy_forward(float *lse, const float *logits, const int32_t *targets, const float *weights, int N,
+double t5_crossentropy_forward(float *lse, const float *logits, const int32_t *targets, const float *weights, int N,
                             int V, float z, float denom, double *ce, double *zl);
 /* Turns logits[N,V] into d loss / d logits in place:
  *   d = w/denom * (softmax * (1 + 2 z lse) - onehot(t)) */
-void crossentropy_backward_inplace(float *logits, const float *lse, const int32_t *targets, const float *weights,
+void t5_crossentropy_backward_inplace(float *logits, const float *lse, const int32_t *targets, const float *weights,
                                    int N, int V, float z, float denom);
 
 /* Dropout with a counter-based generator, so backward regenerates the mask instead of
  * storing it: element i of site `site` is kept when hash(seed, site, i) >= rate; kept
  * elements are scaled by 1/(1-rate). x[n] in place; rate 0 does nothing. */
-void dropout_forward(float *x, long n, float rate, uint64_t seed, uint64_t site);
+void t5_dropout_forward(float *x, long n, float rate, uint64_t seed, uint64_t site);
 /* dx[n] in place: the same mask and scale */
-void dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t site);
+void t5_dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t site);
 
 #endif

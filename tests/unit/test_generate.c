@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/half.h"
 #include "generate/generate.h"
 #include "model_fixture.h"
 #include "t5/t5_bf16.h"
@@ -167,7 +168,7 @@ static void test_bf16_greedy(void)
     fixture_in in;
     if (!CHECK(m && load_input(dir, &in) == 0))
         return;
-    CHECK(m->w.lm_head_b != NULL && m->w.dec[0].sa.qb != NULL && m->w.dec[0].sa.q == NULL);
+    CHECK(m->w.lm_head.dtype == T5_BF16 && m->w.dec[0].sa.q.dtype == T5_BF16 && m->w.dec[0].ln_sa != NULL);
     t0_gen_opts o;
     t0_gen_defaults(&o);
     o.max_new_tokens = 10;
@@ -211,7 +212,7 @@ static float uniform(uint64_t *s)
     return (float)(*s >> 40) / (1 << 24) - 0.5f;
 }
 
-/* matmul_forward_bf16 against double sums of the rounded operands (N rows: with AVX2, 5
+/* t5_matmul_forward_bf16 against double sums of the rounded operands (N rows: with AVX2, 5
  * take the few-row loops and 64 the widened blocks and sgemm) */
 static void test_bf16_product(int N)
 {
@@ -223,17 +224,17 @@ static void test_bf16_product(int N)
         x[i] = uniform(&s);
     for (int i = 0; i < OC * C; i++) {
         wf[i] = uniform(&s);
-        w[i] = st_f32_to_bf16(wf[i]);
+        w[i] = t0_f32_to_bf16(wf[i]);
     }
     for (int i = 0; i < N * OC; i++)
         out[i] = 1.0f;
-    matmul_forward_bf16(out, x, w, N, C, OC, 0.5f, 1);
+    t5_matmul_forward_bf16(out, x, w, N, C, OC, 0.5f, 1);
     double worst = 0;
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
             double ref = 0;
             for (int c = 0; c < C; c++)
-                ref += (double)st_bf16_to_f32(st_f32_to_bf16(x[n * C + c])) * st_bf16_to_f32(w[o * C + c]);
+                ref += (double)t0_bf16_to_f32(t0_f32_to_bf16(x[n * C + c])) * t0_bf16_to_f32(w[o * C + c]);
             double e = fabs(out[n * OC + o] - (1.0 + 0.5 * ref));
             worst = e > worst ? e : worst;
         }
@@ -259,28 +260,27 @@ static void test_linear_rows(int C)
         x[i] = uniform(&s);
     for (int i = 0; i < OC * C; i++) {
         w[i] = uniform(&s);
-        wb[i] = st_f32_to_bf16(w[i]);
+        wb[i] = t0_f32_to_bf16(w[i]);
     }
     for (int bf16 = 0; bf16 <= 1; bf16++) {
-        const float *wf = bf16 ? NULL : w;
-        const uint16_t *wh = bf16 ? wb : NULL;
-        t5_linear(batch, x, wf, wh, N, C, OC, 1.0f, 0);
+        t5_weight wt = bf16 ? (t5_weight){T5_BF16, wb, NULL, OC, C} : t5_weight_f32(w, OC, C);
+        t5_linear(batch, x, &wt, N, 1.0f, 0);
         double worst = 0;
         for (int n = 0; n < N; n++)
             for (int o = 0; o < OC; o++) {
                 double ref = 0;
                 for (int c = 0; c < C; c++) {
-                    float xv = bf16 ? st_bf16_to_f32(st_f32_to_bf16(x[n * C + c])) : x[n * C + c];
-                    ref += (double)xv * (bf16 ? st_bf16_to_f32(wb[o * C + c]) : w[o * C + c]);
+                    float xv = bf16 ? t0_bf16_to_f32(t0_f32_to_bf16(x[n * C + c])) : x[n * C + c];
+                    ref += (double)xv * (bf16 ? t0_bf16_to_f32(wb[o * C + c]) : w[o * C + c]);
                 }
                 double e = fabs(batch[n * OC + o] - ref);
                 worst = e > worst ? e : worst;
             }
         for (int n = 0; n < N; n++)
-            t5_linear(alone + n * OC, x + n * C, wf, wh, 1, C, OC, 1.0f, 0);
+            t5_linear(alone + n * OC, x + n * C, &wt, 1, 1.0f, 0);
         int same_alone = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
         t5_set_threads(2);
-        t5_linear(alone, x, wf, wh, N, C, OC, 1.0f, 0);
+        t5_linear(alone, x, &wt, N, 1.0f, 0);
         t5_set_threads(1);
         int same_threads = memcmp(batch, alone, sizeof(float) * N * OC) == 0;
         fprintf(stderr, "%s few-row product (%s kernel, C %d): worst error %.3g against double; rows alone %s, two threads %s\n",

@@ -1,5 +1,6 @@
 /* test_safetensors: conversions, write/read round trips, header validation and its
  * messages, sharded directories, and the files Python's safetensors wrote (fixtures). */
+#include "common/half.h"
 #include "t5/safetensors.h"
 #include "unit.h"
 
@@ -53,21 +54,21 @@ static int open_fails(const char *header, size_t dlen, const char *want)
 
 static void test_bf16(void)
 {
-    CHECK(st_f32_to_bf16(1.0f) == 0x3f80);
-    CHECK(st_bf16_to_f32(0x3f80) == 1.0f);
-    CHECK(st_f32_to_bf16(-2.0f) == 0xc000);
+    CHECK(t0_f32_to_bf16(1.0f) == 0x3f80);
+    CHECK(t0_bf16_to_f32(0x3f80) == 1.0f);
+    CHECK(t0_f32_to_bf16(-2.0f) == 0xc000);
     /* 1 + 2^-8 is halfway between 1 and 1+2^-7: ties to even (1.0) */
-    CHECK(st_f32_to_bf16(1.00390625f) == 0x3f80);
+    CHECK(t0_f32_to_bf16(1.00390625f) == 0x3f80);
     /* 1 + 3*2^-8 is halfway between 1+2^-7 and 1+2^-6: ties to even (1+2^-6, mantissa 2) */
-    CHECK(st_f32_to_bf16(1.01171875f) == 0x3f82);
-    CHECK(st_f32_to_bf16(1.0f + 0x1.8p-8f) == 0x3f81); /* above the half: rounds up */
-    CHECK(st_f32_to_bf16(3.4e38f) == 0x7f80); /* past bf16's max: infinity */
-    uint16_t nan = st_f32_to_bf16(NAN);
+    CHECK(t0_f32_to_bf16(1.01171875f) == 0x3f82);
+    CHECK(t0_f32_to_bf16(1.0f + 0x1.8p-8f) == 0x3f81); /* above the half: rounds up */
+    CHECK(t0_f32_to_bf16(3.4e38f) == 0x7f80); /* past bf16's max: infinity */
+    uint16_t nan = t0_f32_to_bf16(NAN);
     CHECK((nan & 0x7f80) == 0x7f80 && (nan & 0x7f));
     int exact = 1;
     for (uint32_t h = 0; h < 65536; h++) {
-        float f = st_bf16_to_f32((uint16_t)h);
-        if (!isnan(f) && st_f32_to_bf16(f) != h)
+        float f = t0_bf16_to_f32((uint16_t)h);
+        if (!isnan(f) && t0_f32_to_bf16(f) != h)
             exact = 0;
     }
     CHECK(exact);
@@ -75,22 +76,22 @@ static void test_bf16(void)
 
 static void test_f16(void)
 {
-    CHECK(st_f16_to_f32(0x3c00) == 1.0f);
-    CHECK(st_f16_to_f32(0x7bff) == 65504.0f);
-    CHECK(st_f16_to_f32(0x0001) == 0x1p-24f);
-    CHECK(st_f16_to_f32(0x8400) == -0x1p-14f);
-    CHECK(isinf(st_f16_to_f32(0x7c00)));
-    CHECK(st_f32_to_f16(65519.0f) == 0x7bff);
-    CHECK(st_f32_to_f16(65520.0f) == 0x7c00);
-    CHECK(st_f32_to_f16(0x1p-25f) == 0x0000);        /* half of the smallest subnormal: ties to even (0) */
-    CHECK(st_f32_to_f16(0x1.8p-24f) == 0x0002);      /* 1.5 units: ties to even (2) */
-    CHECK(st_f32_to_f16(1.0f + 0x1p-11f) == 0x3c00); /* tie: even */
-    CHECK(st_f32_to_f16(1.0f + 0x3p-11f) == 0x3c02);
-    CHECK(st_f32_to_f16(-0.0f) == 0x8000);
+    CHECK(t0_f16_to_f32(0x3c00) == 1.0f);
+    CHECK(t0_f16_to_f32(0x7bff) == 65504.0f);
+    CHECK(t0_f16_to_f32(0x0001) == 0x1p-24f);
+    CHECK(t0_f16_to_f32(0x8400) == -0x1p-14f);
+    CHECK(isinf(t0_f16_to_f32(0x7c00)));
+    CHECK(t0_f32_to_f16(65519.0f) == 0x7bff);
+    CHECK(t0_f32_to_f16(65520.0f) == 0x7c00);
+    CHECK(t0_f32_to_f16(0x1p-25f) == 0x0000);        /* half of the smallest subnormal: ties to even (0) */
+    CHECK(t0_f32_to_f16(0x1.8p-24f) == 0x0002);      /* 1.5 units: ties to even (2) */
+    CHECK(t0_f32_to_f16(1.0f + 0x1p-11f) == 0x3c00); /* tie: even */
+    CHECK(t0_f32_to_f16(1.0f + 0x3p-11f) == 0x3c02);
+    CHECK(t0_f32_to_f16(-0.0f) == 0x8000);
     int exact = 1;
     for (uint32_t h = 0; h < 65536; h++) {
-        float f = st_f16_to_f32((uint16_t)h);
-        if (!isnan(f) && st_f32_to_f16(f) != h)
+        float f = t0_f16_to_f32((uint16_t)h);
+        if (!isnan(f) && t0_f32_to_f16(f) != h)
             exact = 0;
     }
     CHECK(exact);

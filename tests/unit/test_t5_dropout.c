@@ -19,7 +19,7 @@ static void test_mask(void)
     float *x = malloc(sizeof(float) * N);
     for (int i = 0; i < N; i++)
         x[i] = 1.0f;
-    dropout_forward(x, N, 0.1f, 42, 7);
+    t5_dropout_forward(x, N, 0.1f, 42, 7);
     int zeros = 0, scaled = 0;
     for (int i = 0; i < N; i++) {
         zeros += x[i] == 0.0f;
@@ -30,11 +30,11 @@ static void test_mask(void)
     float *y = malloc(sizeof(float) * N);
     for (int i = 0; i < N; i++)
         y[i] = 1.0f;
-    dropout_backward(y, N, 0.1f, 42, 7); /* backward regenerates the same mask */
+    t5_dropout_backward(y, N, 0.1f, 42, 7); /* backward regenerates the same mask */
     CHECK(memcmp(x, y, sizeof(float) * N) == 0);
     for (int i = 0; i < N; i++)
         y[i] = 1.0f;
-    dropout_forward(y, N, 0.1f, 42, 8); /* another site: another mask */
+    t5_dropout_forward(y, N, 0.1f, 42, 8); /* another site: another mask */
     CHECK(memcmp(x, y, sizeof(float) * N) != 0);
     fprintf(stderr, "dropout mask: %d of %d dropped at rate 0.1\n", zeros, N);
     free(x);

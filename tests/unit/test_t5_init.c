@@ -2,6 +2,7 @@
  * deviation transformers' _init_weights gives it (within sampling tolerance), the stds are
  * the formulas of modeling_t5.py, values depend only on (seed, name), and model directories
  * are written whole, read back, and never over something that exists. */
+#include "common/half.h"
 #include "t5/t5_init.h"
 #include "unit.h"
 
@@ -134,7 +135,7 @@ static void test_model_dir(void)
     CHECK(m && st_read_f32(m, wo.name, 2, wo.shape, got, &e) == 0);
     int same = 1;
     for (int i = 0; i < 64 * 128; i++)
-        same &= got[i] == st_bf16_to_f32(st_f32_to_bf16(want[i]));
+        same &= got[i] == t0_bf16_to_f32(t0_f32_to_bf16(want[i]));
     CHECK(same);
     st_close(m);
     /* never over a non-empty directory; nothing left behind */

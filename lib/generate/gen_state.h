@@ -1,6 +1,7 @@
-/* generate_internal.h: what generate.c (greedy, sampling) and beam.c share. */
-#ifndef T0_GENERATE_INTERNAL_H
-#define T0_GENERATE_INTERNAL_H
+/* gen_state.h: what greedy search, sampling (greedy.c) and beam search (beam.c) share: the
+ * generator's state and the helpers both use. Includes nothing of either. */
+#ifndef T0_GEN_STATE_H
+#define T0_GEN_STATE_H
 
 #include "generate/generate.h"
 #include "t5/t5_decode.h"
@@ -22,8 +23,5 @@ t5_decoder *gen_start(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_le
 /* NoRepeatNGramLogitsProcessor: seq[0..len) (start token first); every token that would
  * complete an n-gram already in seq gets -inf in scores. */
 void gen_ban_ngrams(const int32_t *seq, int len, int n, float *scores);
-
-/* Beam search (generate.h); out[rows * num_return] */
-int gen_beam(t0_gen *g, const int32_t *enc_tokens, int rows, int enc_len, t0_gen_seq *out, t0_error *err);
 
 #endif

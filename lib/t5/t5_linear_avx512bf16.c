@@ -1,0 +1,68 @@
+/* t5_linear_avx512bf16.c: BF16 weights through vdpbf16ps (pairs of BF16 products added
+ * into 16 F32 lanes), for any number of rows (t5_linear_kernels.h). */
+#include "t5/t5_linear_kernels.h"
+
+#if T5_X86_KERNELS
+#include <immintrin.h>
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+BF16_TARGET static inline __m512bh load_bh(const uint16_t *p, int left)
+{
+    if (left >= 32)
+        return (__m512bh)_mm512_loadu_si512((const void *)p);
+    return (__m512bh)_mm512_maskz_loadu_epi16((__mmask32)((1ull << left) - 1), (const void *)p);
+}
+
+/* s[r][k] = x row r . w row k, for nr <= 4 input rows (stride C) and 4 weight rows */
+BF16_TARGET static void dot_4x4(float s[4][4], const uint16_t *x, int nr, const uint16_t *w, int C)
+{
+    __m512 a[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int k = 0; k < 4; k++)
+            a[r][k] = _mm512_setzero_ps();
+    const size_t sC = (size_t)C;
+    for (int c = 0; c < C; c += 32) {
+        int left = C - c;
+        __m512bh w0 = load_bh(w + c, left), w1 = load_bh(w + sC + c, left), w2 = load_bh(w + 2 * sC + c, left),
+                 w3 = load_bh(w + 3 * sC + c, left);
+        for (int r = 0; r < nr; r++) {
+            __m512bh xv = load_bh(x + r * sC + c, left);
+            a[r][0] = _mm512_dpbf16_ps(a[r][0], xv, w0);
+            a[r][1] = _mm512_dpbf16_ps(a[r][1], xv, w1);
+            a[r][2] = _mm512_dpbf16_ps(a[r][2], xv, w2);
+            a[r][3] = _mm512_dpbf16_ps(a[r][3], xv, w3);
+        }
+    }
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < 4; k++)
+            s[r][k] = _mm512_reduce_add_ps(a[r][k]);
+}
+
+BF16_TARGET static float dot_1x1(const uint16_t *x, const uint16_t *w, int C)
+{
+    __m512 a = _mm512_setzero_ps();
+    for (int c = 0; c < C; c += 32)
+        a = _mm512_dpbf16_ps(a, load_bh(x + c, C - c), load_bh(w + c, C - c));
+    return _mm512_reduce_add_ps(a);
+}
+void t5_rows_avx512bf16(const t5_lin_job *j, long begin, long end)
+{
+    const uint16_t *x = j->x;
+    size_t C = (size_t)j->C;
+    long o = begin;
+    for (; o + 4 <= end; o += 4)
+        for (int n = 0; n < j->N; n += 4) {
+            int nr = j->N - n < 4 ? j->N - n : 4;
+            float s[4][4];
+            dot_4x4(s, x + n * C, nr, j->wb + o * C, j->C);
+            for (int r = 0; r < nr; r++)
+                for (int k = 0; k < 4; k++)
+                    t5_lin_put(j, n + r, (int)o + k, s[r][k]);
+        }
+    for (; o < end; o++)
+        for (int n = 0; n < j->N; n++)
+            t5_lin_put(j, n, (int)o, dot_1x1(x + n * C, j->wb + o * C, j->C));
+}
+#endif
+

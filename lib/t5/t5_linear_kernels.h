@@ -1,0 +1,74 @@
+/* t5_linear_kernels.h: the kernels behind t5_linear (t5_bf16.c), one file an instruction
+ * set, and the dispatch table that the CPU probe (t5_cpu.c) fills once:
+ *   t5_linear_plain.c      C loops the compiler vectorizes (any CPU);
+ *   t5_linear_avx2.c       AVX2 + FMA intrinsics;
+ *   t5_linear_avx512bf16.c vdpbf16ps, BF16 x BF16 pairs into F32 lanes.
+ * Internal to lib/t5 (and the kernel tests, tests/unit/test_backend_ops.c). */
+#ifndef T0_T5_LINEAR_KERNELS_H
+#define T0_T5_LINEAR_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define T5_X86_KERNELS 1
+#else
+#define T5_X86_KERNELS 0
+#endif
+
+/* One product out[N,OC] (=, or += when accumulate) alpha * x[N,C] @ w[OC,C]^T, split by
+ * the caller over ranges of output columns (weight rows). */
+typedef struct {
+    float *out;
+    const void *x;      /* float rows, rounded to BF16 first for BF16 weights; BF16 rows (bf16_rows) */
+    const float *w;     /* F32 weight rows, or NULL */
+    const uint16_t *wb; /* else BF16 weight rows */
+    int N, C, OC, accumulate;
+    float alpha;
+} t5_lin_job;
+
+enum { T5_KR = 4, T5_KW = 6 }; /* the most input rows and weight rows in a block */
+
+static inline float t5_widen(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline void t5_lin_put(const t5_lin_job *j, int n, int o, float s)
+{
+    float *p = j->out + (size_t)n * j->OC + o;
+    *p = j->accumulate ? *p + j->alpha * s : j->alpha * s;
+}
+
+/* Output columns [begin, end) of a job */
+typedef void (*t5_rows_fn)(const t5_lin_job *j, long begin, long end);
+
+void t5_rows_plain(const t5_lin_job *j, long begin, long end);
+void t5_rows_unbuffered(const t5_lin_job *j, long begin, long end); /* no scratch at all */
+void t5_widen_all(float *dst, const uint16_t *src, size_t n);
+#if T5_X86_KERNELS
+void t5_rows_avx2(const t5_lin_job *j, long begin, long end);
+void t5_rows_avx512bf16(const t5_lin_job *j, long begin, long end); /* x: BF16 rows */
+#endif
+
+/* A kernel set. Every set sums each output the same way whichever block it falls in, so
+ * a row gets the same bits alone, in a batch or over threads (within one set). */
+typedef struct {
+    const char *name;      /* "plain", "avx2", "avx512bf16" */
+    t5_rows_fn rows;       /* few input rows (F32 inputs; F32 or BF16 weights) */
+    t5_rows_fn bf16_rows;  /* BF16 inputs and weights, any number of rows; NULL: none */
+    int few_rows_f32;      /* below this many input rows `rows` beats sgemm (F32 weights) */
+    int few_rows_bf16;     /* the same for BF16 weights */
+} t5_linear_kernels;
+
+/* The set in use: the CPU probe's choice (t5_cpu.h), made once a process. */
+const t5_linear_kernels *t5_linear_dispatch(void);
+
+/* Every set this CPU runs, the plain one first; returns how many (at most max). */
+int t5_linear_variants(const t5_linear_kernels **sets, int max);
+
+#endif

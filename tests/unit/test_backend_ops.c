@@ -1,0 +1,382 @@
+/* test_backend_ops.c: every kernel against a plain reference, in the spirit of llama.cpp's
+ * test-backend-ops. The references below are written the obvious way in double; the ops
+ * and kernels sum in other orders, in F32, with a ~1 ulp exp, so each comparison allows a
+ * relative error (|got - want| / max(|want|, 1), bound stated at each check) and never
+ * asserts bits, except the kernels' own promise that a row gets the same bits alone or in a
+ * batch.
+ *   - the product kernel sets (t5_linear_kernels.h): every set this CPU runs (plain, AVX2,
+ *     AVX-512 BF16; a line says which it lacks), F32 and BF16 weights, on shapes that find
+ *     edge bugs: 1 row, the block sizes +-1 (4 input rows, 3 and 6 weight rows, the 8-lane
+ *     tails), odd, prime and large column counts (1, 7, 9, 31, 1023, 1024, 1100);
+ *   - the ops (t5_ops.h), forward and backward, on 1 and 2 threads: product, RMSNorm,
+ *     embedding, the three activations gated and not, attention with masks and the
+ *     relative bias, cross-entropy with z-loss.
+ * The ops' row loops are built by GCC's target_clones (T5_ROW_KERNEL), which picks one
+ * clone at load time: this CPU's is the one tested here. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/half.h"
+#include "t5/t5_cpu.h"
+#include "t5/t5_linear_kernels.h"
+#include "t5/t5_ops.h"
+#include "unit.h"
+
+static uint64_t rng = 12345;
+
+static float uni(void) /* [-1, 1) */
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static float *rand_floats(size_t n, float scale)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        p[i] = scale * uni();
+    return p;
+}
+
+/* the worst relative error of got against want over n values */
+static double worst_err(const float *got, const double *want, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]) / fmax(fabs(want[i]), 1.0);
+        if (!(d <= w)) /* NaN counts as worst */
+            w = isnan(d) ? INFINITY : d;
+    }
+    return w;
+}
+
+/* ---------------------------------------------------------------- product kernels */
+
+/* One kernel set, one shape: out = alpha * x @ w^T + (accumulate: 0.5) against double, and
+ * each row alone against the batch (the same bits). */
+static void check_kernel(const t5_linear_kernels *k, int bf16, int native, int N, int C, int OC)
+{
+    float *x = rand_floats((size_t)N * C, 1.0f), *w = rand_floats((size_t)OC * C, 1.0f);
+    uint16_t *wb = malloc(sizeof(uint16_t) * OC * C), *xb = malloc(sizeof(uint16_t) * N * C);
+    float *out = malloc(sizeof(float) * N * OC), *alone = malloc(sizeof(float) * N * OC);
+    double *want = malloc(sizeof(double) * N * OC);
+    for (int i = 0; i < OC * C; i++)
+        wb[i] = t0_f32_to_bf16(w[i]);
+    for (int i = 0; i < N * C; i++) { /* BF16 weights: the inputs rounded first, as t5_linear does */
+        xb[i] = t0_f32_to_bf16(x[i]);
+        if (bf16 && !native)
+            x[i] = t0_bf16_to_f32(xb[i]);
+    }
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int c = 0; c < C; c++)
+                s += (bf16 ? (double)t0_bf16_to_f32(xb[n * C + c]) * t0_bf16_to_f32(wb[o * C + c])
+                           : (double)x[n * C + c] * w[o * C + c]);
+            want[n * OC + o] = 0.5 + 0.75 * s;
+        }
+    for (int i = 0; i < N * OC; i++)
+        out[i] = alone[i] = 0.5f;
+    t5_lin_job j = {out, native ? (const void *)xb : (const void *)x, bf16 ? NULL : w, bf16 ? wb : NULL, N, C, OC, 1,
+                    0.75f};
+    t5_rows_fn fn = native ? k->bf16_rows : k->rows;
+    fn(&j, 0, OC);
+    int same = 1;
+    for (int n = 0; n < N; n++) {
+        t5_lin_job one = j;
+        one.out = alone + (size_t)n * OC, one.N = 1;
+        one.x = native ? (const void *)(xb + (size_t)n * C) : (const void *)(x + (size_t)n * C);
+        fn(&one, 0, OC);
+    }
+    same = memcmp(out, alone, sizeof(float) * N * OC) == 0;
+    double e = worst_err(out, want, (size_t)N * OC);
+    /* F32 sums of C products of values in [-1, 1): a few ulp of the sum's scale */
+    int ok = e < 2e-5 * sqrt((double)C + 1) && same;
+    if (!ok)
+        fprintf(stderr, "  %s %s%s N %d C %d OC %d: worst error %.3g, rows alone %s\n", k->name,
+                bf16 ? "bf16" : "f32", native ? " native" : "", N, C, OC, e, same ? "same bits" : "DIFFER");
+    CHECK(ok);
+    free(x), free(w), free(wb), free(xb), free(out), free(alone), free(want);
+}
+
+static void test_kernels(void)
+{
+    const t5_linear_kernels *sets[8];
+    int n = t5_linear_variants(sets, 8);
+    const t5_cpu *cpu = t5_cpu_probe();
+    if (!cpu->avx2_fma)
+        fprintf(stderr, "product kernels: avx2 skipped (this CPU lacks AVX2 + FMA)\n");
+    if (!(cpu->avx512bf16 && cpu->avx512bw))
+        fprintf(stderr, "product kernels: avx512bf16 skipped (this CPU lacks AVX-512 BF16)\n");
+    static const int rows[] = {1, 2, 3, 4, 5, 8, 13};
+    static const int cols[] = {1, 7, 8, 9, 31, 64, 1023, 1024, 1100};
+    static const int outs[] = {1, 2, 3, 4, 5, 6, 7, 29, 65};
+    for (int s = 0; s < n; s++) {
+        int before = unit_failures, cases = 0;
+        for (int native = 0; native <= (sets[s]->bf16_rows != NULL); native++)
+            for (int bf16 = native; bf16 <= 1; bf16++)
+                for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
+                    for (size_t b = 0; b < sizeof cols / sizeof *cols; b++)
+                        for (size_t c = 0; c < sizeof outs / sizeof *outs; c++, cases++)
+                            check_kernel(sets[s], bf16, native, rows[a], cols[b], outs[c]);
+        fprintf(stderr, "product kernels: %s: %d shapes x types against double, %s\n", sets[s]->name, cases,
+                unit_failures == before ? "all within bounds, rows alone = batch" : "FAILED");
+    }
+}
+
+/* ---------------------------------------------------------------- ops: forward and backward */
+
+static void test_matmul(int N, int C, int OC)
+{
+    float *x = rand_floats((size_t)N * C, 1), *w = rand_floats((size_t)OC * C, 1), *dy = rand_floats((size_t)N * OC, 1);
+    float *y = calloc((size_t)N * OC, sizeof(float)), *dx = calloc((size_t)N * C, sizeof(float));
+    float *dw = calloc((size_t)OC * C, sizeof(float));
+    double *wy = calloc((size_t)N * OC, sizeof(double)), *wdx = calloc((size_t)N * C, sizeof(double));
+    double *wdw = calloc((size_t)OC * C, sizeof(double));
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++)
+            for (int c = 0; c < C; c++) {
+                wy[n * OC + o] += 0.5 * x[n * C + c] * w[o * C + c];
+                wdx[n * C + c] += 0.5 * dy[n * OC + o] * w[o * C + c];
+                wdw[o * C + c] += 0.5 * dy[n * OC + o] * x[n * C + c];
+            }
+    t5_matmul_forward(y, x, w, N, C, OC, 0.5f, 0);
+    t5_matmul_backward(dx, dw, dy, x, w, N, C, OC, 0.5f);
+    double b = 2e-5 * sqrt((double)(C > N ? C : N) + OC); /* sgemm sums in blocks */
+    CHECK(worst_err(y, wy, (size_t)N * OC) < b);
+    CHECK(worst_err(dx, wdx, (size_t)N * C) < b);
+    CHECK(worst_err(dw, wdw, (size_t)OC * C) < b);
+    free(x), free(w), free(dy), free(y), free(dx), free(dw), free(wy), free(wdx), free(wdw);
+}
+
+static void test_rmsnorm(int N, int C)
+{
+    const float eps = 1e-6f;
+    float *x = rand_floats((size_t)N * C, 2), *w = rand_floats(C, 1), *dy = rand_floats((size_t)N * C, 1);
+    float *y = malloc(sizeof(float) * N * C), *rstd = malloc(sizeof(float) * N);
+    float *dx = calloc((size_t)N * C, sizeof(float)), *dw = calloc(C, sizeof(float));
+    double *wy = malloc(sizeof(double) * N * C), *wdx = malloc(sizeof(double) * N * C), *wdw = calloc(C, sizeof(double));
+    for (int n = 0; n < N; n++) {
+        const float *xr = x + (size_t)n * C, *g = dy + (size_t)n * C;
+        double ss = 0, dot = 0;
+        for (int c = 0; c < C; c++)
+            ss += (double)xr[c] * xr[c];
+        double r = 1.0 / sqrt(ss / C + eps);
+        for (int c = 0; c < C; c++) {
+            wy[n * C + c] = w[c] * xr[c] * r;
+            dot += (double)g[c] * w[c] * xr[c];
+            wdw[c] += (double)g[c] * xr[c] * r;
+        }
+        for (int c = 0; c < C; c++) /* y = w x r(x): dx = r w g - r^3 / C x (g . w x) */
+            wdx[n * C + c] = r * w[c] * g[c] - r * r * r / C * xr[c] * dot;
+    }
+    t5_rmsnorm_forward(y, rstd, x, w, N, C, eps);
+    t5_rmsnorm_backward(dx, dw, dy, x, w, rstd, N, C);
+    CHECK(worst_err(y, wy, (size_t)N * C) < 1e-5);
+    CHECK(worst_err(dx, wdx, (size_t)N * C) < 1e-4);
+    CHECK(worst_err(dw, wdw, C) < 1e-5 * sqrt((double)N + 1));
+    free(x), free(w), free(dy), free(y), free(rstd), free(dx), free(dw), free(wy), free(wdx), free(wdw);
+}
+
+static void test_embedding(int N, int C)
+{
+    enum { V = 11 };
+    float *emb = rand_floats((size_t)V * C, 1), *dy = rand_floats((size_t)N * C, 1);
+    float *y = malloc(sizeof(float) * N * C), *demb = calloc((size_t)V * C, sizeof(float));
+    double *wy = malloc(sizeof(double) * N * C), *wd = calloc((size_t)V * C, sizeof(double));
+    int32_t *ids = malloc(sizeof(int32_t) * N);
+    for (int n = 0; n < N; n++) {
+        ids[n] = (n * 7) % V; /* repeats from 12 rows on: gradients add up */
+        for (int c = 0; c < C; c++) {
+            wy[n * C + c] = emb[ids[n] * C + c];
+            wd[ids[n] * C + c] += dy[n * C + c];
+        }
+    }
+    t5_embedding_forward(y, ids, emb, N, C);
+    t5_embedding_backward(demb, dy, ids, N, C);
+    CHECK(worst_err(y, wy, (size_t)N * C) == 0);
+    CHECK(worst_err(demb, wd, (size_t)V * C) < 1e-6);
+    free(emb), free(dy), free(y), free(demb), free(wy), free(wd), free(ids);
+}
+
+static double act_ref(double x, int kind, double *grad)
+{
+    if (kind == T5_FF_RELU) {
+        *grad = x > 0;
+        return x > 0 ? x : 0;
+    }
+    if (kind == T5_FF_GELU) {
+        *grad = 0.5 * (1 + erf(x / sqrt(2))) + x * exp(-x * x / 2) / sqrt(2 * M_PI);
+        return 0.5 * x * (1 + erf(x / sqrt(2)));
+    }
+    double k = sqrt(2 / M_PI), u = k * (x + 0.044715 * x * x * x), t = tanh(u);
+    *grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x);
+    return 0.5 * x * (1 + t);
+}
+
+static void test_activation(long n, int kind, int gated)
+{
+    float *a = rand_floats(n, 4), *b = gated ? rand_floats(n, 1) : NULL, *dh = rand_floats(n, 1);
+    float *h = malloc(sizeof(float) * n), *da = calloc(n, sizeof(float)), *db = gated ? calloc(n, sizeof(float)) : NULL;
+    double *wh = malloc(sizeof(double) * n), *wda = malloc(sizeof(double) * n), *wdb = malloc(sizeof(double) * n);
+    for (long i = 0; i < n; i++) {
+        double g, f = act_ref(a[i], kind, &g), m = gated ? b[i] : 1.0;
+        wh[i] = f * m;
+        wda[i] = dh[i] * m * g;
+        wdb[i] = dh[i] * f;
+    }
+    t5_ff_act_forward(h, a, b, n, kind);
+    t5_ff_act_backward(da, db, dh, a, b, n, kind);
+    CHECK(worst_err(h, wh, n) < 1e-5);
+    CHECK(worst_err(da, wda, n) < 1e-5);
+    if (gated)
+        CHECK(worst_err(db, wdb, n) < 1e-5);
+    free(a), free(b), free(dh), free(h), free(da), free(db), free(wh), free(wda), free(wdb);
+}
+
+/* Attention over B rows, H heads: the reference in double, forward and backward. */
+static void test_attention(int B, int Tq, int Tk, int H, int dk, int with_bias)
+{
+    int HD = H * dk, NB = 8;
+    size_t nq = (size_t)B * Tq * HD, nk = (size_t)B * Tk * HD, np = (size_t)B * H * Tq * Tk;
+    float *q = rand_floats(nq, 1), *k = rand_floats(nk, 1), *v = rand_floats(nk, 1), *dout = rand_floats(nq, 1);
+    float *bias = with_bias ? rand_floats((size_t)NB * H, 1) : NULL;
+    uint8_t *allow = malloc((size_t)B * Tq * Tk);
+    int32_t *bucket = malloc(sizeof(int32_t) * B * Tq * Tk);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < Tq; i++)
+            for (int j = 0; j < Tk; j++) { /* causal-like, and row (b=1, i=0) allows nothing */
+                size_t r = ((size_t)b * Tq + i) * Tk + j;
+                allow[r] = j <= i + Tk - Tq && !(b == 1 && i == 0);
+                bucket[r] = t5_relative_bucket(j - i, 1, NB, 16);
+            }
+    float *out = malloc(sizeof(float) * nq), *P = malloc(sizeof(float) * np);
+    float *dq = calloc(nq, sizeof(float)), *dkk = calloc(nk, sizeof(float)), *dv = calloc(nk, sizeof(float));
+    float *dbias = with_bias ? calloc((size_t)NB * H, sizeof(float)) : NULL;
+    double *wo = calloc(nq, sizeof(double)), *wdq = calloc(nq, sizeof(double)), *wdk = calloc(nk, sizeof(double));
+    double *wdv = calloc(nk, sizeof(double)), *wdb = calloc((size_t)NB * H, sizeof(double));
+    double *p = malloc(sizeof(double) * Tk), *dp = malloc(sizeof(double) * Tk);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < Tq; i++) {
+                const float *qi = q + ((size_t)b * Tq + i) * HD + h * dk;
+                size_t r = ((size_t)b * Tq + i) * Tk;
+                double mx = -INFINITY, sum = 0, pdp = 0;
+                for (int j = 0; j < Tk; j++) {
+                    const float *kj = k + ((size_t)b * Tk + j) * HD + h * dk;
+                    double s = with_bias ? bias[bucket[r + j] * H + h] : 0;
+                    for (int d = 0; d < dk; d++)
+                        s += (double)qi[d] * kj[d];
+                    p[j] = allow[r + j] ? s : -INFINITY;
+                    mx = fmax(mx, p[j]);
+                }
+                for (int j = 0; j < Tk; j++)
+                    sum += p[j] = allow[r + j] ? exp(p[j] - mx) : 0;
+                for (int j = 0; j < Tk; j++) {
+                    p[j] = sum > 0 ? p[j] / sum : 0;
+                    const float *vj = v + ((size_t)b * Tk + j) * HD + h * dk;
+                    const float *go = dout + ((size_t)b * Tq + i) * HD + h * dk;
+                    dp[j] = 0;
+                    for (int d = 0; d < dk; d++) {
+                        wo[((size_t)b * Tq + i) * HD + h * dk + d] += p[j] * vj[d];
+                        wdv[((size_t)b * Tk + j) * HD + h * dk + d] += p[j] * go[d];
+                        dp[j] += (double)go[d] * vj[d];
+                    }
+                    pdp += p[j] * dp[j];
+                }
+                for (int j = 0; j < Tk; j++) {
+                    double ds = p[j] * (dp[j] - pdp);
+                    const float *kj = k + ((size_t)b * Tk + j) * HD + h * dk;
+                    for (int d = 0; d < dk; d++) {
+                        wdq[((size_t)b * Tq + i) * HD + h * dk + d] += ds * kj[d];
+                        wdk[((size_t)b * Tk + j) * HD + h * dk + d] += ds * qi[d];
+                    }
+                    if (with_bias && allow[r + j])
+                        wdb[bucket[r + j] * H + h] += ds;
+                }
+            }
+    t5_attn_shape s = {.B = B, .Tq = Tq, .Tk = Tk, .H = H, .dk = dk, .allow = allow, .bias = bias,
+                       .bucket = with_bias ? bucket : NULL, .num_buckets = NB, .slots = t5_threads()};
+    float *scratch = malloc(sizeof(float) * t5_attention_scratch_floats(Tq, Tk, NB, H, s.slots));
+    t5_attention_forward(out, P, q, k, v, &s, scratch);
+    t5_attention_backward(dq, dkk, dv, dbias, dout, P, q, k, v, &s, scratch);
+    double bound = 2e-5 * sqrt((double)Tk * dk);
+    CHECK(worst_err(out, wo, nq) < bound);
+    CHECK(worst_err(dq, wdq, nq) < bound);
+    CHECK(worst_err(dkk, wdk, nk) < bound);
+    CHECK(worst_err(dv, wdv, nk) < bound);
+    if (with_bias)
+        CHECK(worst_err(dbias, wdb, (size_t)NB * H) < bound * sqrt((double)B * Tq));
+    free(q), free(k), free(v), free(dout), free(bias), free(allow), free(bucket), free(out), free(P), free(dq);
+    free(dkk), free(dv), free(dbias), free(wo), free(wdq), free(wdk), free(wdv), free(wdb), free(p), free(dp);
+    free(scratch);
+}
+
+static void test_crossentropy(int N, int V)
+{
+    const float z = 1e-4f, denom = 3.0f;
+    float *logits = rand_floats((size_t)N * V, 8), *lse = malloc(sizeof(float) * N), *wt = malloc(sizeof(float) * N);
+    int32_t *t = malloc(sizeof(int32_t) * N);
+    double *wl = malloc(sizeof(double) * N), *wd = malloc(sizeof(double) * N * V), loss = 0;
+    for (int n = 0; n < N; n++) {
+        t[n] = (n * 13) % V;
+        wt[n] = n % 3 == 2 ? 0.0f : 1.0f; /* a weight 0 row: no loss, no gradient */
+        const float *l = logits + (size_t)n * V;
+        double mx = -INFINITY, s = 0;
+        for (int v = 0; v < V; v++)
+            mx = fmax(mx, l[v]);
+        for (int v = 0; v < V; v++)
+            s += exp(l[v] - mx);
+        wl[n] = mx + log(s);
+        loss += wt[n] * (wl[n] - l[t[n]] + z * wl[n] * wl[n]);
+        for (int v = 0; v < V; v++)
+            wd[(size_t)n * V + v] = wt[n] / denom * (exp(l[v] - wl[n]) * (1 + 2 * z * wl[n]) - (v == t[n]));
+    }
+    loss /= denom;
+    double got = t5_crossentropy_forward(lse, logits, t, wt, N, V, z, denom, NULL, NULL);
+    CHECK(worst_err(lse, wl, N) < 1e-6);
+    CHECK(fabs(got - loss) / fmax(fabs(loss), 1) < 1e-6);
+    t5_crossentropy_backward_inplace(logits, lse, t, wt, N, V, z, denom);
+    CHECK(worst_err(logits, wd, (size_t)N * V) < 1e-6);
+    free(logits), free(lse), free(wt), free(t), free(wl), free(wd);
+}
+
+static void test_ops(void)
+{
+    static const int rows[] = {1, 3, 17};
+    static const int cols[] = {1, 7, 8, 9, 31, 1100};
+    int before = unit_failures;
+    for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
+        for (size_t b = 0; b < sizeof cols / sizeof *cols; b++) {
+            test_matmul(rows[a], cols[b], 5);
+            test_matmul(rows[a], 9, cols[b]);
+            test_rmsnorm(rows[a], cols[b]);
+            test_embedding(rows[a], cols[b]);
+            test_crossentropy(rows[a], cols[b] + 1);
+        }
+    for (int kind = T5_FF_RELU; kind <= T5_FF_GELU; kind++)
+        for (long n = 1; n <= 1100; n = n * 7 + 2)
+            for (int gated = 0; gated <= 1; gated++)
+                test_activation(n, kind, gated);
+    test_attention(2, 1, 1, 1, 1, 1);  /* one query, one key */
+    test_attention(2, 5, 5, 3, 7, 1);  /* self-attention shape, odd head size */
+    test_attention(3, 4, 9, 2, 8, 0);  /* cross-attention shape, no bias */
+    test_attention(2, 17, 31, 2, 16, 1);
+    fprintf(stderr, "ops on %d thread(s): product, RMSNorm, embedding, 3 activations, attention, cross-entropy, "
+                    "forward and backward against double: %s\n",
+            t5_threads(), unit_failures == before ? "all within bounds" : "FAILED");
+}
+
+int main(void)
+{
+    t5_set_ftz();
+    test_kernels();
+    test_ops();
+    t5_set_threads(2); /* the same ops split over the pool */
+    test_ops();
+    t5_set_threads(1);
+    return unit_summary("test_backend_ops");
+}
