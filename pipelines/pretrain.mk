@@ -14,7 +14,7 @@
 TEXT ?=
 PT := $(WORK)/pretrain
 CORPUS := $(PT)/text.txt
-PT_SPAN_STEPS ?= 400
+PT_SPAN_STEPS ?= 200
 PT_LM_STEPS ?= 400
 PT_ROWS ?= 32
 PT_INPUT_LEN ?= 128

@@ -35,7 +35,7 @@ ifeq ($(MIXTURE),wordnet)
 WORDNET ?= /usr/share/wordnet
 WN_MAX ?= 20000
 WN_TASKS := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
-HELD_OUT ?= wordnet_antonyms
+HELD_OUT ?= wordnet_gloss
 DATA := $(WORK)/data
 TEMPLATES ?= prompts
 TRAIN_DATASETS := $(filter-out $(HELD_OUT),$(WN_TASKS))
@@ -56,14 +56,14 @@ LR ?= 1e-3
 STEP_OFFSET ?= 0
 SAVE_EVERY ?= 50
 KEEP :=
-TRAIN_FLAGS ?=
+TRAIN_FLAGS ?= --optimizer adamw --schedule linear --warmup 30
 SELECT := all
 SIZES :=
 DATA_STAMP := $(WORK)/data/.done
 EVAL_VARS = SPLIT=validation MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
 DECODE_PROMPT ?= The opposite of "hot" is
 
-WN_CORE ?= 1
+WN_CORE ?= 3
 # the converter's settings: changing one makes the data (and the text) again
 $(WORK)/wordnet.vars: FORCE
 	@mkdir -p $(@D); v='$(WORDNET) $(WN_MAX) $(WN_CORE) $(SEED)'; echo "$$v" | cmp -s - $@ || echo "$$v" > $@

@@ -60,7 +60,7 @@ function clean(w) { sub(/\((a|p|ip)\)$/, "", w); gsub(/_/, " ", w); return w }
         sym = $(p + 1 + 4 * i); tkey = $(p + 3 + 4 * i); if (tkey == "s") tkey = "a"; tkey = tkey $(p + 2 + 4 * i)
         st = $(p + 4 + 4 * i)
         if (sym == "@" || sym == "@i") { NH[nsyn]++; HYP[nsyn, NH[nsyn]] = tkey }
-        if (sym == "!") { NA[nsyn]++; ANT[nsyn, NA[nsyn]] = hex(substr(st, 1, 2)) " " tkey " " hex(substr(st, 3, 2)) }
+        if (sym == "!") { NA[nsyn]++; ANTSRC[nsyn, NA[nsyn]] = hex(substr(st, 1, 2)); ANTKEY[nsyn, NA[nsyn]] = tkey; ANTDST[nsyn, NA[nsyn]] = hex(substr(st, 3, 2)) }
     }
     g = $0; sub(/^[^|]*\| */, "", g); sub(/ +$/, "", g)
     d = g; sub(/; *".*$/, "", d); sub(/^ +/, "", d); sub(/[ ;]+$/, "", d)
@@ -68,38 +68,54 @@ function clean(w) { sub(/\((a|p|ip)\)$/, "", w); gsub(/_/, " ", w); return w }
     NPOS[pos]++; BYPOS[pos, NPOS[pos]] = nsyn
 }
 
-# Distractors are matched to the answer so that its form gives it away no more than chance:
-# a word's bucket is its part of speech, its number of words, its length in letters and how
-# many synsets it is in (a frequency proxy: common words have many senses); a definition's is
+# Distractors are drawn from the same population as the task's answers (the first words of
+# synsets for definition, second words for synonyms, the words antonyms and hypernyms point
+# to, as often as they are answers; definitions for gloss) and matched to the answer: a
+# word's bucket is its part of speech, its number of words, how many synsets it is in (a
+# frequency proxy: common words have many senses) and its length in letters; a definition's
 # its part of speech and its number of words. A draw takes the answer's bucket first, then
-# the buckets one letter (one word) longer and shorter, and so on.
+# the buckets one letter (one word) longer and shorter, and so on. So the answer's form
+# (length, tokens, frequency) gives it away no more than chance.
 function poly_class(w,   n) { n = POLY[tolower(w)]; return n <= 1 ? 1 : (n <= 3 ? 2 : 3) }
 function nwords(s) { return gsub(/ /, " ", s) + 1 }
 # the bucket keys: KEYHEAD the fixed part, KEYLEN the part a draw moves (letters, or words)
-function word_key(pos, w) { KEYHEAD = pos SUBSEP nwords(w) SUBSEP poly_class(w); KEYLEN = length(w) }
-function def_key(pos, d) { KEYHEAD = pos; KEYLEN = nwords(d) }
-function add_word(s) { word_key(POS[s], W[s, 1]); NB[KEYHEAD, KEYLEN]++; BW[KEYHEAD, KEYLEN, NB[KEYHEAD, KEYLEN]] = s }
-function add_def(s) { def_key(POS[s], DEF[s]); ND[KEYHEAD, KEYLEN]++; BD[KEYHEAD, KEYLEN, ND[KEYHEAD, KEYLEN]] = s }
-# three distinct candidates (D[1..3]) from the buckets nearest to the key word_key or def_key
-# set, none equal to the answer or in avoid (tab-separated, lowercased); words when isdef is
-# 0, definitions else
-function draw(answer, avoid, isdef,   n, d, sg, len, m, tries, s, c, got) {
+function word_key(task, pos, w) { KEYHEAD = task SUBSEP pos SUBSEP nwords(w) SUBSEP poly_class(w); KEYLEN = length(w) }
+function def_key(task, pos, d) { KEYHEAD = task SUBSEP pos; KEYLEN = nwords(d) }
+# a candidate: word j of synset t (gloss: t's definition), kept as the number 100 t + j
+function add(task, t, j,   c) {
+    c = task == "gloss" ? DEF[t] : W[t, j]
+    if (task == "gloss") def_key(task, POS[t], c); else word_key(task, POS[t], c)
+    NB[KEYHEAD, KEYLEN]++; BW[KEYHEAD, KEYLEN, NB[KEYHEAD, KEYLEN]] = 100 * t + j
+}
+function candidate(code,   t) { t = int(code / 100); return KEYHEAD ~ /^gloss/ ? DEF[t] : W[t, code - 100 * t] }
+# three distinct candidates (D[1..3]) from the buckets nearest to the key word_key or
+# def_key set, none equal to the answer or in avoid (tab-separated, lowercased)
+function draw(answer, avoid,   n, d, sg, len, m, tries, c, got) {
     n = 0; got = "\t" tolower(answer) "\t"
     for (d = 0; n < 3 && d <= 12; d++) for (sg = -1; n < 3 && sg <= 1; sg += 2) {
         if (d == 0 && sg == 1) continue
         len = KEYLEN + sg * d
-        m = isdef ? (((KEYHEAD, len) in ND) ? ND[KEYHEAD, len] : 0) : (((KEYHEAD, len) in NB) ? NB[KEYHEAD, len] : 0)
+        m = ((KEYHEAD, len) in NB) ? NB[KEYHEAD, len] : 0
         for (tries = 0; n < 3 && tries < 4 * m && tries < 40; tries++) {
-            s = isdef ? BD[KEYHEAD, len, 1 + randint(m)] : BW[KEYHEAD, len, 1 + randint(m)]
-            c = isdef ? DEF[s] : W[s, 1]
+            c = candidate(BW[KEYHEAD, len, 1 + randint(m)])
             if (index(got, "\t" tolower(c) "\t") || index(avoid, "\t" tolower(c) "\t")) continue
             got = got tolower(c) "\t"; n++; D[n] = c
         }
     }
     return n == 3
 }
-function distract(pos, answer, avoid) { word_key(pos, answer); return draw(answer, avoid, 0) }
-function distract_def(pos, answer) { def_key(pos, answer); return draw(answer, "", 1) }
+function distract(task, pos, answer, avoid) { word_key(task, pos, answer); return draw(answer, avoid) }
+function distract_def(pos, answer) { def_key("gloss", pos, answer); return draw(answer, "") }
+# the answers of every task, the populations distractors come from
+function pools(   s, a, t) {
+    for (s = 1; s <= nsyn; s++) {
+        if (POLY[tolower(W[s, 1])] < core) continue
+        if (DEF[s] != "") { add("definition", s, 1); add("gloss", s, 0) }
+        if (NW[s] >= 2) add("synonyms", s, 2)
+        for (a = 1; a <= NA[s]; a++) { t = IDX[ANTKEY[s, a]]; if (t != "" && ANTDST[s, a] >= 1 && ANTDST[s, a] <= NW[t]) add("antonyms", t, ANTDST[s, a]) }
+        if (NH[s] >= 1 && (t = IDX[HYP[s, 1]]) != "") add("hypernyms", t, 1)
+    }
+}
 # options with the answer at position LABEL, which cycles 0..3 in each task's split (the rows
 # are shuffled later), so every position is the answer as often
 function options(task, word, answer,   lab, i, j, o) {
@@ -122,27 +138,27 @@ function head(s, w) { return "{\"word\": " jstr(w) ", \"pos\": " jstr(POSNAME[PO
 function members(s,   i, m) { m = "\t"; for (i = 1; i <= NW[s]; i++) m = m tolower(W[s, i]) "\t"; return m }
 
 END {
-    for (s = 1; s <= nsyn; s++) if (POLY[tolower(W[s, 1])] >= core) { add_word(s); if (DEF[s] != "") add_def(s) }
+    pools()
     for (s = 1; s <= nsyn; s++) {
         w = W[s, 1]; pos = POS[s]; mem = members(s)
         if (POLY[tolower(w)] < core) continue
-        if (DEF[s] != "" && index(tolower(DEF[s]), tolower(w)) == 0 && distract(pos, w, mem)) {
+        if (DEF[s] != "" && index(tolower(DEF[s]), tolower(w)) == 0 && distract("definition", pos, w, mem)) {
             o = options("definition", w, w); emit("definition", w, head(s, w) ", \"options\": " o ", \"label\": " LABEL "}")
         }
         if (DEF[s] != "" && distract_def(pos, DEF[s])) {
             o = options("gloss", w, DEF[s]); emit("gloss", w, head(s, w) ", \"options\": " o ", \"label\": " LABEL "}")
         }
-        if (NW[s] >= 2 && tolower(W[s, 2]) != tolower(w) && distract(pos, W[s, 2], mem)) {
+        if (NW[s] >= 2 && tolower(W[s, 2]) != tolower(w) && distract("synonyms", pos, W[s, 2], mem)) {
             o = options("synonyms", w, W[s, 2]); emit("synonyms", w, head(s, w) ", \"options\": " o ", \"label\": " LABEL "}")
         }
         for (a = 1; a <= NA[s]; a++) {
-            split(ANT[s, a], f, " "); t = IDX[f[2]]
-            if (t == "" || f[1] < 1 || f[1] > NW[s] || f[3] < 1 || f[3] > NW[t]) continue
-            src = W[s, f[1]]; dst = W[t, f[3]]
-            if (!distract(pos, dst, mem members(t))) continue
+            t = IDX[ANTKEY[s, a]]; i = ANTSRC[s, a]; j = ANTDST[s, a]
+            if (t == "" || i < 1 || i > NW[s] || j < 1 || j > NW[t]) continue
+            src = W[s, i]; dst = W[t, j]
+            if (!distract("antonyms", pos, dst, mem members(t))) continue
             o = options("antonyms", src, dst); emit("antonyms", src, head(s, src) ", \"options\": " o ", \"label\": " LABEL "}")
         }
-        if (NH[s] >= 1 && (t = IDX[HYP[s, 1]]) != "" && distract(pos, W[t, 1], mem members(t))) {
+        if (NH[s] >= 1 && (t = IDX[HYP[s, 1]]) != "" && distract("hypernyms", pos, W[t, 1], mem members(t))) {
             o = options("hypernyms", w, W[t, 1]); emit("hypernyms", w, head(s, w) ", \"options\": " o ", \"label\": " LABEL "}")
         }
         if (DEF[s] != "") {                    # by class first: pos keeps as many of each
