@@ -56,12 +56,13 @@ LR ?= 1e-3
 STEP_OFFSET ?= 0
 SAVE_EVERY ?= 50
 KEEP :=
-TRAIN_FLAGS ?= --optimizer adamw --schedule linear --warmup 30
+WARMUP ?= $(shell echo $$(($(STEPS) / 10)))
+TRAIN_FLAGS ?= --optimizer adamw --schedule linear --warmup $(WARMUP)
 SELECT := all
 SIZES :=
 DATA_STAMP := $(WORK)/data/.done
 EVAL_VARS = SPLIT=validation MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
-DECODE_PROMPT ?= The opposite of "hot" is
+DECODE_PROMPT ?= What part of speech is "dog" when it means "a domesticated carnivorous mammal"?
 
 WN_CORE ?= 3
 # the converter's settings: changing one makes the data (and the text) again

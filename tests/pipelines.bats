@@ -94,16 +94,16 @@ tiny_model() {
 
 @test "the default on a slice: data, tokenizer, one stream a template, a T0-rule mixture without the held-out task" {
     wordnet_slice
-    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 VOCAB=500
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_CORE=1 VOCAB=500
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     mix=$TMP/w/train/mixture.tsv
-    # every template of the five training datasets is a task; antonyms is not among them
+    # every template of the five training datasets is a task; gloss (held out) is not among them
     expected=0
-    for t in definition gloss synonyms hypernyms pos; do
+    for t in definition synonyms antonyms hypernyms pos; do
         expected=$((expected + $(grep -c ': !Template$' "$ROOT/prompts/wordnet_$t/templates.yaml")))
     done
     [ "$(grep -vc '^#' "$mix")" -eq "$expected" ]
-    ! grep -q antonyms "$mix"
+    ! grep -q gloss "$mix"
     # rate = the dataset's train rows (far below T0's cap); each stream holds those rows' records
     grep -v '^#' "$mix" | while IFS="$(printf '\t')" read -r task path rate; do
         [ "$rate" -eq 40 ]
@@ -118,7 +118,7 @@ tiny_model() {
 @test "make again does nothing; touching one template re-renders only that dataset's tasks" {
     wordnet_slice
     cp -r "$ROOT/prompts" "$TMP/prompts" && find "$TMP/prompts" -exec touch -d "-2 minutes" {} +
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 VOCAB=400 TEMPLATES=$TMP/prompts"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 VOCAB=400 TEMPLATES=$TMP/prompts"
     $MK -j2 tokens eval-inputs $args > /dev/null 2>&1
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} +
     touch "$TMP/mark"
@@ -248,7 +248,7 @@ tiny_model() {
 @test "the whole default on a tiny slice: pretraining, checkpoints, table, PNGs, decode line; again nothing" {
     for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     wordnet_slice
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 EVAL_MAX=4 VOCAB=400 STEPS=4 ROWS=4 SAVE_EVERY=2"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=4 ROWS=4 SAVE_EVERY=2"
     args+=" PT_SPAN_STEPS=2 PT_LM_STEPS=2 PT_ROWS=4 PT_SAVE_EVERY=2"
     run $MK -j2 train-mixture $args
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
@@ -260,9 +260,9 @@ tiny_model() {
     for png in loss heldout; do [ "$(head -c 8 "$TMP/w/$png.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]; done
     # the held-out curve: the pretrained model (step 0) and the checkpoints 2 and 4
     [ "$(cut -f 1 "$TMP/w/heldout.tsv" | tr '\n' ' ')" = "0 2 4 " ]
-    # the table: every task, antonyms marked held out, chance 25, the baselines from the data
+    # the table: every task, gloss marked held out, chance 25, the baselines from the data
     [ "$(grep -c '^wordnet_' "$TMP/w/table.txt")" -eq 6 ]
-    grep -q '^wordnet_antonyms *held out *25.0 ' "$TMP/w/table.txt"
+    grep -q '^wordnet_gloss *held out *25.0 ' "$TMP/w/table.txt"
     [ "$(grep -c '^wordnet_.* trained ' "$TMP/w/table.txt")" -eq 5 ]
     [[ ${lines[-1]} == *"| $T0_BIN/t0-decode -m $TMP/w/model" ]]
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} + && touch "$TMP/mark"
@@ -313,7 +313,7 @@ tiny_model() {
 @test "the default's mixture rates agree with t0-pack --rates over the same streams" {
     [ -x "$T0_BIN/t0-pack" ] || skip "t0-pack is not built yet"
     wordnet_slice
-    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 VOCAB=400 > /dev/null 2>&1
+    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 WN_CORE=1 VOCAB=400 > /dev/null 2>&1
     mix=$TMP/w/train/mixture.tsv
     (cd "$TMP/w/train" && t0-pack --rates $(grep -v '^#' "$mix" | cut -f 2)) > "$TMP/rates.tsv"
     # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
