@@ -271,6 +271,20 @@ tiny_model() {
     [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" ! -name '*.vars')" ]
 }
 
+@test "make pretrain TEXT=: a user's own text, its own tokenizer, span corruption then prefix LM" {
+    for t in t0-pack t0-step; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    for i in $(seq 1 300); do echo "line $i of a small text about cats, dogs and the weather, told $((i % 7)) times"; done > "$TMP/mine.txt"
+    run $MK pretrain TEXT="$TMP/mine.txt" WORK="$TMP/w" VOCAB=120 PT_SPAN_STEPS=2 PT_LM_STEPS=1 PT_ROWS=2
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    cmp "$TMP/mine.txt" "$TMP/w/pretrain/text.txt"
+    [ "$(grep -c '^[0-9]' "$TMP/w/pretrain/span/loss.tsv")" -eq 2 ] && [ "$(grep -c '^[0-9]' "$TMP/w/pretrained/loss.tsv")" -eq 1 ]
+    # the tokenizer trained on that text travels with the model
+    cmp "$TMP/w/spm/spiece.model" "$TMP/w/pretrained/spiece.model"
+    [ "$(echo "cats and dogs" | t0-tokenize -m "$TMP/w/pretrained" --text | t0-tokenize -m "$TMP/w/pretrained" --decode)" = "cats and dogs" ]
+    # no task was made: pretraining needs no WordNet task data
+    [ ! -e "$TMP/w/data" ]
+}
+
 @test "make eval TOKENS=: the sharded report equals the unsharded one" {
     for t in t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     [ -f "$ROOT/pipelines/eval.mk" ] || skip "pipelines/eval.mk is not written yet"
