@@ -11,8 +11,8 @@ set title "multitask training loss"
 set xlabel "step"
 set ylabel "loss per target slot"
 plot loss using 1:2 with lines lw 2
-set title sprintf("%s (held out, zero-shot): median accuracy over prompts", task)
-set ylabel "accuracy (%)"
+set title sprintf("%s, held out (zero-shot)", task)
+set ylabel "accuracy, median over prompts (%)"
 set yrange [0:100]
 set key top left
 plot acc using 1:2 with linespoints lw 2 pt 7 title "model (step 0: pretrained only)", \
