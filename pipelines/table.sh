@@ -17,11 +17,13 @@ set -euo pipefail
 bin=${T0_BIN:-bin}
 held=$1 tokdir=$2 predir=$3 modeldir=$4
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
-streams() { find "$1" -name '*.t0' | LC_ALL=C sort; }
+streams() { find "$1" -name '*.t0' | LC_ALL=C sort; }   # paths without spaces (make's own)
 # expected accuracy of picking at random among the choices where the values $v are highest
+# shellcheck disable=SC2016  # jq's variables, not the shell's
 best='def best($v; $l): ($v | max) as $m | if $v[$l] == $m then 1 / ([$v[] | select(. == $m)] | length) else 0 end;'
 # per template: task, template, chance, majority, shortest, overlap (fractions)
-"$bin/t0-cat" $(streams "$tokdir") | jq -r "$best"'
+mapfile -t toks < <(streams "$tokdir")
+"$bin/t0-cat" "${toks[@]}" | jq -r "$best"'
     (.input_ids | unique) as $in |
     [.task, .template, .label, (.choice_ids | length),
      best(.choice_ids | map(- length); .label),
@@ -29,7 +31,7 @@ best='def best($v; $l): ($v | max) as $m | if $v[$l] == $m then 1 / ([$v[] | sel
 awk -F '\t' -v OFS='\t' '
     { k = $1 OFS $2; n[k]++; chance[k] += 1 / $4; short[k] += $5; over[k] += $6; lab[k, $3]++; if (lab[k, $3] > maj[k]) maj[k] = lab[k, $3] }
     END { for (k in n) print k, chance[k] / n[k], maj[k] / n[k], short[k] / n[k], over[k] / n[k] }' > "$tmp/base"
-accuracy() { "$bin/t0-cat" $(streams "$1") | jq -r '[.task, .template, (if .pred == .label then 1 else 0 end)] | @tsv' |
+accuracy() { local s; mapfile -t s < <(streams "$1"); "$bin/t0-cat" "${s[@]}" | jq -r '[.task, .template, (if .pred == .label then 1 else 0 end)] | @tsv' |
     awk -F '\t' -v OFS='\t' '{ k = $1 OFS $2; n[k]++; r[k] += $3 } END { for (k in n) print k, r[k] / n[k] }'; }
 accuracy "$predir" > "$tmp/pre"
 accuracy "$modeldir" > "$tmp/model"
