@@ -150,4 +150,6 @@ REBUILD='def spans: reduce .[] as $x ({cur: null, m: {}};
     run -1 t0-pack --objective span-corruption --vocab-size $V --rows 4 --input-len 4096 "$D/text.t0"
     assert_one_error_line t0-pack
     [[ "$output" == *"sentinels"* ]]
+    run -1 t0-pack --rates --objective prefix-lm --vocab-size $V "$D/text.t0"
+    assert_one_error_line t0-pack
 }

@@ -428,8 +428,8 @@ int main(int argc, char **argv)
         if (strcmp(o.files[i], "-") == 0)
             return t0_cli_usage_error(prog, "inputs must be files: tasks are read again when they run dry");
     if (o.rates) {
-        if (o.mixture || !o.n_files)
-            return t0_cli_usage_error(prog, "--rates counts FILEs (no --mixture)");
+        if (o.mixture || !o.n_files || o.objective)
+            return t0_cli_usage_error(prog, "--rates counts FILEs (no --mixture, no --objective)");
         return run_rates(&o, &err) ? t0_cli_report(prog, &err) : 0;
     }
     if (!o.rows)

@@ -40,7 +40,8 @@ typedef struct {
     int min_dim_to_factor;
     int scale_parameter; /* multiply by max(eps2, RMS(param)) (Mesh TF's multiply_by_parameter_scale) */
     int relative_step;   /* lr = min(1e-2, 1/sqrt(t + 1)) in place of lr: Mesh TF's default, HF's
-                            relative_step=True (warmup_init=False), with t as above */
+                            relative_step=True (warmup_init=False), with t as above. Unscaled,
+                            Mesh TF also multiplies it by 0.05; HF and this do not */
 } adafactor_opts;
 
 /* T0's: lr 1e-3, eps1 1e-30, eps2 1e-3, clip 1, decay_pow 0.8, min_dim 128, scaled, lr given */

@@ -2,7 +2,9 @@
  * (tests/fixtures/objectives/spans.tsv), sentinel placement, every id back in its place,
  * span-length statistics against their exact distribution, the prefix split, seeds. */
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "stream/stream.h"
 #include "train/objectives.h"
 #include "train/pack.h"
 #include "unit.h"
@@ -202,6 +204,48 @@ static void test_same_seed(void)
     free(a.v), free(b.v), free(c.v), free(d.v);
 }
 
+/* A document over 65,536 ids keeps one of its 65,536-id chunks, each as likely
+ * (select_random_chunk): a 70,000-id document (input 60,000 + target 10,000 with its EOS)
+ * gives ids 0..65535 or 65536..69999, whole, in ~half of 40 draws each. Through a mixture
+ * and the prefix LM with segments longer than a chunk, so a chunk is one example. */
+static void test_long_document(void)
+{
+    char dir[] = "/tmp/t0-test-objectives-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/doc.t0", dir);
+    int32_t *ids = malloc(70001 * sizeof *ids);
+    for (int i = 0; i < 70000; i++)
+        ids[i] = 3 + i;
+    ids[70000] = T0_EOS_ID;
+    t0_error err = {0};
+    t0_writer *w = t0_writer_open(path, &err);
+    t0_record r = {.kind = T0_KIND_TOKENS, .task = "doc", .template_name = "", .input_ids = {ids, 60000},
+                   .target_ids = {ids + 60000, 10001}, .label = -1};
+    CHECK(w && t0_writer_write(w, &r, &err) == 0 && t0_writer_close(w, &err) == 0);
+    t0_mix_task task = {.name = "doc", .path = path, .rate = 1};
+    t0_mixture *m = t0_mixture_open(&task, 1, 1, 1, &err);
+    t0_objective_opts o = {.kind = T0_OBJECTIVE_PREFIX_LM, .input_len = 100000, .target_len = 100000,
+                           .vocab_size = 32100, .seed = 3, .documents = 40};
+    t0_objective *ob = m ? t0_objective_open(&o, m, &err) : NULL;
+    CHECK(ob != NULL);
+    int first = 0, last = 0, whole = 1, got;
+    t0_mix_example ex;
+    while (ob && (got = t0_objective_next(ob, &ex, &err)) == 1) {
+        uint32_t n = ex.n_input + ex.n_target - 2; /* less the two EOS */
+        int32_t start = ex.n_input > 1 ? ex.input[0] : ex.target[0];
+        first += start == 3, last += start == 3 + 65536;
+        whole &= n == (start == 3 ? 65536u : 4464u) && (ex.n_target < 2 || ex.target[ex.n_target - 2] == start + (int32_t)n - 1);
+    }
+    CHECK(ob && got == 0);
+    CHECK(first + last == 40 && first >= 8 && last >= 8); /* P(outside) < 1e-4 */
+    CHECK(whole);
+    t0_objective_close(ob);
+    t0_mixture_close(m);
+    free(ids);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_fixture();
@@ -211,5 +255,6 @@ int main(void)
     test_segmentation();
     test_prefix_lm();
     test_same_seed();
+    test_long_document();
     return unit_summary("test_objectives");
 }
