@@ -4,10 +4,12 @@
 DEB_PACKAGES += wordnet-base sentencepiece gnuplot-nox
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PIPELINE = $(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(abspath $(BIN))
-.PHONY: train-mixture eval finetune
+.PHONY: train-mixture eval finetune pretrain
 train-mixture: all
 	@$(PIPELINE) -j$(JOBS) train-mixture
 eval: all
 	@$(PIPELINE) -j$(JOBS) eval
 finetune: all
 	@$(PIPELINE) -j$(JOBS) finetune
+pretrain: all
+	@$(PIPELINE) -j$(JOBS) pretrain

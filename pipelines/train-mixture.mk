@@ -35,7 +35,7 @@ ifeq ($(MIXTURE),wordnet)
 WORDNET ?= /usr/share/wordnet
 WN_MAX ?= 20000
 WN_TASKS := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
-HELD_OUT ?= wordnet_antonyms
+HELD_OUT ?= wordnet_gloss
 DATA := $(WORK)/data
 TEMPLATES ?= prompts
 TRAIN_DATASETS := $(filter-out $(HELD_OUT),$(WN_TASKS))
@@ -44,7 +44,8 @@ EVAL_MAX ?= 200
 VOCAB ?= 4000
 MODEL_CONFIG ?= pipelines/wordnet-model.json
 SPM := $(WORK)/spm/spiece.model
-MODEL ?= $(WORK)/init
+PRETRAINED := $(WORK)/pretrained
+MODEL ?= $(PRETRAINED)
 OUT ?= $(WORK)/model
 INPUT_LEN ?= 128
 TARGET_LEN ?= 64
@@ -53,42 +54,30 @@ ACCUM ?= 1
 STEPS ?= 300
 LR ?= 1e-3
 STEP_OFFSET ?= 0
-SAVE_EVERY ?= 100
+SAVE_EVERY ?= 50
+KEEP :=
+WARMUP ?= $(shell echo $$(($(STEPS) / 10)))
+TRAIN_FLAGS ?= --optimizer adamw --schedule linear --warmup $(WARMUP)
 SELECT := all
 SIZES :=
 DATA_STAMP := $(WORK)/data/.done
 EVAL_VARS = SPLIT=validation MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
-DECODE_PROMPT ?= The opposite of "hot" is
+DECODE_PROMPT ?= What part of speech is "dog" when it means "a domesticated carnivorous mammal"?
 
-$(DATA_STAMP): pipelines/wordnet.awk
+WN_CORE ?= 3
+# the converter's settings: changing one makes the data (and the text) again
+$(WORK)/wordnet.vars: FORCE
+	@mkdir -p $(@D); v='$(WORDNET) $(WN_MAX) $(WN_CORE) $(SEED)'; echo "$$v" | cmp -s - $@ || echo "$$v" > $@
+$(DATA_STAMP): pipelines/wordnet.awk $(WORK)/wordnet.vars
 	@echo "wordnet  $(WORDNET)/data.* -> $(DATA)/wordnet_*/{train,validation}.jsonl"
 	@test -f $(WORDNET)/data.noun || { echo "make: $(WORDNET)/data.noun is missing: install Debian's wordnet-base (make deps)" >&2; exit 1; }
 	@rm -rf $(DATA) && for t in $(WN_TASKS); do mkdir -p $(DATA)/$$t; done
-	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -f pipelines/wordnet.awk \
+	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -v core=$(WN_CORE) -f pipelines/wordnet.awk \
 	    $(WORDNET)/data.noun $(WORDNET)/data.verb $(WORDNET)/data.adj $(WORDNET)/data.adv
 	@wc -l $(DATA)/*/*.jsonl | sed 's/^/         /'
 	@touch $@
 
-# T5's SentencePiece settings (unigram, pad 0, eos 1, unk 2, no bos); the 100 sentinels are the
-# ids past the pieces, counted into the model's vocab_size.
-$(SPM): $(DATA_STAMP)
-	@echo "spm      spm_train --vocab_size=$(VOCAB) on the training words and definitions"
-	@command -v spm_train >/dev/null || { echo "make: spm_train is missing: install Debian's sentencepiece (make deps)" >&2; exit 1; }
-	@mkdir -p $(@D)
-	@for t in $(TRAIN_DATASETS); do jq -r '.word, .definition // empty' $(DATA)/$$t/train.jsonl; done > $(@D)/text.txt
-	@spm_train --input=$(@D)/text.txt --model_prefix=$(@D)/spiece.tmp --vocab_size=$(VOCAB) \
-	    --model_type=unigram --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 --character_coverage=1.0 \
-	    --input_sentence_size=300000 --random_seed=$(SEED) --hard_vocab_limit=false --num_threads=2 --minloglevel=2 >$(@D)/spm_train.log 2>&1 \
-	    || { cat $(@D)/spm_train.log >&2; exit 1; }
-	@wc -l < $(@D)/spiece.tmp.vocab > $(@D)/pieces && rm -f $(@D)/spiece.tmp.vocab
-	@mv $(@D)/spiece.tmp.model $@
-
-$(WORK)/init/config.json: $(SPM) $(MODEL_CONFIG)
-	@echo "init     t0-init: $(MODEL_CONFIG), $$(cat $(WORK)/spm/pieces) pieces + 100 sentinels, seed $(SEED)"
-	@rm -rf $(WORK)/init $(WORK)/init.tmp && mkdir -p $(WORK)
-	@v=$$(($$(cat $(WORK)/spm/pieces) + 100)); sed "s/\"vocab_size\": *[0-9]*/\"vocab_size\": $$v/" $(MODEL_CONFIG) > $(WORK)/init.json
-	@$(BIN)/t0-init --config $(WORK)/init.json --seed $(SEED) --tokenizer $(SPM) -o $(WORK)/init.tmp >/dev/null
-	@mv $(WORK)/init.tmp $(WORK)/init
+include pipelines/pretrain.mk
 
 else ifneq ($(filter $(MIXTURE),$(T0_MIXTURES) t0 finetune),)
 # ---- T0's mixtures over a DATA folder and promptsource's templates (finetune: make finetune's
@@ -130,6 +119,8 @@ STEPS ?= 12200
 LR ?= 1e-3
 STEP_OFFSET ?= 1100000
 SAVE_EVERY ?= 1000
+KEEP ?= 1
+TRAIN_FLAGS ?=
 EVAL_MAX ?= 0
 DATA_STAMP :=
 EVAL_LIST ?= pipelines/t0/eval-templates.tsv
@@ -207,7 +198,7 @@ $(OUT)/config.json: $(MIX) $(TRAIN_TOK) $(MODEL)/config.json
 	@$(BIN)/t0-pack --input-len $(INPUT_LEN) --target-len $(TARGET_LEN) --rows $(ROWS) \
 	    --mixture $(MIX) --seed $(SEED) --batches $$(($(STEPS) * $(ACCUM))) | \
 	  $(BIN)/t0-step -m $(MODEL) -o $(OUT).tmp --lr $(LR) --accum $(ACCUM) --step-offset $(STEP_OFFSET) \
-	    --steps $(STEPS) --save-every $(SAVE_EVERY) --keep 1 --seed $(SEED) --log $(WORK)/loss.tsv.tmp
+	    --steps $(STEPS) --save-every $(SAVE_EVERY) $(if $(KEEP),--keep $(KEEP)) --seed $(SEED) $(TRAIN_FLAGS) --log $(WORK)/loss.tsv.tmp
 	@rm -rf $(OUT) && mv $(OUT).tmp $(OUT) && mv $(WORK)/loss.tsv.tmp $(WORK)/loss.tsv
 $(WORK)/loss.tsv: $(OUT)/config.json
 $(WORK)/loss.png: $(WORK)/loss.tsv pipelines/loss.gp
@@ -244,7 +235,10 @@ else
 eval: eval-report
 endif
 
-train-mixture: $(WORK)/loss.png eval-report
+ifeq ($(MIXTURE),wordnet)
+include pipelines/wordnet-report.mk
+endif
+train-mixture: $(WORK)/loss.png $(if $(DATA_STAMP),wordnet-table,eval-report)
 	@echo "Try the model:"
 	@printf "  echo '%s' | %s/t0-decode -m %s\n" '$(subst ','"'"',$(DECODE_PROMPT))' $(BIN) $(OUT)
 

@@ -50,6 +50,28 @@ tiny_model() {
     [ -z "$output" ]
     # "accurate" / "inaccurate" are antonyms in data.adj's first synsets
     grep -q '"word": "inaccurate".*"options": \[[^]]*"accurate"' "$TMP"/a/wordnet_antonyms/*.jsonl
+    # balanced: every answer position as often (+-1) in each file; pos as many rows of each class
+    for f in "$TMP"/a/wordnet_{definition,gloss,synonyms,antonyms,hypernyms,pos}/*.jsonl; do
+        jq .label "$f" | sort | uniq -c | awk -v f="$f" '{ c[NR] = $1 } END { if (NR != 4) exit 1; for (i in c) for (j in c) if (c[i] - c[j] > (f ~ /pos/ ? 0 : 1)) exit 1 }'
+    done
+    # distractors matched to the answer: always choosing the shortest (ties at random) scores
+    # chance within 5 points on each task
+    for t in definition gloss synonyms antonyms hypernyms; do
+        cat "$TMP"/a/wordnet_$t/*.jsonl | jq -r '(.options | map(length)) as $n | ($n | min) as $m |
+            if $n[.label] == $m then 1 / ([$n[] | select(. == $m)] | length) else 0 end' |
+            awk '{ s += $1; n++ } END { exit !(s / n > 0.20 && s / n < 0.30) }'
+    done
+}
+
+@test "wordnet-text.awk: one dictionary entry a synset, the same core as the tasks" {
+    wordnet_slice
+    LC_ALL=C awk -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/text"
+    [ "$(wc -l < "$TMP/text")" -eq $(( $(grep -vc '^  ' "$TMP"/wn/data.noun) + $(grep -vc '^  ' "$TMP"/wn/data.verb) + $(grep -vc '^  ' "$TMP"/wn/data.adj) + $(grep -vc '^  ' "$TMP"/wn/data.adv) )) ]
+    grep -qx 'able (adjective): (usually followed by `to'"'"') having the necessary means or skill or know-how or authority to do something; "able to swim"; "she was able to program her computer"; "we were at last able to buy a car"; "able to get a grant for the project"' "$TMP/text"
+    # no relation is written out: no pointer symbols, no offsets
+    ! grep -qE '[0-9]{8}' "$TMP/text"
+    LC_ALL=C awk -v core=2 -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/core"
+    [ "$(wc -l < "$TMP/core")" -lt "$(wc -l < "$TMP/text")" ] && [ "$(wc -l < "$TMP/core")" -gt 0 ]
 }
 
 @test "templates.awk names every template of every yaml as t0-render knows it" {
@@ -72,16 +94,16 @@ tiny_model() {
 
 @test "the default on a slice: data, tokenizer, one stream a template, a T0-rule mixture without the held-out task" {
     wordnet_slice
-    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 VOCAB=500
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_CORE=1 VOCAB=500
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     mix=$TMP/w/train/mixture.tsv
-    # every template of the five training datasets is a task; antonyms is not among them
+    # every template of the five training datasets is a task; gloss (held out) is not among them
     expected=0
-    for t in definition gloss synonyms hypernyms pos; do
+    for t in definition synonyms antonyms hypernyms pos; do
         expected=$((expected + $(grep -c ': !Template$' "$ROOT/prompts/wordnet_$t/templates.yaml")))
     done
     [ "$(grep -vc '^#' "$mix")" -eq "$expected" ]
-    ! grep -q antonyms "$mix"
+    ! grep -q gloss "$mix"
     # rate = the dataset's train rows (far below T0's cap); each stream holds those rows' records
     grep -v '^#' "$mix" | while IFS="$(printf '\t')" read -r task path rate; do
         [ "$rate" -eq 40 ]
@@ -96,7 +118,7 @@ tiny_model() {
 @test "make again does nothing; touching one template re-renders only that dataset's tasks" {
     wordnet_slice
     cp -r "$ROOT/prompts" "$TMP/prompts" && find "$TMP/prompts" -exec touch -d "-2 minutes" {} +
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 VOCAB=400 TEMPLATES=$TMP/prompts"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 VOCAB=400 TEMPLATES=$TMP/prompts"
     $MK -j2 tokens eval-inputs $args > /dev/null 2>&1
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} +
     touch "$TMP/mark"
@@ -233,20 +255,66 @@ tiny_model() {
     [ "$(echo "${lines[2]}" | tr -s ' ')" = "b 1 1 100.0 100.0 100.0 100.0 25.0" ]
 }
 
-@test "the whole default on a tiny slice: checkpoint, loss PNG, report, decode line; again nothing" {
+@test "table.sh: chance, majority label, shortest answer and overlap from the token records, beside both models" {
+    mkdir -p "$TMP/tok" "$TMP/pre" "$TMP/mod"
+    # task a, one template, 4 rows: labels 0 0 0 1 (majority 75%); the answer is the shortest
+    # choice in rows 0 and 1, tied with one other in row 2 (half), longer in row 3: 62.5%;
+    # it shares the most ids with the input in rows 0 and 3, ties in row 1 (half): 62.5%.
+    # Task b: all four choices one id long (25%), the answer the only one in the input
+    {
+        echo '{"kind":"tokens","task":"a","template":"t","id":0,"input_ids":[5,6],"target_ids":[5,1],"choice_ids":[[5,1],[7,7,1]],"label":0}'
+        echo '{"kind":"tokens","task":"a","template":"t","id":1,"input_ids":[9],"target_ids":[7,1],"choice_ids":[[7,1],[8,8,1]],"label":0}'
+        echo '{"kind":"tokens","task":"a","template":"t","id":2,"input_ids":[8],"target_ids":[7,1],"choice_ids":[[7,1],[8,1]],"label":0}'
+        echo '{"kind":"tokens","task":"a","template":"t","id":3,"input_ids":[6,5],"target_ids":[5,6,1],"choice_ids":[[7,1],[5,6,1]],"label":1}'
+        echo '{"kind":"tokens","task":"b","template":"u","id":0,"input_ids":[4],"target_ids":[4,1],"choice_ids":[[4,1],[3,1],[2,1],[9,1]],"label":0}'
+    } | t0-cat --encode -o "$TMP/tok/x.t0"
+    score() { echo "{\"kind\":\"score\",\"task\":\"$1\",\"template\":\"$2\",\"id\":$3,\"scores\":[-1,-2],\"pred\":$4,\"label\":$5}"; }
+    { score a t 0 1 0; score a t 1 1 0; score a t 2 1 0; score a t 3 1 1; score b u 0 0 0; } | t0-cat --encode -o "$TMP/pre/x.t0"
+    { score a t 0 0 0; score a t 1 0 0; score a t 2 0 0; score a t 3 1 1; score b u 0 1 0; } | t0-cat --encode -o "$TMP/mod/x.t0"
+    run bash "$ROOT/pipelines/table.sh" b "$TMP/tok" "$TMP/pre" "$TMP/mod"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ "$(echo "${lines[1]}" | tr -s ' ')" = "a trained 50.0 75.0 62.5 62.5 25.0 100.0 +25.0" ]
+    [ "$(echo "${lines[2]}" | tr -s ' ')" = "b held out 25.0 100.0 25.0 100.0 100.0 0.0 -100.0" ]
+}
+
+@test "the whole default on a tiny slice: pretraining, checkpoints, table, PNGs, decode line; again nothing" {
     for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     wordnet_slice
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 EVAL_MAX=4 VOCAB=400 STEPS=3 ROWS=4 SAVE_EVERY=3"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=4 ROWS=4 SAVE_EVERY=2"
+    args+=" PT_SPAN_STEPS=2 PT_LM_STEPS=2 PT_ROWS=4 PT_SAVE_EVERY=2"
     run $MK -j2 train-mixture $args
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     [ -f "$TMP/w/model/config.json" ] && ls "$TMP"/w/model/*.safetensors > /dev/null
-    [ "$(head -c 8 "$TMP/w/loss.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
-    grep -q '^wordnet_antonyms ' "$TMP/w/report.txt"
+    # pretraining: span corruption, then prefix LM from it, 2 steps each, on WordNet's text
+    [ "$(grep -c '^[0-9]' "$TMP/w/pretrain/span/loss.tsv")" -eq 2 ] && [ "$(grep -c '^[0-9]' "$TMP/w/pretrained/loss.tsv")" -eq 2 ]
+    grep -q '^pretrain span-corruption: 2 steps' <<< "$output" && grep -q '^pretrain prefix-lm: 2 steps' <<< "$output"
+    [ "$(wc -l < "$TMP/w/pretrain/text.txt")" -gt 5000 ]
+    for png in loss heldout; do [ "$(head -c 8 "$TMP/w/$png.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]; done
+    # the held-out curve: the pretrained model (step 0) and the checkpoints 2 and 4
+    [ "$(cut -f 1 "$TMP/w/heldout.tsv" | tr '\n' ' ')" = "0 2 4 " ]
+    # the table: every task, gloss marked held out, chance 25, the baselines from the data
+    [ "$(grep -c '^wordnet_' "$TMP/w/table.txt")" -eq 6 ]
+    grep -q '^wordnet_gloss *held out *25.0 ' "$TMP/w/table.txt"
+    [ "$(grep -c '^wordnet_.* trained ' "$TMP/w/table.txt")" -eq 5 ]
     [[ ${lines[-1]} == *"| $T0_BIN/t0-decode -m $TMP/w/model" ]]
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} + && touch "$TMP/mark"
     run $MK -j2 train-mixture $args
     [ "$status" -eq 0 ]
     [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" ! -name '*.vars')" ]
+}
+
+@test "make pretrain TEXT=: a user's own text, its own tokenizer, span corruption then prefix LM" {
+    for t in t0-pack t0-step; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    for i in $(seq 1 300); do echo "line $i of a small text about cats, dogs and the weather, told $((i % 7)) times"; done > "$TMP/mine.txt"
+    run $MK pretrain TEXT="$TMP/mine.txt" WORK="$TMP/w" VOCAB=120 PT_SPAN_STEPS=2 PT_LM_STEPS=1 PT_ROWS=2
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    cmp "$TMP/mine.txt" "$TMP/w/pretrain/text.txt"
+    [ "$(grep -c '^[0-9]' "$TMP/w/pretrain/span/loss.tsv")" -eq 2 ] && [ "$(grep -c '^[0-9]' "$TMP/w/pretrained/loss.tsv")" -eq 1 ]
+    # the tokenizer trained on that text travels with the model
+    cmp "$TMP/w/spm/spiece.model" "$TMP/w/pretrained/spiece.model"
+    [ "$(echo "cats and dogs" | t0-tokenize -m "$TMP/w/pretrained" --text | t0-tokenize -m "$TMP/w/pretrained" --decode)" = "cats and dogs" ]
+    # no task was made: pretraining needs no WordNet task data
+    [ ! -e "$TMP/w/data" ]
 }
 
 @test "make eval TOKENS=: the sharded report equals the unsharded one" {
@@ -291,7 +359,7 @@ tiny_model() {
 @test "the default's mixture rates agree with t0-pack --rates over the same streams" {
     [ -x "$T0_BIN/t0-pack" ] || skip "t0-pack is not built yet"
     wordnet_slice
-    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 VOCAB=400 > /dev/null 2>&1
+    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 WN_CORE=1 VOCAB=400 > /dev/null 2>&1
     mix=$TMP/w/train/mixture.tsv
     (cd "$TMP/w/train" && t0-pack --rates $(grep -v '^#' "$mix" | cut -f 2)) > "$TMP/rates.tsv"
     # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
