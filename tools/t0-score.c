@@ -28,6 +28,9 @@ static const char usage[] =
     "  -m, --model DIR          Hugging Face model directory (config.json, model.safetensors in\n"
     "                           F32, BF16 or F16), memory-mapped: F32 used in place, BF16 computed\n"
     "                           as BF16 (F32 sums), F16 widened to F32\n"
+    "      --dtype TYPE         stored (default: the weights as the file has them) or int8 (linear\n"
+    "                           weights quantized at load, one scale per row; inputs per row;\n"
+    "                           int32 sums; see README's speed section for its accuracy)\n"
     "  -b, --batch N            examples read and scored together (default 32)\n"
     "  -t, --threads N          threads, each scoring whole examples (default 1)\n"
     "      --max-input-len N    keep the first N input tokens, as t-zero's run_eval.py does with\n"
@@ -58,7 +61,7 @@ static const char usage[] =
     "       HOSTS=host1,host2 for other machines; see pipelines/eval.mk)\n";
 
 typedef struct {
-    const char *model, *output, *input;
+    const char *model, *output, *input, *dtype;
     int64_t batch, threads, max_input_len;
     int skip, progress, report;
     t0_report_format format;
@@ -87,6 +90,10 @@ static int run_score(const options *o, t0_error *err)
     t5_model *m = t5_model_open_mapped(o->model, err);
     if (!m)
         return -1;
+    if (t5_model_use_dtype(m, o->dtype, err) != 0) {
+        t5_model_free(m);
+        return -1;
+    }
     t0_score_opts so = {.window = (int)o->batch, .threads = (int)o->threads, .max_input_len = (int)o->max_input_len,
                         .skip_unscorable = o->skip, .progress = o->progress ? stderr : NULL};
     if (o->progress && strcmp(o->input, "-") != 0)
@@ -139,7 +146,7 @@ static int run_report(const options *o, char **files, int n, t0_error *err)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_INPUT = 256, OPT_SKIP, OPT_PROGRESS, OPT_REPORT, OPT_JSON, OPT_CSV };
+    enum { OPT_MAX_INPUT = 256, OPT_SKIP, OPT_PROGRESS, OPT_REPORT, OPT_JSON, OPT_CSV, OPT_DTYPE };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},   {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"max-input-len", required_argument, 0, OPT_MAX_INPUT},
@@ -147,8 +154,9 @@ int main(int argc, char **argv)
         {"report", no_argument, 0, OPT_REPORT}, {"json", no_argument, 0, OPT_JSON},
         {"csv", no_argument, 0, OPT_CSV},       {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {"dtype", required_argument, 0, OPT_DTYPE},
         {0, 0, 0, 0}};
-    options o = {.output = "-", .input = "-", .batch = 32, .threads = 1, .max_input_len = 1024,
+    options o = {.output = "-", .input = "-", .dtype = "stored", .batch = 32, .threads = 1, .max_input_len = 1024,
                  .progress = isatty(2), .format = T0_REPORT_TABLE};
     int json = 0, csv = 0, c;
     t0_error err = {0};
@@ -156,6 +164,7 @@ int main(int argc, char **argv)
         int bad = 0;
         switch (c) {
         case 'm': o.model = optarg; break;
+        case OPT_DTYPE: o.dtype = optarg; break;
         case 'b': bad = t0_parse_int(optarg, 1, 1 << 20, "--batch", &o.batch, &err); break;
         case 't': bad = t0_parse_int(optarg, 1, 64, "--threads", &o.threads, &err); break;
         case OPT_MAX_INPUT: bad = t0_parse_int(optarg, 0, INT32_MAX, "--max-input-len", &o.max_input_len, &err); break;
