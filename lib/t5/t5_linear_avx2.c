@@ -7,7 +7,8 @@
 
 #include "t5/t5_cpu.h"
 
-/* AVX2 + FMA: the same scheme with fused multiply-adds (and the lanes added as a tree),
+/* AVX2 + FMA: the plain loops' scheme (t5_linear_plain.c) with fused multiply-adds (and
+ * the lanes added as a tree),
  * four input rows against three weight rows (twelve sums in registers, with the three
  * weight vectors and one input vector: all sixteen), or one row against six. BF16 weights
  * are widened in registers as they are loaded. */
@@ -96,42 +97,41 @@ AVX2_TARGET static void block_avx2(float s[T5_KR][T5_KW], const float *x, int nr
             dots_avx2(s, x, 1, w, NULL, 0, 1, C, pf);
     }
 }
+
 /* How far ahead the weights are prefetched. Measured on a small model's output layer
  * (32128 x 512 F32, from memory), 1 thread: 1 row at 4-8 KB ahead 14 GB/s, at 32 KB 16
  * (a plain stream reads 15-17 here); 8 rows at 24 KB 6.9, at 48 KB 7.5. */
 void t5_rows_avx2(const t5_lin_job *j, long begin, long end)
 {
-    {
-        const float *x = j->x;
-        size_t C = (size_t)j->C, esize = j->wb ? 2 : 4;
-        const char *wbase = j->wb ? (const void *)j->wb : (const void *)j->w;
-        long ahead = t5_cpu_probe()->prefetch_ahead / (long)(C * esize); /* in weight rows */
-        /* 3 weight rows at once, each weight vector used for 4 input rows. One to three
-         * F32 input rows stream their weights faster through other blocks (measured on a
-         * noisy shared machine, best of 2 x 2 runs in the same minutes: at 512 columns 1
-         * weight row at a time 10-12 ms a small model's step, 3 or 6 rows 12-14; at 2048
-         * columns 6 rows 316-318 ms a T0_3B-shaped step, 3 rows 377-395; a plain GEMV
-         * there reads 9.5 GB/s with 1 stream, 20 with 6). BF16 rows keep 3 (6 measured
-         * slower, 197-202 ms against 184-185). */
-        int kw = j->N >= 4 || j->wb ? 3 : C >= 1024 ? 6 : 1;
-        for (long o = begin; o < end;) {
-            int nk = end - o >= kw ? kw : 1; /* the range's last rows one at a time */
-            long d = ahead > nk ? ahead : nk;
-            const char *next = ahead > 0 && o + d + nk <= end ? wbase + (o + d) * C * esize : NULL;
-            for (int n = 0; n < j->N;) {
-                int nr = j->N - n >= 4 ? 4 : 1;
-                float s[T5_KR][T5_KW];
-                /* every block of rows prefetches (the later ones find the lines in flight
-                 * or in cache): a fifth faster at batch 8 than the first alone */
-                block_avx2(s, x + n * C, nr, j->w ? j->w + o * C : NULL, j->wb ? j->wb + o * C : NULL, nk, j->C,
-                           next);
-                for (int r = 0; r < nr; r++)
-                    for (int k = 0; k < nk; k++)
-                        t5_lin_put(j, n + r, (int)o + k, s[r][k]);
-                n += nr;
-            }
-            o += nk;
+    const float *x = j->x;
+    size_t C = (size_t)j->C, esize = j->wb ? 2 : 4;
+    const char *wbase = j->wb ? (const void *)j->wb : (const void *)j->w;
+    long ahead = t5_cpu_probe()->prefetch_ahead / (long)(C * esize); /* in weight rows */
+    /* 3 weight rows at once, each weight vector used for 4 input rows. One to three
+     * F32 input rows stream their weights faster through other blocks (measured on a
+     * noisy shared machine, best of 2 x 2 runs in the same minutes: at 512 columns 1
+     * weight row at a time 10-12 ms a small model's step, 3 or 6 rows 12-14; at 2048
+     * columns 6 rows 316-318 ms a T0_3B-shaped step, 3 rows 377-395; a plain GEMV
+     * there reads 9.5 GB/s with 1 stream, 20 with 6). BF16 rows keep 3 (6 measured
+     * slower, 197-202 ms against 184-185). */
+    int kw = j->N >= 4 || j->wb ? 3 : C >= 1024 ? 6 : 1;
+    for (long o = begin; o < end;) {
+        int nk = end - o >= kw ? kw : 1; /* the range's last rows one at a time */
+        long d = ahead > nk ? ahead : nk;
+        const char *next = ahead > 0 && o + d + nk <= end ? wbase + (o + d) * C * esize : NULL;
+        for (int n = 0; n < j->N;) {
+            int nr = j->N - n >= 4 ? 4 : 1;
+            float s[T5_KR][T5_KW];
+            /* every block of rows prefetches (the later ones find the lines in flight
+             * or in cache): a fifth faster at batch 8 than the first alone */
+            block_avx2(s, x + n * C, nr, j->w ? j->w + o * C : NULL, j->wb ? j->wb + o * C : NULL, nk, j->C,
+                       next);
+            for (int r = 0; r < nr; r++)
+                for (int k = 0; k < nk; k++)
+                    t5_lin_put(j, n + r, (int)o + k, s[r][k]);
+            n += nr;
         }
+        o += nk;
     }
 }
 
