@@ -8,27 +8,46 @@
 #include "t5/t5_ops.h"
 
 /* one row: scale = max|x| / 127, q = x / scale rounded half away from zero (as
- * CTranslate2's std::round), in [-127, 127]. Written without libm calls so that it runs at
- * a nanosecond a value (nearbyintf, or a branch on the sign, took 16-19 ns here). */
+ * CTranslate2's std::round), in [-127, 127]. Written for the compiler to vectorize
+ * (T5_ROW_KERNEL, eight partial maxima, no libm calls, no branch on the sign): nearbyintf
+ * and a branch took 16-19 ns a value here, and the scalar loop was a tenth of an int8
+ * t0-score's time. */
+T5_ROW_KERNEL static float row_absmax(const float *x, int C)
+{
+    float m8[8] = {0};
+    int c = 0;
+    for (; c + 8 <= C; c += 8)
+        for (int j = 0; j < 8; j++) {
+            float a = fabsf(x[c + j]);
+            m8[j] = a > m8[j] ? a : m8[j];
+        }
+    float m = 0.0f;
+    for (int j = 0; j < 8; j++)
+        m = m8[j] > m ? m8[j] : m;
+    for (; c < C; c++)
+        m = fabsf(x[c]) > m ? fabsf(x[c]) : m;
+    return m;
+}
+
+T5_ROW_KERNEL static void row_round(int8_t *q, const float *x, float inv, int C)
+{
+    for (int c = 0; c < C; c++) {
+        float v = x[c] * inv; /* |v| <= 127 up to rounding */
+        v = v + copysignf(0.5f, v);
+        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+        q[c] = (int8_t)(int)v; /* truncation: half away from zero */
+    }
+}
+
 static float quantize_row(int8_t *q, const float *x, int C)
 {
-    float m = 0.0f;
-    for (int c = 0; c < C; c++) {
-        float a = fabsf(x[c]);
-        m = a > m ? a : m;
-    }
+    float m = row_absmax(x, C);
     if (!(m > 0.0f) || !isfinite(m)) { /* zeros (or a broken row: its outputs NaN, not garbage) */
         for (int c = 0; c < C; c++)
             q[c] = 0;
         return m > 0.0f || m != m ? NAN : 0.0f;
     }
-    float inv = 127.0f / m;
-    for (int c = 0; c < C; c++) {
-        float v = x[c] * inv; /* |v| <= 127 up to rounding */
-        int r = (int)(v + copysignf(0.5f, v)); /* no branch on the sign: it mispredicts half the time */
-        r = r > 127 ? 127 : r;
-        q[c] = (int8_t)(r < -127 ? -127 : r);
-    }
+    row_round(q, x, 127.0f / m, C);
     return m / 127.0f;
 }
 
