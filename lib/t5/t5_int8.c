@@ -79,6 +79,28 @@ static _Thread_local int8_t *qbuf;
 static _Thread_local float *sbuf;
 static _Thread_local size_t qcap, scap;
 
+/* No memory for the quantized rows: each input value quantized again for every output, the
+ * same int32 sums and so the same bits, slowly (t5_linear has no way to report an error). */
+void t5_linear_i8_unbuffered(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate)
+{
+    size_t C = (size_t)w->cols;
+    const int8_t *wq = w->data;
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + n * C;
+        float m = row_absmax(x, (int)C), inv = m > 0.0f ? 127.0f / m : 0.0f, xs = m / 127.0f;
+        for (int o = 0; o < w->rows; o++) {
+            int32_t s = 0;
+            for (size_t c = 0; c < C; c++) {
+                int8_t q;
+                row_round(&q, x + c, inv, 1);
+                s += (int32_t)q * wq[o * C + c];
+            }
+            float *p = out + (size_t)n * w->rows + o, v = (float)s * (xs * w->scale[o]);
+            *p = accumulate ? *p + alpha * v : alpha * v;
+        }
+    }
+}
+
 static void rows_task(void *ctx, int tid, long begin, long end)
 {
     (void)tid;
@@ -91,14 +113,18 @@ void t5_linear_i8(float *out, const float *inp, const t5_weight *w, int N, float
     size_t n = (size_t)N * w->cols;
     if (n > qcap) {
         int8_t *p = realloc(qbuf, n);
-        if (!p)
-            abort(); /* as the arenas' callers: no way to report here */
+        if (!p) {
+            t5_linear_i8_unbuffered(out, inp, w, N, alpha, accumulate);
+            return;
+        }
         qbuf = p, qcap = n;
     }
     if ((size_t)N > scap) {
         float *p = realloc(sbuf, sizeof(float) * N);
-        if (!p)
-            abort();
+        if (!p) {
+            t5_linear_i8_unbuffered(out, inp, w, N, alpha, accumulate);
+            return;
+        }
         sbuf = p, scap = (size_t)N;
     }
     t5_quantize_rows(qbuf, sbuf, inp, N, w->cols);

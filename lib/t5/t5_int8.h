@@ -26,6 +26,9 @@ t5_weight t5_weight_quantize(const t5_weight *w, int8_t *q, float *scale);
 /* out[N, w->rows] = alpha * inp @ w^T (+ out when accumulate), w an I8 handle */
 void t5_linear_i8(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate);
 
+/* The same without scratch memory (what t5_linear_i8 falls back to), slowly: the same bits */
+void t5_linear_i8_unbuffered(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate);
+
 /* The bound above on |x.w - int8 product| for one row x [C] and one weight row w [C] */
 double t5_int8_bound(const float *x, const float *w, int C);
 

@@ -209,6 +209,10 @@ static void test_i8_bound(int N, int C, int OC)
     t5_weight h = t5_weight_f32(w, OC, C);
     t5_weight q = t5_weight_quantize(&h, wq, ws);
     t5_linear_i8(out, x, &q, N, 1.0f, 0);
+    float *slow = malloc(sizeof(float) * N * OC);
+    t5_linear_i8_unbuffered(slow, x, &q, N, 1.0f, 0);
+    CHECK(memcmp(slow, out, sizeof(float) * N * OC) == 0); /* the fallback without scratch: the same bits */
+    free(slow);
     int ok = 1;
     double worst = 0;
     for (int n = 0; n < N; n++)
