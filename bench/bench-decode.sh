@@ -1,7 +1,8 @@
 #!/bin/sh
 # Greedy decoding speed, 1 thread: t0's decoder (bench/decode_bench.c, memory-mapped F32 or
 # BF16 weights) beside PyTorch + transformers generate() and CTranslate2 4.4 translate_batch
-# (fp32 and int8, the same random model converted), in the same run (bench/decode_peer.py).
+# (fp32 and int8, the same random model converted), in the same run (bench/decode_peer.py);
+# t0 int8 is the F32 model with --dtype int8 (quantized at load).
 # Shapes: t5-v1_1-small (t0-init --preset small), 64-token prompts, 32 new tokens, batch 1
 # and 8, ms per generated token with the encoder excluded (per step: all rows of the batch).
 # Then the xl shape (T0_3B's, t0-init --preset xl --dtype bf16, ~5.6 GB, and F32 when
@@ -40,18 +41,20 @@ ms() { sed 's/.*ms_per_token=\([0-9.]*\).*/\1/'; }
 for b in 1 8; do
     c32=$("$exe" "$work/small-f32" "$b" 64 32)
     c16=$("$exe" "$work/small-bf16" "$b" 64 32)
+    ci8=$("$exe" "$work/small-f32" "$b" 64 32 1 3 int8)
     echo "small batch=$b t0 f32:  $c32"
     echo "small batch=$b t0 bf16: $c16"
+    echo "small batch=$b t0 int8: $ci8"
     if [ "$have_peers" = 1 ]; then
         peers=$("$py" bench/decode_peer.py "$work/small-f32" --batch "$b" --ct2 "$work/small-ct2" 2>/dev/null)
         echo "$peers" | sed "s/^/small batch=$b /"
         pt=$(echo "$peers" | grep impl=torch | ms)
         cf=$(echo "$peers" | grep impl=ct2-float32 | ms)
         ci=$(echo "$peers" | grep impl=ct2-int8 | ms)
-        a=$(echo "$c32" | ms) h=$(echo "$c16" | ms)
-        awk -v b="$b" -v a="$a" -v h="$h" -v pt="$pt" -v cf="$cf" -v ci="$ci" 'BEGIN {
-            printf "small batch=%s ms/token ratios: t0 f32 / torch %.2f, t0 bf16 / torch %.2f, t0 f32 / ct2 fp32 %.2f, t0 bf16 / ct2 fp32 %.2f, t0 bf16 / ct2 int8 %.2f\n",
-                   b, a / pt, h / pt, a / cf, h / cf, h / ci }'
+        a=$(echo "$c32" | ms) h=$(echo "$c16" | ms) q=$(echo "$ci8" | ms)
+        awk -v b="$b" -v a="$a" -v h="$h" -v q="$q" -v pt="$pt" -v cf="$cf" -v ci="$ci" 'BEGIN {
+            printf "small batch=%s ms/token ratios: t0 f32 / torch %.2f, t0 bf16 / torch %.2f, t0 f32 / ct2 fp32 %.2f, t0 bf16 / ct2 fp32 %.2f, t0 int8 / ct2 int8 %.2f\n",
+                   b, a / pt, h / pt, a / cf, h / cf, q / ci }'
     else
         echo "small batch=$b peers: skipped (no python with torch, transformers, ctranslate2)"
     fi

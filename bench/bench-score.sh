@@ -4,7 +4,7 @@
 # included), batches of 32 examples, beside PyTorch + transformers the t-zero way (the input
 # repeated per choice) and CTranslate2's score_batch (the same model, converted), in the
 # same run, on 1 and 2 threads; the BF16 copy of the model (t0-init --dtype bf16) through
-# t0-score; and one 2-thread t0-score against two 1-thread ones on halves (GNU parallel).
+# t0-score; the F32 model with --dtype int8 (quantized at load); and one 2-thread t0-score against two 1-thread ones on halves (GNU parallel).
 # Prints examples/s (the scoring alone: models are loaded before the clock starts;
 # t0-score's figure is its own --progress rate) and the t0-score/peer ratios.
 #   sh bench/bench-score.sh [BIN]
@@ -61,8 +61,9 @@ for t in ${THREADS:-1 2}; do
     for c in 2 4; do
         f32=$(t0rate -m "$w/model" --threads "$t" "$w/c$c.t0")
         bf16=$(t0rate -m "$w/model-bf16" --threads "$t" "$w/c$c.t0")
+        i8=$(t0rate -m "$w/model" --dtype int8 --threads "$t" "$w/c$c.t0")
         peers "$t" "$c"
-        line="threads=$t choices=$c examples/s: t0-score $f32 (BF16 weights $bf16), PyTorch $pt, CTranslate2-fp32 $ct"
+        line="threads=$t choices=$c examples/s: t0-score $f32 (BF16 weights $bf16, --dtype int8 $i8; int8/F32 $(ratio "$i8" "$f32")), PyTorch $pt, CTranslate2-fp32 $ct"
         [ "$pt" = none ] || line="$line; t0-score/PyTorch $(ratio "$f32" "$pt")"
         [ "$ct" = none ] || line="$line; t0-score/CTranslate2 $(ratio "$f32" "$ct")"
         echo "$line"

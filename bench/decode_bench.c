@@ -2,7 +2,8 @@
  * measures it: load time (memory-mapped open), then for a batch of B random prompts of
  * T tokens, the encoder once and N decoder steps; prints one line
  *   load_s=... encode_ms=... ms_per_token=... (a step of all rows; the best of RUNS)
- * Usage: decode_bench MODEL_DIR BATCH PROMPT_TOKENS NEW_TOKENS [THREADS [RUNS]] (3 runs) */
+ * Usage: decode_bench MODEL_DIR BATCH PROMPT_TOKENS NEW_TOKENS [THREADS [RUNS [DTYPE]]]
+ * (3 runs; DTYPE as t0-decode's --dtype: stored or int8, quantizing counted in load_s) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -21,7 +22,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 5 || atoi(argv[4]) < 2) {
-        fprintf(stderr, "usage: decode_bench MODEL_DIR BATCH PROMPT_TOKENS NEW_TOKENS(>=2) [THREADS [RUNS]]\n");
+        fprintf(stderr, "usage: decode_bench MODEL_DIR BATCH PROMPT_TOKENS NEW_TOKENS(>=2) [THREADS [RUNS [DTYPE]]]\n");
         return 1;
     }
     int B = atoi(argv[2]), T = atoi(argv[3]), N = atoi(argv[4]), runs = argc > 6 ? atoi(argv[6]) : 3;
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
     t0_error err = {0};
     double t0 = now();
     t5_model *m = t5_model_open_mapped(argv[1], &err);
+    if (m && t5_model_use_dtype(m, argc > 7 ? argv[7] : "stored", &err) != 0)
+        t5_model_free(m), m = NULL;
     if (!m) {
         fprintf(stderr, "decode_bench: %s\n", err.msg);
         return 1;

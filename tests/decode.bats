@@ -207,3 +207,15 @@ setup() {
     cmp "$TMP/want" "$TMP/text"
     [ "$(wc -l < "$TMP/text")" -eq 5 ]
 }
+
+@test "--dtype int8: one line per prompt, the same for every batch size, and the plain C kernel's ids" {
+    run -0 t0-decode -m "$D/f32" --dtype int8 --max-new-tokens 6 --ids --batch 1 -o "$TMP/b1" <"$D/prompts.txt"
+    run -0 t0-decode -m "$D/f32" --dtype int8 --max-new-tokens 6 --ids --batch 64 -o "$TMP/b64" <"$D/prompts.txt"
+    T0_BF16_PLAIN=1 run -0 t0-decode -m "$D/bf16" --dtype int8 --max-new-tokens 6 --ids --batch 7 -o "$TMP/plain" <"$D/prompts.txt"
+    run -0 t0-decode -m "$D/bf16" --dtype int8 --max-new-tokens 6 --ids --batch 7 -o "$TMP/bf16" <"$D/prompts.txt"
+    [ "$(wc -l <"$TMP/b1")" -eq "$(wc -l <"$D/prompts.txt")" ]
+    cmp "$TMP/b1" "$TMP/b64"
+    cmp "$TMP/plain" "$TMP/bf16" # every int8 kernel gives the same bits
+    run -1 t0-decode -m "$D/f32" --dtype f8 <"$D/prompts.txt"
+    [[ $output == *"--dtype"* ]]
+}

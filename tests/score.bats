@@ -273,3 +273,27 @@ assert_matches() {
     [[ $stderr == "t0-score: note: OpenBLAS runs its Prescott kernels"*"set OPENBLAS_CORETYPE="* ]]
     assert_matches "$TMP/slow.sc" "$FIX/a_gated_untied.expect.jsonl"
 }
+
+@test "--dtype int8: the same bits for any --batch and --threads and in the plain C kernel; scores near F32's" {
+    t0-score -m "$A" --dtype int8 --batch 1 -o "$TMP/i1.sc" "$TMP/a.t0"
+    t0-score -m "$A" --dtype int8 --batch 64 --threads 2 -o "$TMP/i64.sc" "$TMP/a.t0"
+    T0_BF16_PLAIN=1 t0-score -m "$A" --dtype int8 --batch 7 -o "$TMP/plain.sc" "$TMP/a.t0"
+    cmp "$TMP/i1.sc" "$TMP/i64.sc"
+    cmp "$TMP/i1.sc" "$TMP/plain.sc" # every int8 kernel sums exactly and scales alike
+    ! cmp -s "$TMP/i1.sc" <(t0-score -m "$A" "$TMP/a.t0")
+    # against transformers' F32 scores (sums of log-probabilities of a random 32-dimension
+    # model, where rounding to 127 steps weighs most and choices nearly tie, so a pred may
+    # flip): every score within 10% relative (measured: printed)
+    t0-cat "$TMP/i1.sc" > "$TMP/got.jsonl"
+    run -0 jq -n --slurpfile a "$TMP/got.jsonl" --slurpfile b "$FIX/a_gated_untied.expect.jsonl" '
+        [range(0; $b | length) as $i | range(0; $b[$i].scores | length) as $k
+         | (($a[$i].scores[$k] - $b[$i].scores[$k]) | fabs) / ([$b[$i].scores[$k] | fabs, 1e-6] | max)] | max'
+    echo "int8 scores: max relative error $output"
+    jq -en "$output <= 0.1"
+}
+
+@test "--dtype: only stored or int8, one line, exit 1" {
+    run -1 t0-score -m "$A" --dtype int4 "$TMP/a.t0"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == *"--dtype"*"int4"* ]]
+}

@@ -29,6 +29,8 @@ static const char usage[] =
     "one output line per prompt, in order, as transformers' generate() does.\n"
     "\n"
     "  -m, --model DIR         the model directory (weights memory-mapped; BF16 used as BF16)\n"
+    "      --dtype TYPE        stored (default: the weights as the file has them) or int8 (linear\n"
+    "                          weights quantized at load, one scale per row; see README, speed)\n"
     "  -o, --output FILE       write to FILE (created whole or not at all), else standard output\n"
     "      --max-new-tokens N  tokens to generate at most (default 64)\n"
     "      --max-input N       keep the first N prompt tokens, warning once (default 1024)\n"
@@ -65,7 +67,7 @@ static const char usage[] =
     "      t0-decode -m T0_3B/\n";
 
 typedef struct {
-    const char *model, *output;
+    const char *model, *output, *dtype;
     char **inputs; /* n_inputs files; standard input when 0 */
     int n_inputs;
     int max_input, input_eos, batch, threads, ids, interactive, records;
@@ -362,7 +364,8 @@ static int run(const options *o, t0_error *err)
     t0_outfile out = {0};
     int rc = -1;
     t5_set_threads(o->threads);
-    if (!(c.m = t5_model_open_mapped(o->model, err)) || !(c.spm = t0_spm_load(o->model, err)))
+    if (!(c.m = t5_model_open_mapped(o->model, err)) || t5_model_use_dtype(c.m, o->dtype, err) != 0 ||
+        !(c.spm = t0_spm_load(o->model, err)))
         goto done;
     if (c.m->cfg.pad_token_id != 0) {
         t0_fail(err, T0_EINPUT, "%s: pad_token_id %d: only 0 is supported", o->model, c.m->cfg.pad_token_id);
@@ -411,7 +414,7 @@ int main(int argc, char **argv)
 {
     t0_cli_start(); /* before any file is opened */
     enum { OPT_MAX_NEW = 256, OPT_MAX_INPUT, OPT_INPUT_EOS, OPT_BEAM, OPT_LP, OPT_EARLY, OPT_NUM_RETURN, OPT_NGRAM,
-           OPT_SAMPLE, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_BATCH, OPT_THREADS, OPT_IDS };
+           OPT_SAMPLE, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_BATCH, OPT_THREADS, OPT_IDS, OPT_DTYPE };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},           {"output", required_argument, 0, 'o'},
         {"max-new-tokens", required_argument, 0, OPT_MAX_NEW}, {"max-input", required_argument, 0, OPT_MAX_INPUT},
@@ -422,9 +425,10 @@ int main(int argc, char **argv)
         {"top-k", required_argument, 0, OPT_TOPK},      {"top-p", required_argument, 0, OPT_TOPP},
         {"seed", required_argument, 0, OPT_SEED},       {"batch", required_argument, 0, OPT_BATCH},
         {"threads", required_argument, 0, OPT_THREADS}, {"ids", no_argument, 0, OPT_IDS},
+        {"dtype", required_argument, 0, OPT_DTYPE},
         {"interactive", no_argument, 0, 'i'},           {"records", no_argument, 0, 'r'},           {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},               {0, 0, 0, 0}};
-    options o = {.output = "-", .max_input = 1024, .batch = 8, .threads = 1};
+    options o = {.output = "-", .dtype = "stored", .max_input = 1024, .batch = 8, .threads = 1};
     t0_gen_defaults(&o.gen);
     t0_error err = {0};
     int64_t v = 0;
@@ -434,6 +438,7 @@ int main(int argc, char **argv)
         int bad = 0;
         switch (c) {
         case 'm': o.model = optarg; break;
+        case OPT_DTYPE: o.dtype = optarg; break;
         case 'o': o.output = optarg; break;
         case 'i': o.interactive = 1; break;
         case 'r': o.records = 1; break;

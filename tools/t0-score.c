@@ -31,6 +31,9 @@ static const char usage[] =
     "                           pytorch_model.bin, sharded or not, in F32, BF16 or F16),\n"
     "                           memory-mapped: F32 used in place, BF16 computed\n"
     "                           as BF16 (F32 sums), F16 widened to F32\n"
+    "      --dtype TYPE         stored (default: the weights as the file has them) or int8 (linear\n"
+    "                           weights quantized at load, one scale per row; inputs per row;\n"
+    "                           int32 sums; see README's speed section for its accuracy)\n"
     "  -b, --batch N            examples read and scored together (default 32)\n"
     "  -t, --threads N          threads, each scoring whole examples (default 1)\n"
     "      --max-input-len N    keep the first N input tokens, as t-zero's run_eval.py does with\n"
@@ -64,7 +67,7 @@ static const char usage[] =
     "       HOSTS=host1,host2 for other machines; see pipelines/eval.mk)\n";
 
 typedef struct {
-    const char *model, *output;
+    const char *model, *output, *dtype;
     char **inputs; /* n_inputs files, or standard input when 0 */
     int n_inputs;
     int64_t batch, threads, max_input_len;
@@ -119,6 +122,10 @@ static int run_score(const options *o, t0_error *err)
     t5_model *m = t5_model_open_mapped(o->model, err);
     if (!m)
         return -1;
+    if (t5_model_use_dtype(m, o->dtype, err) != 0) {
+        t5_model_free(m);
+        return -1;
+    }
     t0_progress pg;
     t0_progress_mode mode = o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF;
     t0_progress_begin(&pg, prog, mode, o->progress == 2, mode == T0_PROGRESS_OFF ? 0 : count_records(o), "scoring");
@@ -174,7 +181,7 @@ static int run_report(const options *o, t0_error *err)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_INPUT = 256, OPT_SKIP, OPT_PROGRESS, OPT_REPORT, OPT_JSON, OPT_CSV };
+    enum { OPT_MAX_INPUT = 256, OPT_SKIP, OPT_PROGRESS, OPT_REPORT, OPT_JSON, OPT_CSV, OPT_DTYPE };
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},   {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"max-input-len", required_argument, 0, OPT_MAX_INPUT},
@@ -182,16 +189,18 @@ int main(int argc, char **argv)
         {"report", no_argument, 0, OPT_REPORT}, {"json", no_argument, 0, OPT_JSON},
         {"csv", no_argument, 0, OPT_CSV},       {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {"dtype", required_argument, 0, OPT_DTYPE},
         {0, 0, 0, 0}};
     t0_cli_start();
-    options o = {.output = "-", .batch = 32, .threads = 1, .max_input_len = 1024, .progress = 1,
-                 .format = T0_REPORT_TABLE};
+    options o = {.output = "-", .dtype = "stored", .batch = 32, .threads = 1, .max_input_len = 1024,
+                 .progress = 1, .format = T0_REPORT_TABLE};
     int json = 0, csv = 0, c;
     t0_error err = {0};
     while ((c = getopt_long(argc, argv, "m:b:t:o:hV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'm': o.model = optarg; break;
+        case OPT_DTYPE: o.dtype = optarg; break;
         case 'b': bad = t0_parse_int(optarg, 1, 1 << 20, "--batch", &o.batch, &err); break;
         case 't': bad = t0_parse_int(optarg, 1, 64, "--threads", &o.threads, &err); break;
         case OPT_MAX_INPUT: bad = t0_parse_int(optarg, 0, INT32_MAX, "--max-input-len", &o.max_input_len, &err); break;

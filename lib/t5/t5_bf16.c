@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/half.h"
+#include "t5/t5_int8.h"
 #include "t5/t5_linear_kernels.h"
 #include "t5/t5_ops.h"
 
@@ -86,7 +87,7 @@ void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int
         }
         xbuf = p, xcap = n * sizeof(float);
     }
-    t5_lin_job j = {out, xbuf, NULL, w, N, C, OC, accumulate, alpha};
+    t5_lin_job j = {out, xbuf, NULL, w, N, C, OC, accumulate, alpha, NULL, NULL, NULL};
     /* at least 64 weight rows a part: below that, threads cost more than they save */
     const t5_linear_kernels *k = t5_linear_dispatch();
     if (k->bf16_rows) {
@@ -117,10 +118,12 @@ void t5_embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *e
 void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate)
 {
     int C = w->cols, OC = w->rows;
-    if (w->dtype == T5_BF16) {
+    if (w->dtype == T5_I8) {
+        t5_linear_i8(out, inp, w, N, alpha, accumulate);
+    } else if (w->dtype == T5_BF16) {
         t5_matmul_forward_bf16(out, inp, w->data, N, C, OC, alpha, accumulate);
     } else if (N < t5_linear_dispatch()->few_rows_f32) {
-        t5_lin_job j = {out, inp, w->data, NULL, N, C, OC, accumulate, alpha};
+        t5_lin_job j = {out, inp, w->data, NULL, N, C, OC, accumulate, alpha, NULL, NULL, NULL};
         run_rows(&j, t5_linear_dispatch()->rows);
     } else {
         t5_matmul_forward(out, inp, w->data, N, C, OC, alpha, accumulate);

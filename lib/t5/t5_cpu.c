@@ -15,10 +15,13 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
  * measured with AVX2 at 2048 x 5120 (T0_3B's feed-forward), GFLOPS loops / sgemm: F32 at
  * 16 rows 42 / 37, 32 rows 43 / 44, 64 rows 44 / 67; BF16 (sgemm on widened blocks) at 32
  * rows 64 / 46, 64 rows 51 / 53. The plain loops lose to sgemm from about 4 rows. */
-static const t5_linear_kernels plain_set = {"plain", t5_rows_plain, NULL, 3, 3};
+static const t5_linear_kernels plain_set = {"plain", t5_rows_plain, NULL, 3, 3, t5_rows_i8_plain, "plain"};
 #if T5_X86_KERNELS
-static const t5_linear_kernels avx2_set = {"avx2", t5_rows_avx2, NULL, 16, 48};
-static const t5_linear_kernels bf16_set = {"avx512bf16", t5_rows_avx2, t5_rows_avx512bf16, 16, 48};
+static const t5_linear_kernels avx2_set = {"avx2", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx2, "avx2"};
+static const t5_linear_kernels bf16_set = {"avx512bf16", t5_rows_avx2, t5_rows_avx512bf16, 16, 48, t5_rows_i8_avx2,
+                                           "avx2"};
+/* int8 through VNNI: with or without AVX-512 BF16 (chosen sets get i8 replaced, see probe) */
+static const t5_linear_kernels vnni_set = {"avx512vnni", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx512vnni, "avx512vnni"};
 #endif
 
 static void probe(void)
@@ -30,14 +33,18 @@ static void probe(void)
     cpu.avx512f = __builtin_cpu_supports("avx512f");
     cpu.avx512bw = __builtin_cpu_supports("avx512bw");
     cpu.avx512bf16 = __builtin_cpu_supports("avx512bf16");
+    cpu.avx512vnni = __builtin_cpu_supports("avx512vnni");
 #endif
     cpu.plain = plain && *plain == '1';
     cpu.few_rows_forced = rows ? atoi(rows) : -1;
     cpu.prefetch_ahead = ahead ? atol(ahead) : 49152;
     chosen = plain_set;
 #if T5_X86_KERNELS
-    if (!cpu.plain && cpu.avx2_fma)
+    if (!cpu.plain && cpu.avx2_fma) {
         chosen = cpu.avx512bf16 && cpu.avx512bw ? bf16_set : avx2_set;
+        if (cpu.avx512vnni && cpu.avx512bw)
+            chosen.i8_rows = vnni_set.i8_rows, chosen.i8_name = vnni_set.i8_name;
+    }
 #endif
     if (cpu.few_rows_forced >= 0)
         chosen.few_rows_f32 = chosen.few_rows_bf16 = cpu.few_rows_forced;
@@ -66,6 +73,8 @@ int t5_linear_variants(const t5_linear_kernels **sets, int max)
         sets[n++] = &avx2_set;
     if (c->avx2_fma && c->avx512bf16 && c->avx512bw && n < max)
         sets[n++] = &bf16_set;
+    if (c->avx2_fma && c->avx512vnni && c->avx512bw && n < max)
+        sets[n++] = &vnni_set;
 #else
     (void)c;
 #endif

@@ -1,8 +1,9 @@
 /* t5_linear_kernels.h: the kernels behind t5_linear (t5_bf16.c), one file an instruction
  * set, and the dispatch table that the CPU probe (t5_cpu.c) fills once:
- *   t5_linear_plain.c      C loops the compiler vectorizes (any CPU);
- *   t5_linear_avx2.c       AVX2 + FMA intrinsics;
- *   t5_linear_avx512bf16.c vdpbf16ps, BF16 x BF16 pairs into F32 lanes.
+ *   t5_linear_plain.c      C loops the compiler vectorizes (any CPU), int8 in plain C;
+ *   t5_linear_avx2.c       AVX2 + FMA intrinsics, int8 with vpmaddubsw/vpmaddwd;
+ *   t5_linear_avx512bf16.c vdpbf16ps, BF16 x BF16 pairs into F32 lanes;
+ *   t5_linear_avx512vnni.c vpdpbusd, int8 x int8 quads into int32 lanes.
  * Internal to lib/t5 (and the kernel tests, tests/unit/test_backend_ops.c). */
 #ifndef T0_T5_LINEAR_KERNELS_H
 #define T0_T5_LINEAR_KERNELS_H
@@ -26,6 +27,10 @@ typedef struct {
     const uint16_t *wb; /* else BF16 weight rows */
     int N, C, OC, accumulate;
     float alpha;
+    /* int8 products (t5_int8.h): x holds int8 rows, w and wb are NULL. Values in
+     * [-127, 127] only (never -128: the sign transfer of the AVX2 kernel needs it). */
+    const int8_t *wq;                 /* int8 weight rows */
+    const float *wscale, *xscale;     /* per weight row, per input row: value = q * scale */
 } t5_lin_job;
 
 enum { T5_KR = 4, T5_KW = 6 }; /* the most input rows and weight rows in a block */
@@ -53,16 +58,28 @@ void t5_widen_all(float *dst, const uint16_t *src, size_t n);
 #if T5_X86_KERNELS
 void t5_rows_avx2(const t5_lin_job *j, long begin, long end);
 void t5_rows_avx512bf16(const t5_lin_job *j, long begin, long end); /* x: BF16 rows */
+void t5_rows_i8_avx2(const t5_lin_job *j, long begin, long end);
+void t5_rows_i8_avx512vnni(const t5_lin_job *j, long begin, long end);
 #endif
+/* int8 rows: out = alpha * (exact int32 sum) * xscale[n] * wscale[o], the same expression
+ * in every kernel, so every int8 kernel gives the same bits */
+void t5_rows_i8_plain(const t5_lin_job *j, long begin, long end);
+
+static inline void t5_lin_put_i8(const t5_lin_job *j, int n, int o, int32_t s)
+{
+    t5_lin_put(j, n, o, (float)s * (j->xscale[n] * j->wscale[o]));
+}
 
 /* A kernel set. Every set sums each output the same way whichever block it falls in, so
  * a row gets the same bits alone, in a batch or over threads (within one set). */
 typedef struct {
-    const char *name;      /* "plain", "avx2", "avx512bf16" */
+    const char *name;      /* "plain", "avx2", "avx512bf16", "avx512vnni" (names the F32/BF16 part) */
     t5_rows_fn rows;       /* few input rows (F32 inputs; F32 or BF16 weights) */
     t5_rows_fn bf16_rows;  /* BF16 inputs and weights, any number of rows; NULL: none */
     int few_rows_f32;      /* below this many input rows `rows` beats sgemm (F32 weights) */
     int few_rows_bf16;     /* the same for BF16 weights */
+    t5_rows_fn i8_rows;    /* int8 inputs and weights, any number of rows */
+    const char *i8_name;   /* "plain", "avx2", "avx512vnni" */
 } t5_linear_kernels;
 
 /* The set in use: the CPU probe's choice (t5_cpu.h), made once a process. */

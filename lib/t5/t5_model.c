@@ -11,6 +11,7 @@
 #include "t5/safetensors.h"
 #include "t5/t5_bf16.h"
 #include "t5/t5_block.h"
+#include "t5/t5_int8.h"
 #include "t5/t5_ops.h"
 
 struct t5_acts {
@@ -291,6 +292,52 @@ fail:
     return NULL;
 }
 
+/* The matrices int8 inference quantizes: every linear weight of the blocks, and lm_head
+ * when asked and not tied (an embedding is looked up, not multiplied) */
+static int quantizable(const t5_model *m, const t5_tensor_spec *s, int lm_head)
+{
+    if (s->ndim != 2 || strstr(s->name, "relative_attention_bias") || strcmp(s->name, "shared.weight") == 0 ||
+        strstr(s->name, "embed_tokens"))
+        return 0;
+    return strcmp(s->name, "lm_head.weight") != 0 || (lm_head && !m->cfg.tie_word_embeddings);
+}
+
+int t5_model_quantize_i8(t5_model *m, int lm_head, t0_error *err)
+{
+    if (!m->mapped)
+        return t0_fail(err, T0_EINTERNAL, "t5_model_quantize_i8: the model is not memory-mapped");
+    size_t nq = 0, nrows = 0;
+    for (int i = 0; i < m->nspecs; i++)
+        if (quantizable(m, &m->specs[i], lm_head) && m->mapped[i].dtype != T5_I8)
+            nq += t5_numel(&m->specs[i]), nrows += (size_t)m->specs[i].shape[0];
+    int8_t *q = malloc(nq ? nq : 1);
+    float *scale = malloc(sizeof(float) * (nrows ? nrows : 1));
+    if (!q || !scale) {
+        free(q), free(scale);
+        return t0_fail(err, T0_EINTERNAL, "out of memory quantizing %zu parameters", nq);
+    }
+    m->quantized = q, m->qscales = scale;
+    for (int i = 0; i < m->nspecs; i++) {
+        if (!quantizable(m, &m->specs[i], lm_head) || m->mapped[i].dtype == T5_I8)
+            continue;
+        m->mapped[i] = t5_weight_quantize(&m->mapped[i], q, scale);
+        q += t5_numel(&m->specs[i]), scale += m->specs[i].shape[0];
+    }
+    free(m->w.enc), free(m->w.dec); /* bind the quantized handles */
+    memset(&m->w, 0, sizeof m->w);
+    return bind(m, NULL, &m->w, err);
+}
+
+int t5_model_use_dtype(t5_model *m, const char *dtype, t0_error *err)
+{
+    if (strcmp(dtype, "stored") == 0)
+        return 0;
+    if (strcmp(dtype, "int8") != 0)
+        return t0_fail(err, T0_EINPUT, "--dtype: '%s' is neither stored nor int8", dtype);
+    const char *lm = getenv("T0_INT8_LM_HEAD"); /* measurements */
+    return t5_model_quantize_i8(m, lm ? *lm == '1' : T5_INT8_LM_HEAD, err);
+}
+
 size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened)
 {
     size_t in_place = 0, wide = 0;
@@ -299,6 +346,8 @@ size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened)
         uintptr_t p = (uintptr_t)m->mapped[i].data;
         if (m->mapped[i].dtype == T5_BF16)
             in_place += 2 * n;
+        else if (m->mapped[i].dtype == T5_I8)
+            wide += n + 4 * (size_t)m->mapped[i].rows;
         else if (m->widened && p >= (uintptr_t)m->widened && p < (uintptr_t)(m->widened + m->nfloats))
             wide += 4 * n;
         else
@@ -356,6 +405,8 @@ void t5_model_free(t5_model *m)
     free(m->g.dec);
     free_acts(m->acts);
     free(m->widened);
+    free(m->quantized);
+    free(m->qscales);
     free(m->mapped);
     st_close(m->map);
     free(m);

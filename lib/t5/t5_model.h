@@ -89,7 +89,9 @@ typedef struct {
      * BF16 linear weights as BF16) or, widened, in `widened` */
     struct st_model *map;
     float *widened;
-    t5_weight *mapped; /* per spec: F32 or BF16 in the mapping, or F32 in `widened` */
+    t5_weight *mapped; /* per spec: F32 or BF16 in the mapping, or F32 in `widened`, or I8 */
+    int8_t *quantized; /* t5_model_quantize_i8: the int8 weights and their row scales */
+    float *qscales;
     /* after t5_forward: */
     double loss, ce_loss, z_loss;
 } t5_model;
@@ -111,7 +113,16 @@ void t5_model_free(t5_model *m);
  * bias tables, misaligned F32) is widened into one small arena. Forward, encode and the
  * decoder work on it; gradients, t5_model_save and t5_model_load do not (they fail). */
 t5_model *t5_model_open_mapped(const char *dir, t0_error *err);
-/* Bytes of weights the model reads in place from the mapping, and bytes it widened. */
+/* Int8 inference (t5_int8.h): quantizes a mapped model's linear weights (F32 or BF16) to
+ * int8 with one scale per output row, in memory of its own; embeddings, norms and bias
+ * tables stay as they are, lm_head too unless lm_head is 1 (and it is not tied). */
+int t5_model_quantize_i8(t5_model *m, int lm_head, t0_error *err);
+/* A tool's --dtype: "stored" (the weights as the file has them) or "int8" (quantized, with
+ * lm_head when T5_INT8_LM_HEAD; T0_INT8_LM_HEAD=0/1 overrides it, for measurements). */
+enum { T5_INT8_LM_HEAD = 1 };
+int t5_model_use_dtype(t5_model *m, const char *dtype, t0_error *err);
+/* Bytes of weights the model reads in place from the mapping, and bytes it widened (or
+ * quantized). */
 size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened);
 
 /* The parameter / gradient of a tensor by Hugging Face name, or NULL. */

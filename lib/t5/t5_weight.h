@@ -3,8 +3,8 @@
  *
  * F32 weights are a training model's parameters and gradients (in their arenas) or F32
  * tensors used where a file is mapped; BF16 weights are matrices of a mapped BF16 file
- * used as stored. I8 (one F32 scale per row) is the room left for int8 inference: no
- * loader makes one yet and the products do not take it. */
+ * used as stored. I8 (one F32 scale per row) are a model's linear weights quantized for
+ * int8 inference (t5_model_quantize_i8, t5_int8.h). */
 #ifndef T0_T5_WEIGHT_H
 #define T0_T5_WEIGHT_H
 

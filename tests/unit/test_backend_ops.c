@@ -8,6 +8,10 @@
  *     AVX-512 BF16; a line says which it lacks), F32 and BF16 weights, on shapes that find
  *     edge bugs: 1 row, the block sizes +-1 (4 input rows, 3 and 6 weight rows, the 8-lane
  *     tails), odd, prime and large column counts (1, 7, 9, 31, 1023, 1024, 1100);
+ *   - the int8 kernel of every set (plain, AVX2, AVX-512 VNNI; a line says which it lacks)
+ *     against the plain one, the same bits (exact int32 sums), on the same kind of edge
+ *     shapes (32- and 64-byte blocks +-1); and t5_linear_i8 against double within the
+ *     bound t5_int8.h derives;
  *   - the ops (t5_ops.h), forward and backward, on 1 and 2 threads: product, RMSNorm,
  *     embedding, the three activations gated and not, attention with masks and the
  *     relative bias, cross-entropy with z-loss.
@@ -21,6 +25,7 @@
 
 #include "common/half.h"
 #include "t5/t5_cpu.h"
+#include "t5/t5_int8.h"
 #include "t5/t5_linear_kernels.h"
 #include "t5/t5_ops.h"
 #include "unit.h"
@@ -81,7 +86,7 @@ static void check_kernel(const t5_linear_kernels *k, int bf16, int native, int N
     for (int i = 0; i < N * OC; i++)
         out[i] = alone[i] = 0.5f;
     t5_lin_job j = {out, native ? (const void *)xb : (const void *)x, bf16 ? NULL : w, bf16 ? wb : NULL, N, C, OC, 1,
-                    0.75f};
+                    0.75f, NULL, NULL, NULL};
     t5_rows_fn fn = native ? k->bf16_rows : k->rows;
     fn(&j, 0, OC);
     int same = 1;
@@ -125,6 +130,106 @@ static void test_kernels(void)
         fprintf(stderr, "product kernels: %s: %d shapes x types against double, %s\n", sets[s]->name, cases,
                 unit_failures == before ? "all within bounds, rows alone = batch" : "FAILED");
     }
+}
+
+/* ---------------------------------------------------------------- int8 kernels */
+
+/* One int8 kernel, one shape: int8 values in [-127, 127] (the quantizer's range; the
+ * extremes +-127 placed on purpose, where vpmaddubsw would saturate with another operand
+ * convention) against the plain kernel: the int32 sums are exact, and every kernel puts
+ * them through the same F32 expression, so the outputs must be the same bits. */
+static void check_i8_kernel(t5_rows_fn fn, const char *name, int N, int C, int OC)
+{
+    int8_t *x = malloc((size_t)N * C + 1), *w = malloc((size_t)OC * C + 1);
+    float *xs = malloc(sizeof(float) * N), *ws = malloc(sizeof(float) * OC);
+    float *want = malloc(sizeof(float) * N * OC), *got = malloc(sizeof(float) * N * OC);
+    for (int i = 0; i < N * C; i++)
+        x[i] = (int8_t)(i % 5 == 0 ? (i % 2 ? 127 : -127) : (int)(uni() * 127.5f));
+    for (int i = 0; i < OC * C; i++)
+        w[i] = (int8_t)(i % 3 == 0 ? (i % 2 ? -127 : 127) : (int)(uni() * 127.5f));
+    for (int n = 0; n < N; n++)
+        xs[n] = 0.01f + 0.001f * n;
+    for (int o = 0; o < OC; o++)
+        ws[o] = 0.02f - 0.0001f * o;
+    for (int i = 0; i < N * OC; i++)
+        want[i] = got[i] = 0.5f;
+    t5_lin_job j = {want, x, NULL, NULL, N, C, OC, 1, 0.75f, w, ws, xs};
+    t5_rows_i8_plain(&j, 0, OC);
+    /* the plain kernel itself against an int64 sum */
+    int exact = 1;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            int64_t s = 0;
+            for (int c = 0; c < C; c++)
+                s += (int64_t)x[n * C + c] * w[o * C + c];
+            float v = 0.5f + 0.75f * ((float)s * (xs[n] * ws[o]));
+            exact &= v == want[n * OC + o];
+        }
+    j.out = got;
+    fn(&j, 0, OC);
+    int ok = exact && memcmp(got, want, sizeof(float) * N * OC) == 0;
+    if (!ok)
+        fprintf(stderr, "  int8 %s N %d C %d OC %d: %s\n", name, N, C, OC, exact ? "differs from plain" : "plain inexact");
+    CHECK(ok);
+    free(x), free(w), free(xs), free(ws), free(want), free(got);
+}
+
+static void test_i8_kernels(void)
+{
+    const t5_linear_kernels *sets[8];
+    int n = t5_linear_variants(sets, 8);
+    const t5_cpu *cpu = t5_cpu_probe();
+    if (!(cpu->avx512vnni && cpu->avx512bw))
+        fprintf(stderr, "int8 kernels: avx512vnni skipped (this CPU lacks AVX-512 VNNI)\n");
+    static const int rows[] = {1, 2, 3, 4, 5, 8, 13};
+    static const int cols[] = {1, 7, 31, 32, 33, 63, 64, 65, 512, 1023, 1100};
+    static const int outs[] = {1, 2, 3, 4, 5, 7, 29, 65};
+    for (int s = 0; s < n; s++) {
+        if (s > 0 && sets[s]->i8_rows == sets[s - 1]->i8_rows)
+            continue;
+        int before = unit_failures, cases = 0;
+        for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
+            for (size_t b = 0; b < sizeof cols / sizeof *cols; b++)
+                for (size_t c = 0; c < sizeof outs / sizeof *outs; c++, cases++)
+                    check_i8_kernel(sets[s]->i8_rows, sets[s]->i8_name, rows[a], cols[b], outs[c]);
+        fprintf(stderr, "int8 kernels: %s: %d shapes, %s\n", sets[s]->i8_name, cases,
+                unit_failures == before ? "the same bits as the plain kernel (exact int32 sums)" : "FAILED");
+    }
+}
+
+/* t5_linear_i8 on F32 rows and weights (quantized as a model is) against the double
+ * product, within the bound t5_int8.h derives, per output */
+static void test_i8_bound(int N, int C, int OC)
+{
+    float *x = rand_floats((size_t)N * C, 3.0f), *w = rand_floats((size_t)OC * C, 0.2f);
+    float *out = malloc(sizeof(float) * N * OC), *ws = malloc(sizeof(float) * OC);
+    int8_t *wq = malloc((size_t)OC * C);
+    for (int i = 0; i < C; i++) /* an outlier, as activations have */
+        x[i] *= i == C / 2 ? 20.0f : 1.0f;
+    t5_weight h = t5_weight_f32(w, OC, C);
+    t5_weight q = t5_weight_quantize(&h, wq, ws);
+    t5_linear_i8(out, x, &q, N, 1.0f, 0);
+    float *slow = malloc(sizeof(float) * N * OC);
+    t5_linear_i8_unbuffered(slow, x, &q, N, 1.0f, 0);
+    CHECK(memcmp(slow, out, sizeof(float) * N * OC) == 0); /* the fallback without scratch: the same bits */
+    free(slow);
+    int ok = 1;
+    double worst = 0;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int c = 0; c < C; c++)
+                s += (double)x[n * C + c] * w[o * C + c];
+            /* the bound, plus F32 rounding of the scales and of the result */
+            double b = t5_int8_bound(x + (size_t)n * C, w + (size_t)o * C, C) * (1 + 1e-5) + 1e-6 * fabs(s);
+            double e = fabs(out[n * OC + o] - s);
+            worst = fmax(worst, e / b);
+            ok &= e <= b;
+        }
+    if (!ok)
+        fprintf(stderr, "  int8 bound N %d C %d OC %d: error / bound %.3g\n", N, C, OC, worst);
+    CHECK(ok);
+    free(x), free(w), free(out), free(ws), free(wq);
 }
 
 /* ---------------------------------------------------------------- ops: forward and backward */
@@ -374,6 +479,14 @@ int main(void)
 {
     t5_set_ftz();
     test_kernels();
+    test_i8_kernels();
+    static const int shapes[][3] = {{1, 1, 1}, {1, 512, 384}, {4, 33, 7}, {13, 1100, 65}};
+    for (int t = 1; t <= 2; t++) { /* t5_linear_i8 splits weight rows over the pool */
+        t5_set_threads(t);
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            test_i8_bound(shapes[i][0], shapes[i][1], shapes[i][2]);
+    }
+    t5_set_threads(1);
     test_ops();
     t5_set_threads(2); /* the same ops split over the pool */
     test_ops();
