@@ -7,6 +7,7 @@
 
 #include "common/utf8.h"
 #include "spm/spm.h"
+#include "spm/spm_idline.h"
 #include "spm/spm_records.h"
 #include "spm/spm_trie.h"
 #include "spm/tokenizer_json.h"
@@ -415,6 +416,25 @@ static void test_example_records(void)
     t0_spm_free(m);
 }
 
+/* Id lines: written with single spaces, read back with spaces, tabs and '\r' between ids;
+ * anything else, or an id past INT32_MAX, is bad input. */
+static void test_id_lines(void)
+{
+    const int32_t ids[] = {0, -5, 2147483647, 32099};
+    t0_buf b = {0};
+    t0_spm_work w = {0};
+    t0_error err = {0};
+    CHECK(t0_spm_put_id_line(&b, ids, 4, &err) == 0 && strcmp(b.p, "0 -5 2147483647 32099") == 0);
+    CHECK(t0_spm_parse_id_line(b.p, b.len, &w, &err) == 0 && w.n_ids == 4 && memcmp(w.ids, ids, sizeof ids) == 0);
+    t0_spm_work_reset(&w);
+    CHECK(t0_spm_parse_id_line(" 7\t8 \r", 6, &w, &err) == 0 && w.n_ids == 2 && w.ids[1] == 8);
+    CHECK(t0_spm_parse_id_line("1 2x", 4, &w, &err) == -1 && err.status == T0_EINPUT);
+    CHECK(t0_spm_parse_id_line("2147483648", 10, &w, &err) == -1 && err.status == T0_EINPUT);
+    CHECK(t0_spm_parse_id_line("-", 1, &w, &err) == -1 && err.status == T0_EINPUT);
+    t0_buf_free(&b);
+    t0_spm_work_free(&w);
+}
+
 static void test_byte_fallback(void)
 {
     piece_def defs[3 + 256 + 2];
@@ -501,6 +521,7 @@ int main(void)
     test_normalizer();
     test_viterbi();
     test_example_records();
+    test_id_lines();
     test_byte_fallback();
     test_bad_vocab();
     test_tokenizer_json();
