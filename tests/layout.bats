@@ -11,7 +11,8 @@ setup() {
 allowed() {
     case "$1" in
     common) echo "" ;;
-    stream | render | spm) echo "common" ;;
+    stream | render) echo "common" ;;
+    spm) echo "common stream" ;;
     t5) echo "common" ;;
     train) echo "common stream t5" ;;
     eval) echo "common stream t5" ;;

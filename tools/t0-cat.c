@@ -7,6 +7,7 @@
 
 #include "common/cli.h"
 #include "common/outfile.h"
+#include "common/strmap.h"
 #include "stream/record_json.h"
 #include "stream/stream.h"
 
@@ -45,74 +46,8 @@ typedef struct {
 /* ---- counting ---- */
 
 typedef struct {
-    char **names;
-    uint64_t *counts;
-    size_t n, cap; /* open addressing; cap a power of two */
-    char **order;  /* names in first-seen order */
-    size_t n_order;
-} task_counts;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int task_slot(task_counts *t, const char *name, size_t *slot, t0_error *err)
-{
-    if (2 * (t->n + 1) > t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        char **names = calloc(cap, sizeof *names);
-        uint64_t *counts = calloc(cap, sizeof *counts);
-        char **order = realloc(t->order, cap * sizeof *order);
-        if (!names || !counts || !order) {
-            free(names);
-            free(counts);
-            if (order)
-                t->order = order;
-            return t0_fail(err, T0_EINTERNAL, "out of memory");
-        }
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->names[i])
-                continue;
-            size_t j = hash_str(t->names[i]) & (cap - 1);
-            while (names[j])
-                j = (j + 1) & (cap - 1);
-            names[j] = t->names[i];
-            counts[j] = t->counts[i];
-        }
-        free(t->names);
-        free(t->counts);
-        t->names = names, t->counts = counts, t->order = order, t->cap = cap;
-    }
-    size_t j = hash_str(name) & (t->cap - 1);
-    while (t->names[j] && strcmp(t->names[j], name) != 0)
-        j = (j + 1) & (t->cap - 1);
-    if (!t->names[j]) {
-        t->names[j] = strdup(name);
-        if (!t->names[j])
-            return t0_fail(err, T0_EINTERNAL, "out of memory");
-        t->order[t->n_order++] = t->names[j];
-        t->n++;
-    }
-    *slot = j;
-    return 0;
-}
-
-static void task_counts_free(task_counts *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->names[i]);
-    free(t->names);
-    free(t->counts);
-    free(t->order);
-}
-
-typedef struct {
     uint64_t total, per_kind[T0_KIND_COUNT];
-    task_counts tasks;
+    t0_strmap tasks; /* records per task, in first-seen order */
 } counts;
 
 static int count_record(counts *c, const t0_record *rec, t0_error *err)
@@ -121,10 +56,10 @@ static int count_record(counts *c, const t0_record *rec, t0_error *err)
     c->per_kind[rec->kind]++;
     if (rec->kind == T0_KIND_BATCH)
         return 0;
-    size_t slot;
-    if (task_slot(&c->tasks, rec->task, &slot, err))
+    t0_strmap_entry *task = t0_strmap_add(&c->tasks, rec->task, err);
+    if (!task)
         return -1;
-    c->tasks.counts[slot]++;
+    task->value++;
     return 0;
 }
 
@@ -142,16 +77,14 @@ static int print_counts(counts *c, FILE *out, t0_error *err)
     }
     if (rc == 0)
         rc = t0_buf_puts(&b, "},\"tasks\":{", err);
-    for (size_t i = 0; i < c->tasks.n_order && rc == 0; i++) {
-        size_t slot;
-        const char *name = c->tasks.order[i];
-        rc = task_slot(&c->tasks, name, &slot, err);
-        if (rc == 0 && i)
+    for (size_t i = 0; i < c->tasks.n && rc == 0; i++) {
+        const t0_strmap_entry *task = &c->tasks.entries[i];
+        if (i)
             rc = t0_buf_puts(&b, ",", err);
         if (rc == 0)
-            rc = json_put_string(&b, name, strlen(name), err);
+            rc = json_put_string(&b, task->key, strlen(task->key), err);
         if (rc == 0)
-            rc = t0_buf_printf(&b, err, ":%llu", (unsigned long long)c->tasks.counts[slot]);
+            rc = t0_buf_printf(&b, err, ":%llu", (unsigned long long)task->value);
     }
     if (rc == 0)
         rc = t0_buf_puts(&b, "}}\n", err);
@@ -281,7 +214,7 @@ static int run(const options *opt, char **inputs, int n_inputs, t0_error *err)
             t0_outfile_abort(&p.out);
     }
     t0_buf_free(&p.line);
-    task_counts_free(&p.counts.tasks);
+    t0_strmap_free(&p.counts.tasks);
     return rc;
 }
 

@@ -218,12 +218,9 @@ static int run_pack(const options *o, t0_error *err)
     if (rc == 0 && !(w = t0_writer_open(o->output, err)))
         rc = -1;
     if (rc == 0) {
-        double total = 0;
-        for (size_t i = 0; i < n; i++)
-            total += tasks[i].rate;
         progress pg;
         t0_pack_job job = {.batches = (uint64_t)o->batches,
-                           .draws = (uint64_t)ceil(o->epochs * total - 1e-9),
+                           .draws = t0_mixture_draws(tasks, n, o->epochs),
                            .on_batch = on_batch,
                            .arg = &pg};
         pg = (progress){.batches = job.batches, .draws = job.draws};
@@ -287,13 +284,10 @@ static int run_objective(const options *o, t0_error *err)
     size_t n;
     if (load_tasks(o, &tasks, &n, err))
         return -1;
-    double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += tasks[i].rate;
     t0_objective_opts oo = {.kind = o->objective, .input_len = (uint32_t)o->input_len,
                             .target_len = (uint32_t)o->target_len, .noise_density = o->noise_density,
                             .mean_span = o->mean_span, .seed = (uint64_t)o->seed,
-                            .documents = o->batches ? 0 : (uint64_t)ceil(o->epochs * total - 1e-9)};
+                            .documents = o->batches ? 0 : t0_mixture_draws(tasks, n, o->epochs)};
     t0_packer p = {0};
     t0_mixture *m = NULL;
     t0_objective *ob = NULL;

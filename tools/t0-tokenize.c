@@ -14,6 +14,9 @@
 #include "common/progress.h"
 #include "spm/spm.h"
 #include "spm/spm_batch.h"
+#include "spm/spm_idline.h"
+#include "spm/spm_records.h"
+#include "stream/record_copy.h"
 #include "stream/stream.h"
 
 static const char *prog = "t0-tokenize";
@@ -81,6 +84,7 @@ typedef struct {
     const t0_spm *m;
     worker *workers;
     int32_t eos; /* -1: append none */
+    t0_spm_record_opts record_opts; /* record mode: the options as the library takes them */
     uint64_t done;  /* lines or records written */
     t0_progress progress;
 } context;
@@ -114,60 +118,12 @@ typedef struct {
     uint64_t first; /* line number of the first line, for messages */
 } line_batch;
 
-static int put_int(t0_buf *b, int32_t v, t0_error *err)
-{
-    char tmp[16];
-    int k = 0;
-    uint32_t u = v < 0 ? (uint32_t)0 - (uint32_t)v : (uint32_t)v;
-    do {
-        tmp[k++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[k++] = '-';
-    if (t0_buf_reserve(b, (size_t)k + 1, err))
-        return -1;
-    while (k)
-        b->p[b->len++] = tmp[--k];
-    return 0;
-}
-
-static int put_ids(t0_buf *b, const int32_t *ids, size_t n, t0_error *err)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((i && t0_buf_append(b, " ", 1, err)) || put_int(b, ids[i], err))
-            return -1;
-    return 0;
-}
-
-/* Parses a line of space-separated ids into w->ids. */
-static int parse_ids(const char *s, size_t n, t0_spm_work *w, t0_error *err)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
-            i++;
-            continue;
-        }
-        int neg = s[i] == '-';
-        size_t start = i += neg;
-        int64_t v = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && v <= INT32_MAX)
-            v = v * 10 + (s[i++] - '0');
-        if (i == start || v > INT32_MAX || (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r'))
-            return t0_fail(err, T0_EINPUT, "not a list of ids: '%.*s'", (int)(n > 60 ? 60 : n), s);
-        if (t0_spm_push_id(w, (int32_t)(neg ? -v : v), err))
-            return -1;
-    }
-    return 0;
-}
-
 static int text_line(context *c, worker *wk, const char *s, size_t n, t0_error *err)
 {
     t0_spm_work *w = &wk->work;
     t0_spm_work_reset(w);
     if (c->opt->decode) {
-        if (parse_ids(s, n, w, err) || t0_spm_decode(c->m, w->ids, w->n_ids, w, err))
+        if (t0_spm_parse_id_line(s, n, w, err) || t0_spm_decode(c->m, w->ids, w->n_ids, w, err))
             return -1;
         return t0_buf_append(&wk->out, w->text, w->len, err);
     }
@@ -176,7 +132,7 @@ static int text_line(context *c, worker *wk, const char *s, size_t n, t0_error *
     if (c->eos >= 0 && t0_spm_push_id(w, c->eos, err))
         return -1;
     if (!c->opt->pieces)
-        return put_ids(&wk->out, w->ids, w->n_ids, err);
+        return t0_spm_put_id_line(&wk->out, w->ids, w->n_ids, err);
     if (c->eos >= 0) {
         size_t len;
         const char *eos = t0_spm_id_to_piece(c->m, c->eos, &len);
@@ -306,129 +262,20 @@ static int run_text(context *c, t0_catfile *cat, FILE *out, t0_error *err)
 /* ---------------- record mode: examples in, tokens out ---------------- */
 
 typedef struct {
-    t0_record rec; /* the tokens record; strings borrowed from the example, ids owned */
-} token_slot;
-
-typedef struct {
     context *ctx;
     t0_record *examples; /* copies, strings owned */
-    token_slot *out;
+    t0_record *out;      /* their tokens records: strings borrowed from the example, ids owned */
     size_t n;
     size_t *cum; /* cum[i]: text bytes of examples 0..i-1, to split the work evenly */
 } record_batch;
 
-static char *copy_str(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
-static void free_example(t0_record *e)
-{
-    free((char *)e->task);
-    free((char *)e->template_name);
-    free((char *)e->input);
-    free((char *)e->target);
-    for (uint32_t k = 0; k < e->n_choices; k++)
-        free((char *)e->choices[k]);
-    free(e->choices);
-    memset(e, 0, sizeof *e);
-}
-
-static int copy_example(t0_record *dst, const t0_record *src, t0_error *err)
-{
-    *dst = (t0_record){.kind = T0_KIND_EXAMPLE, .id = src->id, .label = src->label};
-    dst->task = copy_str(src->task);
-    dst->template_name = copy_str(src->template_name);
-    dst->input = copy_str(src->input);
-    dst->target = copy_str(src->target);
-    dst->choices = calloc(src->n_choices + 1, sizeof *dst->choices);
-    int ok = dst->task && dst->template_name && dst->input && dst->target && dst->choices;
-    for (uint32_t k = 0; ok && k < src->n_choices; k++) {
-        ok = (dst->choices[k] = copy_str(src->choices[k])) != NULL;
-        dst->n_choices = k + 1;
-    }
-    if (!ok) {
-        free_example(dst);
-        return t0_fail(err, T0_EINTERNAL, "out of memory");
-    }
-    return 0;
-}
-
-/* Tokenizes text; with eos, appends it and keeps it last under the limit. The ids land in
- * w->ids; the caller copies them. */
-static int tokenize_field(context *c, const char *text, int with_eos, int64_t limit,
-                          t0_spm_work *w, t0_error *err)
-{
-    t0_spm_work_reset(w);
-    if (encode(c, text, strlen(text), w, err))
-        return -1;
-    int eos = with_eos && c->eos >= 0;
-    if (eos && t0_spm_push_id(w, c->eos, err))
-        return -1;
-    if (limit > 0 && w->n_ids > (size_t)limit) {
-        w->n_ids = (size_t)limit;
-        if (eos)
-            w->ids[limit - 1] = c->eos;
-    }
-    return 0;
-}
-
-static int keep_ids(const t0_spm_work *w, t0_ids *dst, t0_error *err)
-{
-    if (w->n_ids > UINT32_MAX)
-        return t0_fail(err, T0_EINPUT, "too many ids");
-    int32_t *v = malloc((w->n_ids ? w->n_ids : 1) * sizeof *v);
-    if (!v)
-        return t0_fail(err, T0_EINTERNAL, "out of memory");
-    if (w->n_ids)
-        memcpy(v, w->ids, w->n_ids * sizeof *v);
-    *dst = (t0_ids){v, (uint32_t)w->n_ids};
-    return 0;
-}
-
-static int tokenize_example(context *c, const t0_record *e, token_slot *s, t0_spm_work *w,
-                            t0_error *err)
-{
-    const options *o = c->opt;
-    t0_record *t = &s->rec;
-    *t = (t0_record){.kind = T0_KIND_TOKENS, .task = e->task, .template_name = e->template_name,
-                     .id = e->id, .label = e->label, .n_choices = e->n_choices};
-    if (tokenize_field(c, e->input, 0, o->input_len, w, err) || keep_ids(w, &t->input_ids, err))
-        return -1;
-    if (o->lines) /* a document: no target, not even its EOS */
-        t0_spm_work_reset(w);
-    else if (tokenize_field(c, e->target, 1, o->target_len, w, err))
-        return -1;
-    if (keep_ids(w, &t->target_ids, err))
-        return -1;
-    t->choice_ids = calloc(e->n_choices + 1, sizeof *t->choice_ids);
-    if (!t->choice_ids)
-        return t0_fail(err, T0_EINTERNAL, "out of memory");
-    for (uint32_t k = 0; k < e->n_choices; k++)
-        if (tokenize_field(c, e->choices[k], 1, o->target_len, w, err) ||
-            keep_ids(w, &t->choice_ids[k], err))
-            return -1;
-    return 0;
-}
-
-static void free_tokens(token_slot *s)
-{
-    t0_record *t = &s->rec;
-    free(t->input_ids.v);
-    free(t->target_ids.v);
-    if (t->choice_ids)
-        for (uint32_t k = 0; k < t->n_choices; k++)
-            free(t->choice_ids[k].v);
-    free(t->choice_ids);
-    memset(s, 0, sizeof *s);
-}
-
 static int record_range(void *arg, size_t begin, size_t end, int thread, t0_error *err)
 {
     record_batch *b = arg;
-    t0_spm_work *w = &b->ctx->workers[thread].work;
+    const context *c = b->ctx;
+    t0_spm_work *w = &c->workers[thread].work;
     for (size_t i = begin; i < end; i++)
-        if (tokenize_example(b->ctx, &b->examples[i], &b->out[i], w, err))
+        if (t0_spm_tokenize_example(c->m, &c->record_opts, &b->examples[i], &b->out[i], w, err))
             return -1;
     return 0;
 }
@@ -437,11 +284,11 @@ static int flush_records(record_batch *b, t0_writer *wr, t0_error *err)
 {
     int rc = t0_spm_parallel(b->n, b->cum, b->ctx->opt->threads, record_range, b, err);
     for (size_t i = 0; i < b->n; i++) {
-        int blank = b->ctx->opt->lines && b->out[i].rec.input_ids.n == 0; /* whitespace only */
+        int blank = b->ctx->opt->lines && b->out[i].input_ids.n == 0; /* whitespace only */
         if (rc == 0 && !blank)
-            rc = t0_writer_write(wr, &b->out[i].rec, err);
-        free_tokens(&b->out[i]);
-        free_example(&b->examples[i]);
+            rc = t0_writer_write(wr, &b->out[i], err);
+        t0_record_free_ids(&b->out[i]);
+        t0_record_free_example(&b->examples[i]);
     }
     b->ctx->done += b->n;
     show_progress(b->ctx, "records", 0);
@@ -522,7 +369,7 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
     size_t bytes = 0;
     t0_record rec;
     while (rc == 0 && (rc = next_example(r, ls, &rec, err)) > 0) {
-        rc = copy_example(&b.examples[b.n], &rec, err);
+        rc = t0_record_copy_example(&b.examples[b.n], &rec, err);
         if (rc)
             break;
         b.n++;
@@ -541,7 +388,7 @@ static int run_records(context *c, t0_writer *wr, t0_error *err)
         show_progress(c, "records", 1);
     else
         for (size_t i = 0; i < b.n; i++)
-            free_example(&b.examples[i]);
+            t0_record_free_example(&b.examples[i]);
     free(b.examples);
     free(b.out);
     free(b.cum);
@@ -590,6 +437,8 @@ static int run(const options *o, t0_error *err)
     if (!m)
         return -1;
     context c = {.opt = o, .m = m, .eos = o->no_eos || o->decode ? -1 : m->eos_id};
+    c.record_opts = (t0_spm_record_opts){.plain = o->no_sentinels, .eos = c.eos, .input_len = o->input_len,
+                                         .target_len = o->target_len, .no_target = o->lines};
     t0_progress_begin(&c.progress, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
                       o->progress == 2, 0, o->text || o->decode ? "tokenizing lines" : "tokenizing records");
     int rc = 0;

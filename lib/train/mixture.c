@@ -19,6 +19,14 @@ void t0_mix_tasks_free(t0_mix_task *tasks, size_t n)
     free(tasks);
 }
 
+uint64_t t0_mixture_draws(const t0_mix_task *tasks, size_t n, double epochs)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += tasks[i].rate;
+    return (uint64_t)ceil(epochs * total - 1e-9);
+}
+
 static int push_task(t0_mix_task **tasks, size_t *n, size_t *cap, char *name, char *path, double rate,
                      t0_error *err)
 {

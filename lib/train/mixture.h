@@ -52,6 +52,9 @@ int t0_mixture_rates(const char *const *paths, size_t n, uint64_t cap, t0_mix_ta
 int t0_mixture_write_tsv(FILE *f, const t0_mix_task *tasks, size_t n, const char *tsv_path,
                          uint64_t cap, t0_error *err);
 void t0_mix_tasks_free(t0_mix_task *tasks, size_t n);
+/* Draws for `epochs` passes over the mixture: epochs times the sum of the rates, rounded up
+ * (a product a hair over an integer, from rounding, stays that integer). */
+uint64_t t0_mixture_draws(const t0_mix_task *tasks, size_t n, double epochs);
 
 /* One example drawn: pointers stay valid until the next draw. */
 typedef struct {

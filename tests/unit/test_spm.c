@@ -7,8 +7,11 @@
 
 #include "common/utf8.h"
 #include "spm/spm.h"
+#include "spm/spm_idline.h"
+#include "spm/spm_records.h"
 #include "spm/spm_trie.h"
 #include "spm/tokenizer_json.h"
+#include "stream/record_copy.h"
 #include "unit.h"
 
 /* ---- a tiny protobuf writer, for hand-made models ---- */
@@ -326,16 +329,18 @@ static int encodes_to(const t0_spm *m, const char *text, const int32_t *want, si
 
 #define U "\xE2\x96\x81"
 
+/* A hand-made vocabulary whose Viterbi choices are worked out by hand below. */
+static const piece_def viterbi_defs[] = {
+    {"<pad>", 0, T0_SPM_CONTROL}, {"</s>", 0, T0_SPM_CONTROL}, {"<unk>", 0, T0_SPM_UNKNOWN},
+    {U, -1, T0_SPM_NORMAL},       {"a", -2, T0_SPM_NORMAL},     {"b", -2, T0_SPM_NORMAL},
+    {"ab", -4, T0_SPM_NORMAL},    /* ties with a + b: the longer piece wins */
+    {U "a", -3.5f, T0_SPM_NORMAL}, {"<sep>", 0, T0_SPM_USER_DEFINED},
+    {"zz", -0.1f, T0_SPM_UNUSED}, /* never chosen */
+};
+
 static void test_viterbi(void)
 {
-    const piece_def defs[] = {
-        {"<pad>", 0, T0_SPM_CONTROL}, {"</s>", 0, T0_SPM_CONTROL}, {"<unk>", 0, T0_SPM_UNKNOWN},
-        {U, -1, T0_SPM_NORMAL},       {"a", -2, T0_SPM_NORMAL},     {"b", -2, T0_SPM_NORMAL},
-        {"ab", -4, T0_SPM_NORMAL},    /* ties with a + b: the longer piece wins */
-        {U "a", -3.5f, T0_SPM_NORMAL}, {"<sep>", 0, T0_SPM_USER_DEFINED},
-        {"zz", -0.1f, T0_SPM_UNUSED}, /* never chosen */
-    };
-    t0_spm *m = make_model(defs, sizeof defs / sizeof defs[0], 0);
+    t0_spm *m = make_model(viterbi_defs, sizeof viterbi_defs / sizeof viterbi_defs[0], 0);
     CHECK(m != NULL);
     if (!m)
         return;
@@ -357,6 +362,77 @@ static void test_viterbi(void)
     CHECK(t0_spm_decode(m, bad, 1, &w, &err) == -1 && err.status == T0_EINPUT);
     t0_spm_work_free(&w);
     t0_spm_free(m);
+}
+
+static int ids_are(const t0_ids *got, const int32_t *want, uint32_t n)
+{
+    return got->n == n && (n == 0 || memcmp(got->v, want, n * sizeof *want) == 0);
+}
+
+/* An example record into a tokens record: inputs without EOS, targets and choices with it,
+ * kept last under the limit; the strings are the example's own. */
+static void test_example_records(void)
+{
+    t0_spm *m = make_model(viterbi_defs, sizeof viterbi_defs / sizeof viterbi_defs[0], 0);
+    CHECK(m != NULL && m->eos_id == 1);
+    if (!m)
+        return;
+    const int32_t s0 = m->vocab_size - 1; /* <extra_id_0> */
+    const char *choices[] = {"ab", "a <extra_id_0>"};
+    t0_record e = {.kind = T0_KIND_EXAMPLE, .task = "rte", .template_name = "t", .id = 7, .label = 1,
+                   .input = "ab", .target = "a", .choices = choices, .n_choices = 2};
+    t0_spm_work w = {0};
+    t0_error err = {0};
+    t0_record t;
+    t0_spm_record_opts o = {.eos = m->eos_id};
+    CHECK(t0_spm_tokenize_example(m, &o, &e, &t, &w, &err) == 0);
+    CHECK(t.kind == T0_KIND_TOKENS && t.task == e.task && t.template_name == e.template_name);
+    CHECK(t.id == 7 && t.label == 1 && t.n_choices == 2);
+    CHECK(ids_are(&t.input_ids, (int32_t[]){3, 6}, 2));
+    CHECK(ids_are(&t.target_ids, (int32_t[]){3, 4, 1}, 3));
+    CHECK(ids_are(&t.choice_ids[0], (int32_t[]){3, 6, 1}, 3));
+    CHECK(ids_are(&t.choice_ids[1], (int32_t[]){3, 4, s0, 1}, 4));
+    t0_record_free_ids(&t);
+    CHECK(t.choice_ids == NULL && t.input_ids.v == NULL);
+
+    o = (t0_spm_record_opts){.eos = m->eos_id, .input_len = 1, .target_len = 2};
+    CHECK(t0_spm_tokenize_example(m, &o, &e, &t, &w, &err) == 0);
+    CHECK(ids_are(&t.input_ids, (int32_t[]){3}, 1));
+    CHECK(ids_are(&t.target_ids, (int32_t[]){3, 1}, 2)); /* cut, EOS still last */
+    CHECK(ids_are(&t.choice_ids[1], (int32_t[]){3, 1}, 2));
+    t0_record_free_ids(&t);
+
+    /* spm_encode's reading: <extra_id_0> is plain text; no EOS; a document has no target */
+    o = (t0_spm_record_opts){.plain = 1, .eos = -1, .no_target = 1};
+    CHECK(t0_spm_tokenize_example(m, &o, &e, &t, &w, &err) == 0);
+    CHECK(t.target_ids.n == 0 && t.target_ids.v != NULL);
+    CHECK(t.choice_ids[1].n > 3 && t.choice_ids[1].v[t.choice_ids[1].n - 1] != 1);
+    int sentinel = 0;
+    for (uint32_t i = 0; i < t.choice_ids[1].n; i++)
+        sentinel |= t.choice_ids[1].v[i] == s0;
+    CHECK(!sentinel);
+    t0_record_free_ids(&t);
+    t0_spm_work_free(&w);
+    t0_spm_free(m);
+}
+
+/* Id lines: written with single spaces, read back with spaces, tabs and '\r' between ids;
+ * anything else, or an id past INT32_MAX, is bad input. */
+static void test_id_lines(void)
+{
+    const int32_t ids[] = {0, -5, 2147483647, 32099};
+    t0_buf b = {0};
+    t0_spm_work w = {0};
+    t0_error err = {0};
+    CHECK(t0_spm_put_id_line(&b, ids, 4, &err) == 0 && strcmp(b.p, "0 -5 2147483647 32099") == 0);
+    CHECK(t0_spm_parse_id_line(b.p, b.len, &w, &err) == 0 && w.n_ids == 4 && memcmp(w.ids, ids, sizeof ids) == 0);
+    t0_spm_work_reset(&w);
+    CHECK(t0_spm_parse_id_line(" 7\t8 \r", 6, &w, &err) == 0 && w.n_ids == 2 && w.ids[1] == 8);
+    CHECK(t0_spm_parse_id_line("1 2x", 4, &w, &err) == -1 && err.status == T0_EINPUT);
+    CHECK(t0_spm_parse_id_line("2147483648", 10, &w, &err) == -1 && err.status == T0_EINPUT);
+    CHECK(t0_spm_parse_id_line("-", 1, &w, &err) == -1 && err.status == T0_EINPUT);
+    t0_buf_free(&b);
+    t0_spm_work_free(&w);
 }
 
 static void test_byte_fallback(void)
@@ -444,6 +520,8 @@ int main(void)
     test_trie_random();
     test_normalizer();
     test_viterbi();
+    test_example_records();
+    test_id_lines();
     test_byte_fallback();
     test_bad_vocab();
     test_tokenizer_json();

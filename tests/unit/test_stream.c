@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/utf8.h"
+#include "stream/record_copy.h"
 #include "stream/stream.h"
 #include "unit.h"
 
@@ -138,6 +139,27 @@ static void check_text_positions(void)
     CHECK(t0_check_text(text, sizeof text, "t", NULL) == 0);
 }
 
+/* A copied example owns every string: changing the source leaves the copy as it was;
+ * NULL strings become "". */
+static void check_example_copy(void)
+{
+    char input[] = "premise", choice[] = "yes";
+    const char *choices[] = {choice, "no"};
+    t0_record src = {.kind = T0_KIND_EXAMPLE, .task = "rte", .template_name = NULL, .id = 3,
+                     .label = 0, .input = input, .target = "yes", .choices = choices, .n_choices = 2};
+    t0_record copy;
+    t0_error err = {0};
+    CHECK(t0_record_copy_example(&copy, &src, &err) == 0);
+    input[0] = 'P', choice[0] = 'Y';
+    CHECK(copy.kind == T0_KIND_EXAMPLE && copy.id == 3 && copy.label == 0 && copy.n_choices == 2);
+    CHECK(strcmp(copy.task, "rte") == 0 && copy.task != src.task);
+    CHECK(strcmp(copy.template_name, "") == 0);
+    CHECK(strcmp(copy.input, "premise") == 0 && strcmp(copy.target, "yes") == 0);
+    CHECK(strcmp(copy.choices[0], "yes") == 0 && strcmp(copy.choices[1], "no") == 0);
+    t0_record_free_example(&copy);
+    CHECK(copy.input == NULL && copy.choices == NULL && copy.n_choices == 0);
+}
+
 int main(void)
 {
     check_text_positions();
@@ -147,5 +169,6 @@ int main(void)
     check_damage(f);
     fclose(f);
     check_invalid_records();
+    check_example_copy();
     return unit_summary("test_stream");
 }
