@@ -11,7 +11,7 @@
 #include "t5/t5_row_kernels.h"
 
 typedef struct {
-    size_t off, n; /* in the parameter arena */
+    size_t n;
     int rows, cols, factored;
     float *row, *col, *v; /* into state */
 } af_tensor;
@@ -42,15 +42,13 @@ adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_
     a->o = *o;
     a->n = n;
     a->specs = specs;
-    size_t off = 0, maxn = 1, maxc = 1;
+    size_t maxn = 1, maxc = 1;
     for (int i = 0; i < n; i++) {
         af_tensor *t = &a->ts[i];
         const t5_tensor_spec *s = &specs[i];
         t->n = 1;
         for (int d = 0; d < s->ndim; d++)
             t->n *= (size_t)s->shape[d];
-        t->off = off;
-        off += t->n;
         if (t->n > maxn)
             maxn = t->n;
         if (s->ndim == 2) {
@@ -190,7 +188,7 @@ static void apply_task(void *ctx, int tid, long s, long e)
     t5_row_dispatch()->af_apply(j->p, j->u, j->c, j->scale, s, e);
 }
 
-void adafactor_step(adafactor *a, float *params, const float *grads)
+void adafactor_step(adafactor *a, const t5_weight *params, const t5_weight *grads)
 {
     a->t++;
     double decay = 1.0 - pow((double)a->t, -(double)a->o.decay_pow);
@@ -200,7 +198,7 @@ void adafactor_step(adafactor *a, float *params, const float *grads)
     a->last_lr = a->o.relative_step ? (float)fmin(1e-2, 1.0 / sqrt((double)a->t)) : a->o.lr;
     for (int i = 0; i < a->n; i++) {
         af_tensor *t = &a->ts[i];
-        j.t = t, j.p = params + t->off, j.g = grads + t->off;
+        j.t = t, j.p = t5_weight_floats(&params[i]), j.g = t5_weight_floats(&grads[i]);
         j.scale = a->last_lr;
         if (a->o.scale_parameter) {
             float r = rms(&j, j.p, t->n);
