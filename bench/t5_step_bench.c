@@ -156,6 +156,9 @@ int main(int argc, char **argv)
     adafactor_opts o;
     adafactor_defaults(&o);
     adafactor *opt = adafactor_create(m->specs, m->nspecs, &o, &err);
+    t5_weight *pv = malloc(sizeof *pv * m->nspecs), *gv = malloc(sizeof *gv * m->nspecs);
+    t5_model_views(m, m->params, pv); /* the optimizer takes each tensor as a handle */
+    t5_model_views(m, m->grads, gv);
     t5_run run = {1, 1, 1e-4f, (float)nd};
     double best = 1e30, loss = 0;
     for (int s = 0; s <= steps; s++) { /* step 0 warms up */
@@ -166,7 +169,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "t5_step_bench: %s\n", err.msg);
             return 2;
         }
-        adafactor_step(opt, m->params, m->grads);
+        adafactor_step(opt, pv, gv);
         t = now() - t;
         loss = m->loss;
         if (s > 0 && t < best)
@@ -180,6 +183,7 @@ int main(int argc, char **argv)
            openblas_get_corename(), threads, pool, best, (double)(ne + nd) / best, flops / best / 1e9, peak, flops / best / 1e9 / peak,
            ru.ru_maxrss / 1024.0, loss);
     adafactor_free(opt);
+    free(pv), free(gv);
     t5_model_free(m);
     free(f);
     return 0;

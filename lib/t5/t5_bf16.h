@@ -15,8 +15,8 @@
  *   - on CPUs with AVX-512 BF16, BF16 weights go through vdpbf16ps (pairs of products
  *     added into 16 F32 lanes) for any number of rows;
  *   - many rows (an encoder pass): sgemm, on a block of BF16 weights widened at a time;
- *   - without AVX2, plain C loops (vectorized by the compiler, target_clones like
- *     T5_ROW_KERNEL) for up to 2 rows.
+ *   - without AVX2, plain C loops (vectorized by the compiler at -O3, mk/t5.mk) for up
+ *     to 2 rows.
  * Which of these run is the dispatch table's choice (t5_linear_kernels.h), made once from
  * the CPU probe (t5_cpu.h); the kernels are in a file per instruction set.
  * t5_bf16_native() says whether AVX-512 BF16 runs (T0_BF16_PLAIN=1 in the environment

@@ -1,14 +1,16 @@
-/* t5_cpu.c: see t5_cpu.h; also the linear kernels' dispatch table (t5_linear_kernels.h),
- * filled from the probe. */
+/* t5_cpu.c: see t5_cpu.h; also the dispatch tables of the linear kernels
+ * (t5_linear_kernels.h) and of the row kernels (t5_row_kernels.h), filled from the probe. */
 #include "t5/t5_cpu.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "t5/t5_linear_kernels.h"
+#include "t5/t5_row_kernels.h"
 
 static t5_cpu cpu;
 static t5_linear_kernels chosen;
+static const t5_row_kernels *chosen_rows;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* The kernel sets. AVX-512 BF16 machines run the AVX2 loops for F32 weights. Thresholds
@@ -27,7 +29,7 @@ static const t5_linear_kernels vnni_set = {"avx512vnni", t5_rows_avx2, NULL, 16,
 static void probe(void)
 {
     const char *plain = getenv("T0_BF16_PLAIN"), *rows = getenv("T0_FEW_ROWS"), *ahead = getenv("T0_PREFETCH");
-#if T5_X86_KERNELS
+#if T5_ROW_KERNELS_X86 /* any x86-64 compiler: the row kernels are built with clang too */
     __builtin_cpu_init();
     cpu.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     cpu.avx512f = __builtin_cpu_supports("avx512f");
@@ -48,6 +50,11 @@ static void probe(void)
 #endif
     if (cpu.few_rows_forced >= 0)
         chosen.few_rows_f32 = chosen.few_rows_bf16 = cpu.few_rows_forced;
+    chosen_rows = t5_row_kernels_plain;
+#if T5_ROW_KERNELS_X86
+    if (!cpu.plain && cpu.avx2_fma)
+        chosen_rows = cpu.avx512f ? t5_row_kernels_avx512 : t5_row_kernels_avx2;
+#endif
 }
 
 const t5_cpu *t5_cpu_probe(void)
@@ -75,6 +82,29 @@ int t5_linear_variants(const t5_linear_kernels **sets, int max)
         sets[n++] = &bf16_set;
     if (c->avx2_fma && c->avx512vnni && c->avx512bw && n < max)
         sets[n++] = &vnni_set;
+#else
+    (void)c;
+#endif
+    return n;
+}
+
+const t5_row_kernels *t5_row_dispatch(void)
+{
+    pthread_once(&once, probe);
+    return chosen_rows;
+}
+
+int t5_row_variants(const t5_row_kernels **sets, int max)
+{
+    const t5_cpu *c = t5_cpu_probe();
+    int n = 0;
+    if (n < max)
+        sets[n++] = t5_row_kernels_plain;
+#if T5_ROW_KERNELS_X86
+    if (c->avx2_fma && n < max)
+        sets[n++] = t5_row_kernels_avx2;
+    if (c->avx2_fma && c->avx512f && n < max)
+        sets[n++] = t5_row_kernels_avx512;
 #else
     (void)c;
 #endif

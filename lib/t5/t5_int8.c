@@ -6,37 +6,18 @@
 
 #include "t5/t5_linear_kernels.h"
 #include "t5/t5_ops.h"
+#include "t5/t5_row_kernels.h"
 
-/* one row: scale = max|x| / 127, q = x / scale rounded half away from zero (as
- * CTranslate2's std::round), in [-127, 127]. Written for the compiler to vectorize
- * (T5_ROW_KERNEL, eight partial maxima, no libm calls, no branch on the sign): nearbyintf
- * and a branch took 16-19 ns a value here, and the scalar loop was a tenth of an int8
- * t0-score's time. */
-T5_ROW_KERNEL static float row_absmax(const float *x, int C)
+/* one row: scale = max|x| / 127, q = x / scale rounded half away from zero, in [-127, 127];
+ * the row loops are the dispatched row kernels (t5_row_kernels.h: absmax, round_i8) */
+static float row_absmax(const float *x, int C)
 {
-    float m8[8] = {0};
-    int c = 0;
-    for (; c + 8 <= C; c += 8)
-        for (int j = 0; j < 8; j++) {
-            float a = fabsf(x[c + j]);
-            m8[j] = a > m8[j] ? a : m8[j];
-        }
-    float m = 0.0f;
-    for (int j = 0; j < 8; j++)
-        m = m8[j] > m ? m8[j] : m;
-    for (; c < C; c++)
-        m = fabsf(x[c]) > m ? fabsf(x[c]) : m;
-    return m;
+    return t5_row_dispatch()->absmax(x, C);
 }
 
-T5_ROW_KERNEL static void row_round(int8_t *q, const float *x, float inv, int C)
+static void row_round(int8_t *q, const float *x, float inv, int C)
 {
-    for (int c = 0; c < C; c++) {
-        float v = x[c] * inv; /* |v| <= 127 up to rounding */
-        v = v + copysignf(0.5f, v);
-        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        q[c] = (int8_t)(int)v; /* truncation: half away from zero */
-    }
+    t5_row_dispatch()->round_i8(q, x, inv, C);
 }
 
 static float quantize_row(int8_t *q, const float *x, int C)

@@ -4,10 +4,9 @@
 
 #include <stdlib.h>
 
-#include "t5/t5_ops.h"
 
 /* dst[i] = src[i] widened, vectorized by the compiler */
-T5_ROW_KERNEL void t5_widen_all(float *dst, const uint16_t *src, size_t n)
+void t5_widen_all(float *dst, const uint16_t *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t u = (uint32_t)src[i] << 16;
@@ -18,7 +17,7 @@ T5_ROW_KERNEL void t5_widen_all(float *dst, const uint16_t *src, size_t n)
 /* Plain C, vectorized by the compiler: two input rows against four weight rows (each
  * weight used twice), and one against one; the lanes added in order. BF16 weight rows are
  * widened a block at a time first (t5_rows_plain). */
-T5_ROW_KERNEL static void dot2x4_plain(float s[T5_KR][T5_KW], const float *x0, const float *x1, const float *w, int C)
+static void dot2x4_plain(float s[T5_KR][T5_KW], const float *x0, const float *x1, const float *w, int C)
 {
     float a0[4][8] = {{0}}, a1[4][8] = {{0}};
     int c = 0;
@@ -42,7 +41,7 @@ T5_ROW_KERNEL static void dot2x4_plain(float s[T5_KR][T5_KW], const float *x0, c
     }
 }
 
-T5_ROW_KERNEL static float dot1_plain(const float *x, const float *w, int C)
+static float dot1_plain(const float *x, const float *w, int C)
 {
     float a[8] = {0}, t = 0.0f;
     int c = 0;

@@ -60,6 +60,14 @@ static t5_weight weight_at(const t5_model *m, float *base, const char *name)
     return t5_weight_f32(base + m->offset[i], s->shape[0], s->ndim > 1 ? s->shape[1] : 1);
 }
 
+void t5_model_views(const t5_model *m, float *arena, t5_weight *views)
+{
+    for (int i = 0; i < m->nspecs; i++) {
+        const t5_tensor_spec *s = &m->specs[i];
+        views[i] = t5_weight_f32(arena + m->offset[i], (int)s->shape[0], s->ndim > 1 ? (int)s->shape[1] : 1);
+    }
+}
+
 /* an F32 vector (norm weights, bias tables), or NULL */
 static float *at(const t5_model *m, float *base, const char *name)
 {

@@ -130,6 +130,11 @@ float *t5_param(const t5_model *m, const char *name);
 float *t5_grad(const t5_model *m, const char *name);
 size_t t5_numel(const t5_tensor_spec *s);
 
+/* Fills views[nspecs] with F32 handles of every tensor in arena, laid out as the model's
+ * (m->params, m->grads, or a copy of either), in spec order: what the optimizers take. A
+ * vector is one column, as in the model's own handles. */
+void t5_model_views(const t5_model *m, float *arena, t5_weight *views);
+
 int t5_model_alloc_grads(t5_model *m, t0_error *err);
 void t5_model_zero_grads(t5_model *m);
 

@@ -1,5 +1,6 @@
 /* t5_ops.c: see t5_ops.h. */
 #include "t5/t5_ops.h"
+#include "t5/t5_row_kernels.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -83,28 +84,11 @@ typedef struct {
     float eps;
 } rms_job;
 
-T5_ROW_KERNEL static void rms_fwd_task(void *ctx, int tid, long s, long e)
+static void rms_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
-    int C = j->C;
-    for (long n = s; n < e; n++) {
-        const float *xr = j->x + n * C;
-        float *o = j->out + n * C;
-        float lane[8] = {0}, ss = 0.0f; /* eight lanes: vectorizable */
-        int i = 0;
-        for (; i + 8 <= C; i += 8)
-            for (int k = 0; k < 8; k++)
-                lane[k] += xr[i + k] * xr[i + k];
-        for (; i < C; i++)
-            ss += xr[i] * xr[i];
-        for (int k = 0; k < 8; k++)
-            ss += lane[k];
-        float r = 1.0f / sqrtf(ss / C + j->eps);
-        for (i = 0; i < C; i++)
-            o[i] = j->w[i] * (xr[i] * r); /* HF: weight * (x * rsqrt(var + eps)) */
-        j->rstd[n] = r;
-    }
+    t5_row_dispatch()->rms_forward(j->out, j->rstd, j->x, j->w, j->C, j->eps, s, e);
 }
 
 void t5_rmsnorm_forward(float *out, float *rstd, const float *x, const float *w, int N, int C, float eps)
@@ -114,43 +98,19 @@ void t5_rmsnorm_forward(float *out, float *rstd, const float *x, const float *w,
 }
 
 /* rows: dx */
-T5_ROW_KERNEL static void rms_bwd_rows(void *ctx, int tid, long s, long e)
+static void rms_bwd_rows(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
-    int C = j->C;
-    for (long n = s; n < e; n++) {
-        const float *xr = j->x + n * C, *dy = j->dout + n * C;
-        float *dxr = j->dx + n * C;
-        float r = j->rstd_in[n];
-        /* y_i = w_i x_i r, r = (mean(x^2)+eps)^-1/2, dr/dx_j = -r^3 x_j / C */
-        float lane[8] = {0}, dot = 0.0f; /* eight lanes: vectorizable */
-        int i = 0;
-        for (; i + 8 <= C; i += 8)
-            for (int l = 0; l < 8; l++)
-                lane[l] += j->w[i + l] * dy[i + l] * xr[i + l];
-        for (; i < C; i++)
-            dot += j->w[i] * dy[i] * xr[i];
-        for (int l = 0; l < 8; l++)
-            dot += lane[l];
-        float k = dot * r * r * r / C;
-        for (i = 0; i < C; i++)
-            dxr[i] += j->w[i] * dy[i] * r - k * xr[i];
-    }
+    t5_row_dispatch()->rms_backward_dx(j->dx, j->dout, j->x, j->w, j->rstd_in, j->C, s, e);
 }
 
 /* columns: dw_i += sum_n dy_ni x_ni r_n */
-T5_ROW_KERNEL static void rms_bwd_cols(void *ctx, int tid, long s, long e)
+static void rms_bwd_cols(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const rms_job *j = ctx;
-    int C = j->C;
-    for (int n = 0; n < j->N; n++) {
-        const float *xr = j->x + (long)n * C, *dy = j->dout + (long)n * C;
-        float r = j->rstd_in[n];
-        for (long i = s; i < e; i++)
-            j->dw[i] += dy[i] * xr[i] * r;
-    }
+    t5_row_dispatch()->rms_backward_dw(j->dw, j->dout, j->x, j->rstd_in, j->N, j->C, s, e);
 }
 
 void t5_rmsnorm_backward(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd,
@@ -182,128 +142,14 @@ void t5_embedding_backward(float *demb, const float *dout, const int32_t *ids, i
 
 /* ---------------------------------------------------------------- activations */
 
-/* Row kernels (T5_ROW_KERNEL, see t5_ops.h), with an exp of our own (Cephes' expf polynomial, ~1 ulp) that
- * has no call in it. Reductions run in eight lanes, which the vectorizer maps to one
- * register, instead of one chain it may not reorder. */
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE float exp_poly(float x)
-{
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x; /* stays a normal float: no denormals */
-    float t = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: round to nearest integer */
-    int32_t ti;
-    memcpy(&ti, &t, 4);
-    float n = t - 12582912.0f;
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* x - n ln2, in two parts */
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
-    int32_t bits = (ti - 0x4B400000 + 127) << 23; /* 2^n */
-    float scale;
-    memcpy(&scale, &bits, 4);
-    return y * scale;
-}
-
-T5_ROW_KERNEL static float row_max(const float *x, int n)
-{
-    float lane[8];
-    for (int k = 0; k < 8; k++)
-        lane[k] = -INFINITY;
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
-    float m = -INFINITY;
-    for (int k = 0; k < 8; k++)
-        m = lane[k] > m ? lane[k] : m;
-    for (; i < n; i++)
-        m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-/* out[i] = exp(x[i] - shift) (out may be x) */
-T5_ROW_KERNEL static void exp_map(float *out, const float *x, float shift, int n)
-{
-    for (int i = 0; i < n; i++)
-        out[i] = exp_poly(x[i] - shift);
-}
-
-T5_ROW_KERNEL static float lane_sum(const float *x, int n)
-{
-    float lane[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            lane[k] += x[i + k];
-    float sum = 0.0f;
-    for (; i < n; i++)
-        sum += x[i];
-    for (int k = 0; k < 8; k++)
-        sum += lane[k];
-    return sum;
-}
-
-/* out[i] = exp(x[i] - shift); returns the sum. out may be x, or NULL (then the values go
- * through a small buffer) */
-static float exp_row(float *out, const float *x, float shift, int n)
-{
-    if (!out) {
-        float buf[512], sum = 0.0f;
-        for (int i = 0; i < n; i += 512) {
-            int m = n - i < 512 ? n - i : 512;
-            exp_map(buf, x + i, shift, m);
-            sum += lane_sum(buf, m);
-        }
-        return sum;
-    }
-    exp_map(out, x, shift, n);
-    return lane_sum(out, n);
-}
+/* The loops themselves are row kernels (t5_row_kernels.h): one source, a build an
+ * instruction set, picked by the CPU probe. */
 
 float t5_exp(float x)
 {
-    return exp_poly(x);
-}
-
-#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
-
-/* gelu_new(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as
- * x * sigmoid(2u) (the same function; expf is several times cheaper than tanhf) */
-INLINE float gelu_new(float x)
-{
-    float u = GELU_K * (x + 0.044715f * x * x * x);
-    return x / (1.0f + exp_poly(-2.0f * u));
-}
-
-INLINE float gelu_new_grad(float x)
-{
-    float u = GELU_K * (x + 0.044715f * x * x * x);
-    float sg = 1.0f / (1.0f + exp_poly(-2.0f * u)); /* (1 + tanh u) / 2 */
-    return sg + x * 2.0f * sg * (1.0f - sg) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-}
-
-INLINE float gelu_erf(float x)
-{
-    return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
-}
-
-INLINE float gelu_erf_grad(float x)
-{
-    return 0.5f * (1.0f + erff(x * 0.7071067811865476f)) + x * expf(-0.5f * x * x) * 0.3989422804014327f;
-}
-
-INLINE float act(float x, int kind)
-{
-    return kind == T5_FF_GELU_NEW ? gelu_new(x) : kind == T5_FF_GELU ? gelu_erf(x) : (x > 0.0f ? x : 0.0f);
-}
-
-INLINE float act_grad(float x, int kind)
-{
-    return kind == T5_FF_GELU_NEW ? gelu_new_grad(x) : kind == T5_FF_GELU ? gelu_erf_grad(x) : (x > 0.0f ? 1.0f : 0.0f);
+    float y;
+    t5_row_kernels_plain->exp_sum(&y, &x, 0.0f, 1);
+    return y;
 }
 
 typedef struct {
@@ -312,21 +158,11 @@ typedef struct {
     int kind;
 } act_job;
 
-T5_ROW_KERNEL static void act_fwd_task(void *ctx, int tid, long s, long e)
+static void act_fwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
-    if (j->kind == T5_FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
-        const float *a = j->a, *b = j->b;
-        float *h = j->h;
-        for (long i = s; i < e; i++)
-            h[i] = gelu_new(a[i]) * b[i];
-        return;
-    }
-    for (long i = s; i < e; i++) {
-        float y = act(j->a[i], j->kind);
-        j->h[i] = j->b ? y * j->b[i] : y;
-    }
+    t5_row_dispatch()->act_forward(j->h, j->a, j->b, j->kind, s, e);
 }
 
 void t5_ff_act_forward(float *h, const float *a, const float *b, long n, int kind)
@@ -335,29 +171,11 @@ void t5_ff_act_forward(float *h, const float *a, const float *b, long n, int kin
     t5_parallel_for(n, 4096, act_fwd_task, &j);
 }
 
-T5_ROW_KERNEL static void act_bwd_task(void *ctx, int tid, long s, long e)
+static void act_bwd_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const act_job *j = ctx;
-    if (j->kind == T5_FF_GELU_NEW && j->b) { /* T5 v1.1: a loop without branches, vectorized */
-        const float *a = j->a, *b = j->b, *dh = j->dh;
-        float *da = j->da, *db = j->db;
-        for (long i = s; i < e; i++) {
-            da[i] += dh[i] * b[i] * gelu_new_grad(a[i]);
-            db[i] += dh[i] * gelu_new(a[i]);
-        }
-        return;
-    }
-    for (long i = s; i < e; i++) {
-        float g = j->dh[i], x = j->a[i];
-        float dy = act_grad(x, j->kind);
-        if (j->b) { /* h = y * b */
-            j->da[i] += g * j->b[i] * dy;
-            j->db[i] += g * act(x, j->kind);
-        } else {
-            j->da[i] += g * dy;
-        }
-    }
+    t5_row_dispatch()->act_backward(j->da, j->db, j->dh, j->a, j->b, j->kind, s, e);
 }
 
 void t5_ff_act_backward(float *da, float *db, const float *dh, const float *a, const float *b, long n, int kind)
@@ -445,47 +263,6 @@ void t5_dropout_backward(float *dx, long n, float rate, uint64_t seed, uint64_t 
 
 /* ---------------------------------------------------------------- attention */
 
-/* one row of scores -> probabilities, over the allowed keys only (masked ones exactly 0).
- * Branch-free so it vectorizes: every bucket is valid, so the bias goes onto masked keys
- * too, and the mask drops them from the max and the sum. */
-T5_ROW_KERNEL static void masked_softmax_row(float *restrict row, const uint8_t *restrict allow, const float *bias,
-                                             const int32_t *bucket, int H, int h, int Tk)
-{
-    if (bias)
-        for (int j = 0; j < Tk; j++)
-            row[j] += bias[bucket[j] * H + h];
-    for (int j = 0; j < Tk; j++) /* masked keys out of the max */
-        row[j] = allow[j] ? row[j] : -INFINITY;
-    float mx = row_max(row, Tk);
-    if (mx == -INFINITY) { /* nothing to attend to: zeros */
-        memset(row, 0, sizeof(float) * Tk);
-        return;
-    }
-    exp_map(row, row, mx, Tk);
-    for (int j = 0; j < Tk; j++) /* masked keys: exactly 0 */
-        row[j] = allow[j] ? row[j] : 0.0f;
-    float inv = 1.0f / lane_sum(row, Tk);
-    for (int j = 0; j < Tk; j++)
-        row[j] *= inv;
-}
-
-/* softmax backward over one row: dS_j = P_j (dP_j - sum_l P_l dP_l), in place in dP */
-T5_ROW_KERNEL static void softmax_grad_row(float *dp, const float *p, int n)
-{
-    float lane[8] = {0};
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; k++)
-            lane[k] += p[j + k] * dp[j + k];
-    float dot = 0.0f;
-    for (; j < n; j++)
-        dot += p[j] * dp[j];
-    for (int k = 0; k < 8; k++)
-        dot += lane[k];
-    for (j = 0; j < n; j++)
-        dp[j] = p[j] * (dp[j] - dot);
-}
-
 /* dbias[bucket[j] * H + h] += dS_j over the allowed keys. Neighbouring keys mostly share
  * a bucket, so a run is summed in a register and added once: adding each key into the
  * table would chain every add through memory. */
@@ -539,7 +316,7 @@ static void attn_fwd_task(void *ctx, int tid, long s0, long e0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dk, 1.0f, qb, HD, kb, HD, 0.0f, Pb, Tk);
         for (int i = 0; i < Tq; i++) {
             long r = ((long)b * Tq + i) * Tk;
-            masked_softmax_row(Pb + (long)i * Tk, s->allow + r, s->bias, s->bucket ? s->bucket + r : NULL, H, h, Tk);
+            t5_row_dispatch()->masked_softmax_row(Pb + (long)i * Tk, s->allow + r, s->bias, s->bucket ? s->bucket + r : NULL, H, h, Tk);
         }
         const float *Pd = Pb;
         if (s->drop_rate > 0.0f) {
@@ -591,7 +368,7 @@ static void attn_bwd_task(void *ctx, int tid, long s0, long e0)
         for (int i = 0; i < Tq; i++) {
             const float *pr = Pb + (long)i * Tk;
             float *dr = dP + (long)i * Tk;
-            softmax_grad_row(dr, pr, Tk);
+            t5_row_dispatch()->softmax_grad_row(dr, pr, Tk);
             if (s->bias) { /* S += bias[bucket]: into this thread's table, summed after */
                 long r = ((long)b * Tq + i) * Tk;
                 const uint8_t *al = s->allow + r;
@@ -645,10 +422,11 @@ static void lse_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     const ce_job *j = ctx;
+    const t5_row_kernels *rk = t5_row_dispatch();
     for (long n = s; n < e; n++) {
         const float *l = j->cl + n * j->V;
-        float mx = row_max(l, j->V);
-        j->lse[n] = mx + logf(exp_row(NULL, l, mx, j->V));
+        float mx = rk->row_max(l, j->V);
+        j->lse[n] = mx + logf(rk->exp_sum(NULL, l, mx, j->V));
     }
 }
 
@@ -690,7 +468,7 @@ static void ce_bwd_task(void *ctx, int tid, long s, long e)
         }
         /* loss = w (lse - l_t + z lse^2): d/dl_v = w (p_v (1 + 2 z lse) - [v == t]) */
         float k = w * (1.0f + 2.0f * j->z * j->lse[n]), m = j->lse[n];
-        exp_row(l, l, m, V);
+        t5_row_dispatch()->exp_sum(l, l, m, V);
         for (int v = 0; v < V; v++)
             l[v] *= k;
         l[j->targets[n]] -= w;

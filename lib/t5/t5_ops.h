@@ -19,16 +19,6 @@
  * [-87, 88], so tiny results stay normal floats) */
 float t5_exp(float x);
 
-/* Elementwise and row loops that the compiler vectorizes: built at -O3 without FP-trap
- * semantics (so clamps become blends) and also for AVX2 and AVX-512, one
- * picked at load time (the default build is baseline SSE2, 4 lanes). -std=c11 turns FP
- * contraction off, so every variant computes the same bits. GCC only. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define T5_ROW_KERNEL __attribute__((optimize("O3", "no-trapping-math"), target_clones("avx512f", "avx2", "default")))
-#else
-#define T5_ROW_KERNEL /* clang has no optimize attribute */
-#endif
-
 /* out[N,OC] = alpha * inp[N,C] @ w[OC,C]^T (+ out when accumulate) */
 void t5_matmul_forward(float *out, const float *inp, const float *w, int N, int C, int OC, float alpha, int accumulate);
 /* dinp[N,C] += alpha * dout[N,OC] @ w[OC,C];  dw[OC,C] += alpha * dout^T @ inp. Either may be NULL. */

@@ -8,9 +8,10 @@
 
 #include "t5/safetensors.h"
 #include "t5/t5_ops.h"
+#include "t5/t5_row_kernels.h"
 
 typedef struct {
-    size_t off, n; /* in the parameter arena */
+    size_t n;
     int rows, cols, factored;
     float *row, *col, *v; /* into state */
 } af_tensor;
@@ -41,15 +42,13 @@ adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_
     a->o = *o;
     a->n = n;
     a->specs = specs;
-    size_t off = 0, maxn = 1, maxc = 1;
+    size_t maxn = 1, maxc = 1;
     for (int i = 0; i < n; i++) {
         af_tensor *t = &a->ts[i];
         const t5_tensor_spec *s = &specs[i];
         t->n = 1;
         for (int d = 0; d < s->ndim; d++)
             t->n *= (size_t)s->shape[d];
-        t->off = off;
-        off += t->n;
         if (t->n > maxn)
             maxn = t->n;
         if (s->ndim == 2) {
@@ -132,23 +131,10 @@ typedef struct {
     double part[T5_MAX_THREADS];
 } af_job;
 
-T5_ROW_KERNEL static void sumsq_task(void *ctx, int tid, long s, long e)
+static void sumsq_task(void *ctx, int tid, long s, long e)
 {
     af_job *j = ctx;
-    double acc = 0.0;
-    /* eight float lanes (vectorizable) over blocks of 1024, each block added in double */
-    for (long b = s; b < e; b += 1024) {
-        long end = b + 1024 < e ? b + 1024 : e, i = b;
-        float lane[8] = {0};
-        for (; i + 8 <= end; i += 8)
-            for (int k = 0; k < 8; k++)
-                lane[k] += j->x[i + k] * j->x[i + k];
-        for (; i < end; i++)
-            lane[0] += j->x[i] * j->x[i];
-        for (int k = 0; k < 8; k++)
-            acc += lane[k];
-    }
-    j->part[tid] = acc;
+    j->part[tid] = t5_row_dispatch()->af_sumsq(j->x, s, e);
 }
 
 static float rms(af_job *j, const float *x, size_t n)
@@ -163,85 +149,46 @@ static float rms(af_job *j, const float *x, size_t n)
 }
 
 /* rows s..e: R_i = keep R_i + add mean_j G_ij */
-T5_ROW_KERNEL static void row_task(void *ctx, int tid, long s, long e)
+static void row_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     af_job *j = ctx;
-    int C = j->t->cols;
-    float eps1 = j->eps1;
-    for (long i = s; i < e; i++) {
-        const float *gr = j->g + i * C;
-        /* eight float lanes (vectorizable), added in double: one double chain ran at
-         * the add's latency */
-        float lane[8] = {0};
-        int k = 0;
-        for (; k + 8 <= C; k += 8)
-            for (int l = 0; l < 8; l++)
-                lane[l] += gr[k + l] * gr[k + l] + eps1;
-        double rs = 0.0;
-        for (; k < C; k++)
-            rs += gr[k] * gr[k] + eps1;
-        for (int l = 0; l < 8; l++)
-            rs += lane[l];
-        j->t->row[i] = j->t->row[i] * j->keep + (float)(rs / C) * j->add;
-    }
+    t5_row_dispatch()->af_row_stats(j->t->row, j->g, j->t->cols, j->keep, j->add, j->eps1, s, e);
 }
 
 /* columns s..e: C_k = keep C_k + add mean_i G_ik; cinv_k = 1/sqrt(C_k) */
-T5_ROW_KERNEL static void col_task(void *ctx, int tid, long s, long e)
+static void col_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     af_job *j = ctx;
-    int R = j->t->rows, C = j->t->cols;
-    for (long k = s; k < e; k++)
-        j->colsum[k] = 0.0;
-    for (int i = 0; i < R; i++) {
-        const float *gr = j->g + (size_t)i * C;
-        for (long k = s; k < e; k++)
-            j->colsum[k] += gr[k] * gr[k] + j->eps1;
-    }
-    for (long k = s; k < e; k++) {
-        j->t->col[k] = j->t->col[k] * j->keep + (float)(j->colsum[k] / R) * j->add;
-        j->cinv[k] = 1.0f / sqrtf(j->t->col[k]);
-    }
+    t5_row_dispatch()->af_col_stats(j->t->col, j->cinv, j->colsum, j->g, j->t->rows, j->t->cols, j->keep, j->add,
+                                    j->eps1, s, e);
 }
 
 /* u = g / sqrt(R_i / mean(R) * C_j), rows s..e */
-T5_ROW_KERNEL static void factored_u_task(void *ctx, int tid, long s, long e)
+static void factored_u_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     af_job *j = ctx;
-    int C = j->t->cols;
-    for (long i = s; i < e; i++) {
-        float rf = 1.0f / sqrtf(j->t->row[i] / j->mean);
-        const float *gr = j->g + i * C;
-        float *ur = j->u + i * C;
-        for (int k = 0; k < C; k++)
-            ur[k] = rf * j->cinv[k] * gr[k];
-    }
+    t5_row_dispatch()->af_factored_u(j->u, j->g, j->t->row, j->cinv, j->mean, j->t->cols, s, e);
 }
 
 /* V = keep V + add G;  u = g / sqrt(V) */
-T5_ROW_KERNEL static void unfactored_u_task(void *ctx, int tid, long s, long e)
+static void unfactored_u_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     af_job *j = ctx;
-    float *v = j->t->v;
-    for (long k = s; k < e; k++) {
-        v[k] = v[k] * j->keep + (j->g[k] * j->g[k] + j->eps1) * j->add;
-        j->u[k] = (1.0f / sqrtf(v[k])) * j->g[k];
-    }
+    t5_row_dispatch()->af_unfactored_u(j->u, j->t->v, j->g, j->keep, j->add, j->eps1, s, e);
 }
 
-T5_ROW_KERNEL static void apply_task(void *ctx, int tid, long s, long e)
+static void apply_task(void *ctx, int tid, long s, long e)
 {
     (void)tid;
     af_job *j = ctx;
-    for (long k = s; k < e; k++)
-        j->p[k] -= (j->u[k] / j->c) * j->scale;
+    t5_row_dispatch()->af_apply(j->p, j->u, j->c, j->scale, s, e);
 }
 
-void adafactor_step(adafactor *a, float *params, const float *grads)
+void adafactor_step(adafactor *a, const t5_weight *params, const t5_weight *grads)
 {
     a->t++;
     double decay = 1.0 - pow((double)a->t, -(double)a->o.decay_pow);
@@ -251,7 +198,7 @@ void adafactor_step(adafactor *a, float *params, const float *grads)
     a->last_lr = a->o.relative_step ? (float)fmin(1e-2, 1.0 / sqrt((double)a->t)) : a->o.lr;
     for (int i = 0; i < a->n; i++) {
         af_tensor *t = &a->ts[i];
-        j.t = t, j.p = params + t->off, j.g = grads + t->off;
+        j.t = t, j.p = t5_weight_floats(&params[i]), j.g = t5_weight_floats(&grads[i]);
         j.scale = a->last_lr;
         if (a->o.scale_parameter) {
             float r = rms(&j, j.p, t->n);

@@ -22,7 +22,9 @@
  * is >= 128; its attention weights combine heads and d_kv (combine_dims=True), so its
  * shapes are Hugging Face's 2-D ones and the rule reads: smaller side >= 128.
  *
- * Parameters and gradients are one arena each, tensors packed in the order of the specs.
+ * A step takes each tensor's parameter and gradient as F32 handles, in the order of the
+ * specs (t5_model_views: views into the model's arenas, which stay packed for the gradient
+ * sum across ranks, see lib/README.md).
  * State file (safetensors beside the weights): "<name>.adafactor_row" [rows],
  * "<name>.adafactor_col" [cols] or "<name>.adafactor_v" [shape]; metadata "step",
  * "min_dim_to_factor".
@@ -34,6 +36,7 @@
 
 #include "common/error.h"
 #include "t5/t5_config.h"
+#include "t5/t5_weight.h"
 
 typedef struct {
     float lr, eps1, eps2, clip_threshold, decay_pow;
@@ -52,8 +55,8 @@ typedef struct adafactor adafactor;
 adafactor *adafactor_create(const t5_tensor_spec *specs, int n, const adafactor_opts *o, t0_error *err);
 void adafactor_free(adafactor *a);
 
-/* One update of params from grads (both packed in spec order). */
-void adafactor_step(adafactor *a, float *params, const float *grads);
+/* One update of params[i] from grads[i] for every spec i (F32 handles, the specs' shapes). */
+void adafactor_step(adafactor *a, const t5_weight *params, const t5_weight *grads);
 /* The lr of the next steps (a schedule's); ignored with relative_step. */
 void adafactor_set_lr(adafactor *a, float lr);
 /* The lr the last step used, before the parameter scale (relative_step's or the one set). */

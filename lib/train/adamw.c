@@ -13,7 +13,7 @@ struct adamw {
     int64_t t;
     int n;
     const t5_tensor_spec *specs;
-    size_t *off, total;
+    size_t *off, total; /* the moments' arena, tensors in spec order */
     float *m, *v;
 };
 
@@ -67,7 +67,7 @@ int64_t adamw_get_step(const adamw *a)
     return a->t;
 }
 
-void adamw_step(adamw *a, float *params, const float *grads)
+void adamw_step(adamw *a, const t5_weight *params, const t5_weight *grads)
 {
     a->t++;
     const adamw_opts *o = &a->o;
@@ -77,13 +77,15 @@ void adamw_step(adamw *a, float *params, const float *grads)
     for (int i = 0; i < a->n; i++) {
         int decay = o->decay_rel_bias || !strstr(a->specs[i].name, "relative_attention_bias");
         float keep = decay ? 1.0f - o->lr * o->weight_decay : 1.0f;
-        for (size_t k = a->off[i]; k < a->off[i + 1]; k++) {
-            float g = grads[k];
-            params[k] *= keep;
-            a->m[k] = a->m[k] * o->beta1 + g * (1.0f - o->beta1);
-            a->v[k] = a->v[k] * o->beta2 + g * g * (1.0f - o->beta2);
-            float denom = sqrtf(a->v[k]) / bc2_sqrt + o->eps;
-            params[k] += -step_size * (a->m[k] / denom);
+        float *p = t5_weight_floats(&params[i]), *m = a->m + a->off[i], *v = a->v + a->off[i];
+        const float *gi = t5_weight_floats(&grads[i]);
+        for (size_t k = 0; k < a->off[i + 1] - a->off[i]; k++) {
+            float g = gi[k];
+            p[k] *= keep;
+            m[k] = m[k] * o->beta1 + g * (1.0f - o->beta1);
+            v[k] = v[k] * o->beta2 + g * g * (1.0f - o->beta2);
+            float denom = sqrtf(v[k]) / bc2_sqrt + o->eps;
+            p[k] += -step_size * (m[k] / denom);
         }
     }
 }

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "t5/t5_config.h"
+#include "t5/t5_weight.h"
 
 typedef struct {
     float lr, beta1, beta2, eps, weight_decay;
@@ -24,7 +25,9 @@ typedef struct adamw adamw;
 
 adamw *adamw_create(const t5_tensor_spec *specs, int n, const adamw_opts *o, t0_error *err);
 void adamw_free(adamw *a);
-void adamw_step(adamw *a, float *params, const float *grads);
+/* One update of params[i] from grads[i] for every spec i: F32 handles with the specs'
+ * shapes (t5_model_views); the moments are the optimizer's own arena. */
+void adamw_step(adamw *a, const t5_weight *params, const t5_weight *grads);
 /* The lr of the next steps (a schedule's). */
 void adamw_set_lr(adamw *a, float lr);
 int64_t adamw_get_step(const adamw *a);

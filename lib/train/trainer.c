@@ -27,6 +27,14 @@ trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
         free(t);
         return NULL;
     }
+    t->param_views = malloc(sizeof(t5_weight) * (size_t)m->nspecs);
+    t->grad_views = malloc(sizeof(t5_weight) * (size_t)m->nspecs);
+    if (!t->param_views || !t->grad_views) {
+        trainer_free(t);
+        goto oom;
+    }
+    t5_model_views(m, m->params, t->param_views);
+    t5_model_views(m, m->grads, t->grad_views);
     if (o->optimizer == TRAIN_ADAFACTOR) {
         adafactor_opts ao;
         adafactor_defaults(&ao);
@@ -35,7 +43,7 @@ trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
         ao.scale_parameter = o->scale_parameter;
         ao.relative_step = o->relative_step;
         if (!(t->af = adafactor_create(m->specs, m->nspecs, &ao, err))) {
-            free(t);
+            trainer_free(t);
             return NULL;
         }
         adafactor_set_step(t->af, o->step_offset);
@@ -45,7 +53,7 @@ trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
         wo.lr = o->lr;
         wo.weight_decay = o->weight_decay;
         if (!(t->aw = adamw_create(m->specs, m->nspecs, &wo, err))) {
-            free(t);
+            trainer_free(t);
             return NULL;
         }
     }
@@ -61,6 +69,8 @@ void trainer_free(trainer *t)
         return;
     adafactor_free(t->af);
     adamw_free(t->aw);
+    free(t->param_views);
+    free(t->grad_views);
     free(t->buf);
     free(t);
 }
@@ -233,11 +243,11 @@ int trainer_step(trainer *t, const t5_batch *mb, int k, t0_error *err)
     float lr = (float)lr_at(&t->o.schedule, t->o.lr, t->steps, step);
     if (t->af) {
         adafactor_set_lr(t->af, lr);
-        adafactor_step(t->af, m->params, m->grads);
+        adafactor_step(t->af, t->param_views, t->grad_views);
         t->lr = adafactor_last_lr(t->af); /* the relative step's, when it has one */
     } else {
         adamw_set_lr(t->aw, lr);
-        adamw_step(t->aw, m->params, m->grads);
+        adamw_step(t->aw, t->param_views, t->grad_views);
         t->lr = lr;
     }
     t->last = s;

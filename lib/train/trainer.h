@@ -76,6 +76,9 @@ typedef struct {
     trainer_opts o;
     adafactor *af;
     adamw *aw;
+    /* every tensor's parameter and gradient as F32 handles into m's arenas (spec order), what
+     * the optimizer updates; the arenas stay packed for the gradient sum across ranks */
+    t5_weight *param_views, *grad_views;
     int64_t steps;   /* optimizer steps taken, over every run (resume included) */
     int64_t batches; /* batch records consumed by those steps */
     int rows, enc_len, dec_len; /* the stream's shape; 0 before the first batch */

@@ -15,8 +15,11 @@
  *   - the ops (t5_ops.h), forward and backward, on 1 and 2 threads: product, RMSNorm,
  *     embedding, the three activations gated and not, attention with masks and the
  *     relative bias, cross-entropy with z-loss.
- * The ops' row loops are built by GCC's target_clones (T5_ROW_KERNEL), which picks one
- * clone at load time: this CPU's is the one tested here. */
+ *   - the row kernel builds (t5_row_kernels.h): every build this CPU runs (AVX2, AVX-512F)
+ *     against the plain build, forward and backward (RMSNorm, activations, max, exp and its
+ *     sum, masked softmax and its gradient, Adafactor's statistics and update), rows of 1 and
+ *     3, lengths around the 8 and 16 lanes and large ones; the plain build is what the ops
+ *     above run with T0_BF16_PLAIN=1, this CPU's best build otherwise. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "t5/t5_int8.h"
 #include "t5/t5_linear_kernels.h"
 #include "t5/t5_ops.h"
+#include "t5/t5_row_kernels.h"
 #include "unit.h"
 
 static uint64_t rng = 12345;
@@ -230,6 +234,195 @@ static void test_i8_bound(int N, int C, int OC)
         fprintf(stderr, "  int8 bound N %d C %d OC %d: error / bound %.3g\n", N, C, OC, worst);
     CHECK(ok);
     free(x), free(w), free(out), free(ws), free(wq);
+}
+
+/* ---------------------------------------------------------------- row kernel builds */
+
+/* The builds are one C source with FP contraction off and reductions in explicit lanes, so
+ * with GCC they agree to the bit; a compiler free to reorder a reduction could move a few
+ * ulp, so each value may differ from the plain build's by 4e-6 relative (about 32 ulp,
+ * |a - b| / max(|b|, 1)). How many values differ in bits is printed, not asserted. */
+static const double row_bound = 4e-6;
+static long row_values, row_moved;
+
+static void same_as_plain(const float *got, const float *plain, size_t n, const char *what, const char *isa, int len)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - plain[i]) / fmax(fabs((double)plain[i]), 1.0);
+        if (!(d <= worst))
+            worst = isnan(d) ? INFINITY : d;
+        row_values++;
+        row_moved += memcmp(got + i, plain + i, sizeof(float)) != 0;
+    }
+    if (!(worst < row_bound))
+        fprintf(stderr, "row kernels: %s %s length %d: %.3g from plain\n", isa, what, len, worst);
+    CHECK(worst < row_bound);
+}
+
+static float *copy_floats(const float *x, size_t n)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    memcpy(p, x, sizeof(float) * n);
+    return p;
+}
+
+/* RMSNorm forward and both halves of its backward, N rows of C */
+static void rows_rmsnorm(const t5_row_kernels *k, const t5_row_kernels *p, int N, int C)
+{
+    size_t nc = (size_t)N * C;
+    float *x = rand_floats(nc, 2), *w = rand_floats(C, 1), *dy = rand_floats(nc, 1), *dx0 = rand_floats(nc, 1);
+    float *dw0 = rand_floats(C, 1), *y[2], *r[2], *dx[2], *dw[2];
+    const t5_row_kernels *ks[2] = {k, p};
+    for (int v = 1; v >= 0; v--) { /* plain first: its rstd feeds both backwards */
+        y[v] = malloc(sizeof(float) * nc), r[v] = malloc(sizeof(float) * N);
+        dx[v] = copy_floats(dx0, nc), dw[v] = copy_floats(dw0, C);
+        ks[v]->rms_forward(y[v], r[v], x, w, C, 1e-6f, 0, N);
+        ks[v]->rms_backward_dx(dx[v], dy, x, w, r[1], C, 0, N); /* the same rstd for both */
+        ks[v]->rms_backward_dw(dw[v], dy, x, r[1], N, C, 0, C);
+    }
+    same_as_plain(y[0], y[1], nc, "rmsnorm forward", k->name, C);
+    same_as_plain(r[0], r[1], N, "rmsnorm rstd", k->name, C);
+    same_as_plain(dx[0], dx[1], nc, "rmsnorm dx", k->name, C);
+    same_as_plain(dw[0], dw[1], C, "rmsnorm dw", k->name, C);
+    free(x), free(w), free(dy), free(dx0), free(dw0);
+    for (int v = 0; v < 2; v++)
+        free(y[v]), free(r[v]), free(dx[v]), free(dw[v]);
+}
+
+static void rows_activation(const t5_row_kernels *k, const t5_row_kernels *p, int n, int kind, int gated)
+{
+    float *a = rand_floats(n, 4), *b = gated ? rand_floats(n, 1) : NULL, *dh = rand_floats(n, 1);
+    float *da0 = rand_floats(n, 1), *db0 = rand_floats(n, 1), *h[2], *da[2], *db[2];
+    const t5_row_kernels *ks[2] = {k, p};
+    for (int v = 0; v < 2; v++) {
+        h[v] = malloc(sizeof(float) * n), da[v] = copy_floats(da0, n), db[v] = copy_floats(db0, n);
+        ks[v]->act_forward(h[v], a, b, kind, 0, n);
+        ks[v]->act_backward(da[v], gated ? db[v] : NULL, dh, a, b, kind, 0, n);
+    }
+    same_as_plain(h[0], h[1], n, "activation forward", k->name, n);
+    same_as_plain(da[0], da[1], n, "activation da", k->name, n);
+    same_as_plain(db[0], db[1], n, "activation db", k->name, n);
+    free(a), free(b), free(dh), free(da0), free(db0);
+    for (int v = 0; v < 2; v++)
+        free(h[v]), free(da[v]), free(db[v]);
+}
+
+/* max, exp with its sum (into a row and through the buffer), masked softmax with the bias
+ * (some keys masked, then all), and its gradient */
+static void rows_softmax(const t5_row_kernels *k, const t5_row_kernels *p, int n)
+{
+    enum { H = 3, NB = 5 };
+    float *x = rand_floats(n, 30), *bias = rand_floats(NB * H, 2), *dp0 = rand_floats(n, 1), *e[2], *row[2], *dp[2];
+    float got[2][4];
+    uint8_t *allow = malloc(n), *none = calloc(n, 1);
+    int32_t *bucket = malloc(sizeof(int32_t) * n);
+    for (int j = 0; j < n; j++)
+        allow[j] = j % 3 != 1, bucket[j] = j % NB;
+    const t5_row_kernels *ks[2] = {k, p};
+    for (int v = 0; v < 2; v++) {
+        e[v] = malloc(sizeof(float) * n), row[v] = copy_floats(x, n), dp[v] = copy_floats(dp0, n);
+        got[v][0] = ks[v]->row_max(x, n);
+        got[v][1] = ks[v]->exp_sum(e[v], x, got[v][0], n);
+        got[v][2] = ks[v]->exp_sum(NULL, x, got[v][0], n);
+        ks[v]->masked_softmax_row(row[v], allow, bias, bucket, H, 1, n);
+        ks[v]->softmax_grad_row(dp[v], row[v], n);
+        float *blank = copy_floats(x, n);
+        ks[v]->masked_softmax_row(blank, none, NULL, bucket, H, 0, n);
+        got[v][3] = ks[v]->row_max(blank, n); /* all keys masked: a row of zeros */
+        CHECK(got[v][3] == 0.0f && blank[0] == 0.0f);
+        free(blank);
+    }
+    same_as_plain(got[0], got[1], 4, "max, exp sums", k->name, n);
+    same_as_plain(e[0], e[1], n, "exp", k->name, n);
+    same_as_plain(row[0], row[1], n, "masked softmax", k->name, n);
+    same_as_plain(dp[0], dp[1], n, "softmax gradient", k->name, n);
+    free(x), free(bias), free(dp0), free(allow), free(none), free(bucket);
+    for (int v = 0; v < 2; v++)
+        free(e[v]), free(row[v]), free(dp[v]);
+}
+
+/* Adafactor's kernels on an R x C gradient, factored and not, then the update */
+static void rows_adafactor(const t5_row_kernels *k, const t5_row_kernels *p, int R, int C)
+{
+    size_t rc = (size_t)R * C;
+    float *g = rand_floats(rc, 0.01f), *row0 = rand_floats(R, 1), *col0 = rand_floats(C, 1), *v0 = rand_floats(rc, 1);
+    float *p0 = rand_floats(rc, 1), *row[2], *col[2], *cinv[2], *u[2], *uu[2], *v[2], *prm[2], sums[2][1];
+    double *colsum = malloc(sizeof(double) * C);
+    for (int i = 0; i < R; i++)
+        row0[i] = fabsf(row0[i]) + 0.1f; /* statistics are positive */
+    for (int i = 0; i < C; i++)
+        col0[i] = fabsf(col0[i]) + 0.1f;
+    for (size_t i = 0; i < rc; i++)
+        v0[i] = fabsf(v0[i]) + 0.1f;
+    const t5_row_kernels *ks[2] = {k, p};
+    for (int q = 1; q >= 0; q--) { /* plain first: its statistics feed both updates */
+        row[q] = copy_floats(row0, R), col[q] = copy_floats(col0, C), v[q] = copy_floats(v0, rc);
+        prm[q] = copy_floats(p0, rc), cinv[q] = malloc(sizeof(float) * C);
+        u[q] = malloc(sizeof(float) * rc), uu[q] = malloc(sizeof(float) * rc);
+        sums[q][0] = (float)ks[q]->af_sumsq(p0, 0, (long)rc);
+        ks[q]->af_row_stats(row[q], g, C, 0.8f, 0.2f, 1e-30f, 0, R);
+        ks[q]->af_col_stats(col[q], cinv[q], colsum, g, R, C, 0.8f, 0.2f, 1e-30f, 0, C);
+        ks[q]->af_factored_u(u[q], g, row[1], cinv[1], 0.5f, C, 0, R); /* the plain statistics for both */
+        ks[q]->af_unfactored_u(uu[q], v[q], g, 0.8f, 0.2f, 1e-30f, 0, (long)rc);
+        ks[q]->af_apply(prm[q], u[1], 1.5f, 1e-3f, 0, (long)rc);
+    }
+    same_as_plain(sums[0], sums[1], 1, "adafactor sum of squares", k->name, C);
+    same_as_plain(row[0], row[1], R, "adafactor row statistics", k->name, C);
+    same_as_plain(col[0], col[1], C, "adafactor column statistics", k->name, C);
+    same_as_plain(cinv[0], cinv[1], C, "adafactor 1/sqrt(column)", k->name, C);
+    same_as_plain(u[0], u[1], rc, "adafactor factored update", k->name, C);
+    same_as_plain(v[0], v[1], rc, "adafactor second moment", k->name, C);
+    same_as_plain(uu[0], uu[1], rc, "adafactor unfactored update", k->name, C);
+    same_as_plain(prm[0], prm[1], rc, "adafactor parameters", k->name, C);
+    free(g), free(row0), free(col0), free(v0), free(p0), free(colsum);
+    for (int q = 0; q < 2; q++)
+        free(row[q]), free(col[q]), free(cinv[q]), free(u[q]), free(uu[q]), free(v[q]), free(prm[q]);
+}
+
+/* the int8 quantizer's loops: a max and an elementwise rounding, so every build must give
+ * the same bits as the plain one (values at +-127 and half-way points on purpose) */
+static void rows_quantize(const t5_row_kernels *k, const t5_row_kernels *p, int n)
+{
+    float *x = rand_floats(n, 3.0f);
+    x[n / 2] = -7.5f;
+    int8_t *qk = malloc(n), *qp = malloc(n);
+    float mk = k->absmax(x, n), mp = p->absmax(x, n), inv = mp > 0 ? 127.0f / mp : 0.0f;
+    k->round_i8(qk, x, inv, n);
+    p->round_i8(qp, x, inv, n);
+    int ok = mk == mp && memcmp(qk, qp, (size_t)n) == 0;
+    if (!ok)
+        fprintf(stderr, "row kernels: %s int8 quantizing length %d differs from plain\n", k->name, n);
+    CHECK(ok);
+    free(x), free(qk), free(qp);
+}
+
+static void test_row_kernels(void)
+{
+    const t5_row_kernels *sets[4];
+    int n = t5_row_variants(sets, 4);
+    const t5_cpu *cpu = t5_cpu_probe();
+    if (!cpu->avx2_fma)
+        fprintf(stderr, "row kernels: avx2 skipped (this CPU lacks AVX2 + FMA)\n");
+    if (!(cpu->avx2_fma && cpu->avx512f))
+        fprintf(stderr, "row kernels: avx512 skipped (this CPU lacks AVX-512F)\n");
+    static const int lens[] = {1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1024, 1100, 2053};
+    for (int s = 1; s < n; s++) {
+        int before = unit_failures;
+        row_values = row_moved = 0;
+        for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+            for (int N = 1; N <= 3; N += 2)
+                rows_rmsnorm(sets[s], sets[0], N, lens[l]);
+            for (int kind = T5_FF_RELU; kind <= T5_FF_GELU; kind++)
+                for (int gated = 0; gated <= 1; gated++)
+                    rows_activation(sets[s], sets[0], lens[l], kind, gated);
+            rows_softmax(sets[s], sets[0], lens[l]);
+            rows_adafactor(sets[s], sets[0], 3, lens[l]);
+            rows_quantize(sets[s], sets[0], lens[l]);
+        }
+        fprintf(stderr, "row kernels: %s against plain, forward and backward: %s (%ld of %ld values differ in bits)\n",
+                sets[s]->name, unit_failures == before ? "all within bounds" : "FAILED", row_moved, row_values);
+    }
 }
 
 /* ---------------------------------------------------------------- ops: forward and backward */
@@ -487,6 +680,7 @@ int main(void)
             test_i8_bound(shapes[i][0], shapes[i][1], shapes[i][2]);
     }
     t5_set_threads(1);
+    test_row_kernels();
     test_ops();
     t5_set_threads(2); /* the same ops split over the pool */
     test_ops();
