@@ -141,6 +141,24 @@ static void show(progress *pg, const t0_packer *p, int final)
                          (unsigned long long)p->batches, (unsigned long long)p->examples, rate, pct, hms);
 }
 
+/* The job's end is batches when given, else draws (examples, or an objective's documents). */
+static void begin_progress(progress *pg, const options *o, uint64_t batches, uint64_t draws, const t0_objective *ob)
+{
+    *pg = (progress){.batches = batches, .draws = draws, .ob = ob};
+    t0_progress_begin(&pg->line, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
+                      o->progress == 2, batches ? batches : draws, "packing");
+}
+
+/* The output file whole when the run succeeded, else none (the writer's temporary dropped). */
+static int finish_output(t0_writer *w, int rc, t0_error *err)
+{
+    if (w && rc == 0)
+        return t0_writer_close(w, err);
+    if (w)
+        t0_writer_abort(w);
+    return rc;
+}
+
 static void on_batch(void *arg, const t0_packer *p)
 {
     progress *pg = arg;
@@ -223,17 +241,12 @@ static int run_pack(const options *o, t0_error *err)
                            .draws = t0_mixture_draws(tasks, n, o->epochs),
                            .on_batch = on_batch,
                            .arg = &pg};
-        pg = (progress){.batches = job.batches, .draws = job.draws};
-        t0_progress_begin(&pg.line, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
-                          o->progress == 2, job.batches ? job.batches : job.draws, "packing");
+        begin_progress(&pg, o, job.batches, job.draws, NULL);
         rc = t0_pack_run(&p, m, w, &job, packed, err);
         if (rc == 0)
             show(&pg, &p, 1);
     }
-    if (w && rc == 0)
-        rc = t0_writer_close(w, err);
-    else if (w)
-        t0_writer_abort(w);
+    rc = finish_output(w, rc, err);
     if (rc == 0 && !o->quiet)
         summary(&p, tasks, n, packed, m);
     t0_mixture_close(m);
@@ -310,19 +323,15 @@ static int run_objective(const options *o, t0_error *err)
     if (rc == 0 && !(w = t0_writer_open(o->output, err)))
         rc = -1;
     if (rc == 0) {
-        progress pg = {.batches = (uint64_t)o->batches, .draws = oo.documents, .ob = ob};
-        t0_progress_begin(&pg.line, prog, o->progress ? t0_progress_mode_default() : T0_PROGRESS_OFF,
-                          o->progress == 2, pg.batches ? pg.batches : pg.draws, "packing");
+        progress pg;
+        begin_progress(&pg, o, (uint64_t)o->batches, oo.documents, ob);
         t0_pack_job job = {.batches = (uint64_t)o->batches, .on_batch = on_batch, .arg = &pg};
         t0_example_source src = {next_objective, ob};
         rc = t0_pack_source(&p, &src, w, &job, NULL, err);
         if (rc == 0)
             show(&pg, &p, 1);
     }
-    if (w && rc == 0)
-        rc = t0_writer_close(w, err);
-    else if (w)
-        t0_writer_abort(w);
+    rc = finish_output(w, rc, err);
     if (rc == 0 && !o->quiet)
         objective_summary(&p, ob, tasks, n, m);
     t0_objective_close(ob);
