@@ -104,6 +104,22 @@ parallel_hosts() {
 }
 
 # 50 token records of three tasks
+# Two score streams hold the same records and preds, and scores equal to a relative 1e-5.
+# Not bit for bit: a host may run other kernels (another CPU, or here the environment: ssh
+# does not pass T0_BF16_PLAIN or OPENBLAS_CORETYPE on, so a suite run with a kernel forced
+# computes the remote shards otherwise).
+same_scores() {
+    t0-cat "$1" > "$TMP/l.jsonl"
+    t0-cat "$2" > "$TMP/r.jsonl"
+    run -0 jq -n --slurpfile a "$TMP/l.jsonl" --slurpfile b "$TMP/r.jsonl" '
+        ($a | length) == ($b | length) and ($a | length) > 0 and
+        ([range(0; $a | length) as $k | $a[$k] as $x | $b[$k] as $y
+          | ($x | del(.scores)) == ($y | del(.scores)) and ($x.scores | length) == ($y.scores | length)
+            and ([range(0; $x.scores | length) as $j
+                  | (($x.scores[$j] - $y.scores[$j]) | fabs) <= 1e-5 * ($x.scores[$j] | fabs)] | all)] | all)'
+    [ "$output" = true ]
+}
+
 make_tokens() {
     local i
     for i in $(seq 0 49); do
@@ -173,22 +189,11 @@ make_tokens() {
         TOKENS="$TMP/a.t0 $TMP/b.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-eval.$$" HOSTS=host1,host2 > "$TMP/remote.txt"
     cmp "$TMP/local.txt" "$TMP/remote.txt"
     [ "$(wc -l < "$TMP/local.txt")" -gt 3 ]
-    # the shards ran on both hosts, and their score streams equal the local ones: the same
-    # records and preds, scores to a relative 1e-5. Not bit for bit: a host may run other
-    # kernels (another CPU, or here the environment: ssh does not pass T0_BF16_PLAIN or
-    # OPENBLAS_CORETYPE on, so a suite run with a kernel forced computes the shards otherwise)
+    # the shards ran on both hosts, and their score streams equal the local ones (same_scores)
     run -0 cut -f2 "$TMP/home/t0-ssh-eval.$$/joblog"
     [ "$(tail -n +2 <<<"$output" | sort -u | tr '\n' ' ')" = "host1 host2 " ]
     for i in 0 1; do
-        t0-cat "$TMP/local/shard-$i.scores" > "$TMP/l.jsonl"
-        t0-cat "$TMP/home/t0-ssh-eval.$$/shard-$i.scores" > "$TMP/r.jsonl"
-        run -0 jq -n --slurpfile a "$TMP/l.jsonl" --slurpfile b "$TMP/r.jsonl" '
-            ($a | length) == ($b | length) and ($a | length) > 0 and
-            ([range(0; $a | length) as $k | $a[$k] as $x | $b[$k] as $y
-              | ($x | del(.scores)) == ($y | del(.scores)) and ($x.scores | length) == ($y.scores | length)
-                and ([range(0; $x.scores | length) as $j
-                      | (($x.scores[$j] - $y.scores[$j]) | fabs) <= 1e-5 * ($x.scores[$j] | fabs)] | all)] | all)'
-        [ "$output" = true ]
+        same_scores "$TMP/local/shard-$i.scores" "$TMP/home/t0-ssh-eval.$$/shard-$i.scores"
     done
     # --cleanup left nothing on the hosts, and the model is whole
     [ -z "$(find "$REMOTE_WORK" -type f 2>/dev/null)" ]
@@ -206,7 +211,9 @@ make_tokens() {
     env HOME="$TMP/home" make -s -C "$ROOT" eval-tokens EVAL_BIN="$T0_BIN" MODEL="$model" \
         TOKENS="$TMP/a.t0" SHARDS=2 WORK="$TMP/home/t0-ssh-evalbin.$$" HOSTS=host1,host2 > "$TMP/remote.txt"
     cmp "$TMP/local.txt" "$TMP/remote.txt"
-    for i in 0 1; do cmp "$TMP/local/shard-$i.scores" "$TMP/home/t0-ssh-evalbin.$$/shard-$i.scores"; done
+    for i in 0 1; do
+        same_scores "$TMP/local/shard-$i.scores" "$TMP/home/t0-ssh-evalbin.$$/shard-$i.scores"
+    done
     [ -z "$(find "$REMOTE_WORK" -type f 2>/dev/null)" ]
     git -C "$ROOT" diff --quiet -- tests/fixtures/torchbin
 }
