@@ -13,10 +13,11 @@ static int put_int(t0_buf *b, int32_t v, t0_error *err)
     } while (u);
     if (v < 0)
         tmp[k++] = '-';
-    if (t0_buf_reserve(b, (size_t)k + 1, err))
+    if (t0_buf_reserve(b, (size_t)k, err)) /* room for the digits and the NUL */
         return -1;
     while (k)
         b->p[b->len++] = tmp[--k];
+    b->p[b->len] = '\0'; /* t0_buf's promise: p is NUL-terminated */
     return 0;
 }
 
