@@ -149,16 +149,6 @@ static void begin_progress(progress *pg, const options *o, uint64_t batches, uin
                       o->progress == 2, batches ? batches : draws, "packing");
 }
 
-/* The output file whole when the run succeeded, else none (the writer's temporary dropped). */
-static int finish_output(t0_writer *w, int rc, t0_error *err)
-{
-    if (w && rc == 0)
-        return t0_writer_close(w, err);
-    if (w)
-        t0_writer_abort(w);
-    return rc;
-}
-
 static void on_batch(void *arg, const t0_packer *p)
 {
     progress *pg = arg;
@@ -246,7 +236,7 @@ static int run_pack(const options *o, t0_error *err)
         if (rc == 0)
             show(&pg, &p, 1);
     }
-    rc = finish_output(w, rc, err);
+    rc = t0_writer_finish(w, rc, err);
     if (rc == 0 && !o->quiet)
         summary(&p, tasks, n, packed, m);
     t0_mixture_close(m);
@@ -331,7 +321,7 @@ static int run_objective(const options *o, t0_error *err)
         if (rc == 0)
             show(&pg, &p, 1);
     }
-    rc = finish_output(w, rc, err);
+    rc = t0_writer_finish(w, rc, err);
     if (rc == 0 && !o->quiet)
         objective_summary(&p, ob, tasks, n, m);
     t0_objective_close(ob);

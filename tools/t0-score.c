@@ -136,10 +136,7 @@ static int run_score(const options *o, t0_error *err)
     t0_writer *w = r ? t0_writer_open(o->output, err) : NULL;
     t0_score_stats st;
     int rc = w ? t0_score_stream(s, r, w, &st, err) : -1;
-    if (w && rc == 0)
-        rc = t0_writer_close(w, err);
-    else if (w)
-        t0_writer_abort(w);
+    rc = t0_writer_finish(w, rc, err);
     if (rc == 0) {
         double secs = t0_now() - pg.started;
         t0_progress_end(&pg, "%llu examples scored, %.2f examples/s", (unsigned long long)st.scored,

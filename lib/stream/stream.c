@@ -550,6 +550,14 @@ int t0_writer_close(t0_writer *w, t0_error *err)
     return rc;
 }
 
+int t0_writer_finish(t0_writer *w, int rc, t0_error *err)
+{
+    if (w && rc == 0)
+        return t0_writer_close(w, err);
+    t0_writer_abort(w);
+    return rc;
+}
+
 void t0_writer_abort(t0_writer *w)
 {
     if (!w)

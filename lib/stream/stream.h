@@ -93,5 +93,8 @@ int t0_writer_flush(t0_writer *w, t0_error *err);
 int t0_writer_close(t0_writer *w, t0_error *err);
 /* Discards: removes the temporary file, writes nothing more. Frees w. */
 void t0_writer_abort(t0_writer *w);
+/* The end of a run that wrote to w (NULL allowed): rc == 0 closes it (the close's error is
+ * returned), else aborts it and returns rc, so the output is whole or absent. */
+int t0_writer_finish(t0_writer *w, int rc, t0_error *err);
 
 #endif
