@@ -305,3 +305,59 @@ loss_lines() {
     assert_one_error_line t0-step
     [[ $output == "t0-step: note: OpenBLAS runs its Prescott kernels"*"set OPENBLAS_CORETYPE="* ]]
 }
+
+# The products' precision (lib/t5/t5_mixed.h). BF16 runs natively on AVX-512 BF16 CPUs; on
+# others T0_BF16_EMULATE=1 runs the same arithmetic (BF16-rounded operands, F32 sums).
+cpu_has_bf16() {
+    grep -qw avx512_bf16 /proc/cpuinfo
+}
+
+@test "--precision bf16 on a CPU without AVX-512 BF16: one line, then the F32 run's very results" {
+    cpu_has_bf16 && skip "this CPU has AVX-512 BF16"
+    batches 4 | t0-cat --encode > "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/f32" --threads 1 "$TMP/b.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/bf16" --threads 1 --precision bf16 "$TMP/b.t0"
+    echo "$output"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == "t0-step: --precision bf16: this CPU lacks AVX-512 BF16"*"training with F32 products"* ]]
+    cmp "$TMP/f32/model.safetensors" "$TMP/bf16/model.safetensors"
+    cmp <(loss_lines "$TMP/f32/loss.tsv") <(loss_lines "$TMP/bf16/loss.tsv")
+    # the checkpoint records what was asked for, so a BF16 CPU resuming it trains in BF16
+    [ "$(jq -r .precision "$TMP/bf16/trainer_state.json")" = bf16 ]
+    [ "$(jq -r .precision "$TMP/f32/trainer_state.json")" = f32 ]
+}
+
+@test "--precision bf16 (emulated where the CPU lacks it): losses near F32's, other weights; --resume keeps it" {
+    export T0_BF16_EMULATE=1
+    batches 6 | t0-cat --encode > "$TMP/b6.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/f32" --threads 1 --seed 7 "$TMP/b6.t0"
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/bf16" --threads 1 --seed 7 --precision bf16 "$TMP/b6.t0"
+    [ "$output" = "" ]
+    # rounding the operands moves each product by up to 2^-8 relative; over 6 steps the tiny
+    # model's loss (about 25) moved by under 1e-3 relative here, so 1% is a wide bound that a
+    # broken product (a wrong operand, a lost sum) would still cross
+    run -0 paste <(cut -f1,2 "$TMP/f32/loss.tsv") <(cut -f2 "$TMP/bf16/loss.tsv")
+    echo "$output"
+    [ "${#lines[@]}" -eq 7 ]
+    awk -F'\t' 'NR > 1 { d = ($2 - $3) / $2; if (d < 0) d = -d; if (d > 0.01) bad = 1 } END { exit bad }' <<< "$output"
+    ! cmp -s "$TMP/f32/model.safetensors" "$TMP/bf16/model.safetensors"
+    # 3 steps, then 3 resumed without --precision: the checkpoint's bf16 goes on, bit for bit
+    run -0 t0-step -m "$TMP/tiny" -o "$TMP/two" --threads 1 --seed 7 --precision bf16 --steps 3 "$TMP/b6.t0"
+    run -0 t0-step --resume -o "$TMP/two" --threads 1 "$TMP/b6.t0"
+    cmp "$TMP/bf16/model.safetensors" "$TMP/two/model.safetensors"
+    cmp <(loss_lines "$TMP/bf16/loss.tsv") <(loss_lines "$TMP/two/loss.tsv")
+    # resumed where BF16 does not run, it says so
+    if ! cpu_has_bf16; then
+        run -0 t0-step -m "$TMP/tiny" -o "$TMP/three" --threads 1 --precision bf16 --steps 3 "$TMP/b6.t0"
+        T0_BF16_EMULATE=0 run -0 t0-step --resume -o "$TMP/three" --threads 1 "$TMP/b6.t0"
+        [[ $output == *"--precision bf16: this CPU lacks AVX-512 BF16"* ]]
+    fi
+}
+
+@test "--precision: a bad value is one line, exit 1, no OUT_DIR" {
+    batches 2 | t0-cat --encode > "$TMP/b.t0"
+    run -1 t0-step -m "$TMP/tiny" -o "$TMP/run" --precision fp16 "$TMP/b.t0"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == *"--precision: expected f32 or bf16, got 'fp16'"* ]]
+    [ ! -e "$TMP/run" ]
+}

@@ -62,6 +62,11 @@ static const char usage[] =
     "      --save-every N      also save a checkpoint every N steps (default: only at the end)\n"
     "      --keep N            keep the N newest checkpoints (default: all)\n"
     "      --save-dtype TYPE   f32 (default) or bf16 weights (resuming from bf16 is not exact)\n"
+    "      --precision P       the products' operands: f32 (default) or bf16 (rounded to BF16, sums,\n"
+    "                          weights, gradients and optimizer in F32; needs AVX-512 BF16, else\n"
+    "                          one line says so and the run uses F32; T0_BF16_EMULATE=1 emulates it,\n"
+    "                          slower than F32, to test or measure the numerics). A checkpoint\n"
+    "                          keeps it, so --resume continues in the run's precision\n"
     "      --threads T         threads (default: the online CPUs, shared among the ranks mpirun\n"
     "                          starts on a machine)\n"
     "      --log FILE          the TSV log (default OUT_DIR/loss.tsv): step, loss, cross_entropy,\n"
@@ -95,6 +100,12 @@ static void on_note(void *ctx, const char *line)
 {
     ui *u = ctx;
     t0_progress_note(&u->progress, "%s", line);
+}
+
+static void on_warn(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s: %s\n", prog, line);
 }
 
 static void on_step(void *ctx, const train_progress *p)
@@ -145,7 +156,7 @@ static int schedule_defaults(train_run_opts *r)
 }
 
 enum { O_RESUME = 256, O_OPT, O_LR, O_FMD, O_WD, O_OFFSET, O_ACCUM, O_DROPOUT, O_ZLOSS, O_SEED, O_STEPS, O_EVERY,
-       O_KEEP, O_DTYPE, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS, O_SCHEDULE, O_WARMUP, O_DECAY_STEPS,
+       O_KEEP, O_DTYPE, O_PRECISION, O_THREADS, O_LOG, O_PLOT, O_LOGX, O_PROGRESS, O_SCHEDULE, O_WARMUP, O_DECAY_STEPS,
        O_END_LR, O_RSQRT_STEPS, O_NO_SCALE, O_RELATIVE };
 
 /* Under mpirun: rank 0's last words when the launcher ends the job because another rank
@@ -171,6 +182,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
         {"z-loss", required_argument, 0, O_ZLOSS},    {"seed", required_argument, 0, O_SEED},
         {"steps", required_argument, 0, O_STEPS},     {"save-every", required_argument, 0, O_EVERY},
         {"keep", required_argument, 0, O_KEEP},       {"save-dtype", required_argument, 0, O_DTYPE},
+        {"precision", required_argument, 0, O_PRECISION},
         {"threads", required_argument, 0, O_THREADS}, {"log", required_argument, 0, O_LOG},
         {"plot", required_argument, 0, O_PLOT},       {"plot-logx", no_argument, 0, O_LOGX},
         {"progress", no_argument, 0, O_PROGRESS},     {"help", no_argument, 0, 'h'},
@@ -249,6 +261,12 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
                 return t0_cli_usage_error(prog, "--save-dtype: expected f32 or bf16, got '%s'", optarg);
             r.bf16 = !strcmp(optarg, "bf16");
             break;
+        case O_PRECISION:
+            if (strcmp(optarg, "f32") && strcmp(optarg, "bf16"))
+                return t0_cli_usage_error(prog, "--precision: expected f32 or bf16, got '%s'", optarg);
+            r.o.precision = strcmp(optarg, "bf16") ? TRAIN_F32 : TRAIN_BF16;
+            r.given |= TRAIN_GIVEN_PRECISION;
+            break;
         case O_SCHEDULE:
             if (lr_kind_parse(optarg, &r.o.schedule.kind))
                 return t0_cli_usage_error(prog, "--schedule: expected constant, linear, cosine or rsqrt, got '%s'",
@@ -311,7 +329,7 @@ static int run(int argc, char **argv, t0_dist *d, const char *blas_note)
     signal(SIGXFSZ, SIG_IGN); /* a file size limit then fails the write, which is reported */
     t5_set_threads((int)threads);
     t5_set_ftz();
-    train_events ev = {on_step, on_note, &u};
+    train_events ev = {on_step, on_note, on_warn, &u};
     t0_progress_begin(&u.progress, prog, d->rank == 0 ? t0_progress_mode_default() : T0_PROGRESS_OFF, u.asked,
                       (uint64_t)r.max_steps, "training");
     int rc = train_run(&r, d->rank == 0 ? &ev : NULL, &err); /* rank 0 alone reports progress */

@@ -10,6 +10,7 @@
 #include "common/half.h"
 #include "t5/t5_int8.h"
 #include "t5/t5_linear_kernels.h"
+#include "t5/t5_mixed.h"
 #include "t5/t5_ops.h"
 
 const char *t5_bf16_kernel(void)
@@ -122,6 +123,8 @@ void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float al
         t5_linear_i8(out, inp, w, N, alpha, accumulate);
     } else if (w->dtype == T5_BF16) {
         t5_matmul_forward_bf16(out, inp, w->data, N, C, OC, alpha, accumulate);
+    } else if (w->mixed) {
+        t5_mixed_forward(out, inp, w->data, N, C, OC, alpha, accumulate);
     } else if (N < t5_linear_dispatch()->few_rows_f32) {
         t5_lin_job j = {out, inp, w->data, NULL, N, C, OC, accumulate, alpha, NULL, NULL, NULL};
         run_rows(&j, t5_linear_dispatch()->rows);
@@ -141,6 +144,11 @@ void t5_embed(float *out, const int32_t *ids, const t5_weight *emb, int N)
 void t5_linear_backward(float *dinp, const t5_weight *dw, const float *dout, const float *inp, const t5_weight *w,
                         int N, float alpha)
 {
+    if (w->mixed) {
+        t5_mixed_backward(dinp, dw ? t5_weight_floats(dw) : NULL, dout, inp, t5_weight_floats(w), N, w->cols,
+                          w->rows, alpha);
+        return;
+    }
     t5_matmul_backward(dinp, dw ? t5_weight_floats(dw) : NULL, dout, inp, t5_weight_floats(w), N, w->cols, w->rows,
                     alpha);
 }

@@ -42,6 +42,8 @@ void t5_embedding_forward_bf16(float *out, const int32_t *ids, const uint16_t *e
 void t5_linear(float *out, const float *inp, const t5_weight *w, int N, float alpha, int accumulate);
 void t5_embed(float *out, const int32_t *ids, const t5_weight *emb, int N);
 
+/* F32 weights with `mixed` set (training under --precision bf16) multiply BF16-rounded
+ * operands with F32 sums, forward and backward (t5_mixed.h). */
 /* Their backward, F32 weights only (training): dinp[N, w->cols] += alpha * dout @ w and
  * dw += alpha * dout^T @ inp (dinp or dw may be NULL); demb[ids[n]] += dout[n]. */
 void t5_linear_backward(float *dinp, const t5_weight *dw, const float *dout, const float *inp, const t5_weight *w,

@@ -17,18 +17,18 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
  * measured with AVX2 at 2048 x 5120 (T0_3B's feed-forward), GFLOPS loops / sgemm: F32 at
  * 16 rows 42 / 37, 32 rows 43 / 44, 64 rows 44 / 67; BF16 (sgemm on widened blocks) at 32
  * rows 64 / 46, 64 rows 51 / 53. The plain loops lose to sgemm from about 4 rows. */
-static const t5_linear_kernels plain_set = {"plain", t5_rows_plain, NULL, 3, 3, t5_rows_i8_plain, "plain"};
+static const t5_linear_kernels plain_set = {"plain", t5_rows_plain, NULL, 3, 3, t5_rows_i8_plain, "plain", NULL};
 #if T5_X86_KERNELS
-static const t5_linear_kernels avx2_set = {"avx2", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx2, "avx2"};
+static const t5_linear_kernels avx2_set = {"avx2", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx2, "avx2", NULL};
 static const t5_linear_kernels bf16_set = {"avx512bf16", t5_rows_avx2, t5_rows_avx512bf16, 16, 48, t5_rows_i8_avx2,
-                                           "avx2"};
+                                           "avx2", t5_bf16_tile_avx512bf16};
 /* int8 through VNNI: with or without AVX-512 BF16 (chosen sets get i8 replaced, see probe) */
-static const t5_linear_kernels vnni_set = {"avx512vnni", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx512vnni, "avx512vnni"};
+static const t5_linear_kernels vnni_set = {"avx512vnni", t5_rows_avx2, NULL, 16, 48, t5_rows_i8_avx512vnni, "avx512vnni", NULL};
 #endif
 
 static void probe(void)
 {
-    const char *plain = getenv("T0_BF16_PLAIN"), *rows = getenv("T0_FEW_ROWS"), *ahead = getenv("T0_PREFETCH");
+    const char *plain = getenv("T0_BF16_PLAIN"), *emulate = getenv("T0_BF16_EMULATE"), *rows = getenv("T0_FEW_ROWS"), *ahead = getenv("T0_PREFETCH");
 #if T5_ROW_KERNELS_X86 /* any x86-64 compiler: the row kernels are built with clang too */
     __builtin_cpu_init();
     cpu.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -38,6 +38,7 @@ static void probe(void)
     cpu.avx512vnni = __builtin_cpu_supports("avx512vnni");
 #endif
     cpu.plain = plain && *plain == '1';
+    cpu.bf16_emulate = emulate && *emulate == '1';
     cpu.few_rows_forced = rows ? atoi(rows) : -1;
     cpu.prefetch_ahead = ahead ? atol(ahead) : 49152;
     chosen = plain_set;

@@ -9,6 +9,8 @@ typedef struct {
     int avx2_fma;        /* AVX2 and FMA */
     int avx512f, avx512bw, avx512bf16, avx512vnni;
     int plain;           /* T0_BF16_PLAIN=1: the plain kernels whatever the CPU (tests, measurements) */
+    int bf16_emulate;    /* T0_BF16_EMULATE=1: BF16 training products emulated (rounded operands, F32
+                          * sgemm) where the CPU lacks AVX-512 BF16 (t5_mixed.h; tests, measurements) */
     int few_rows_forced; /* T0_FEW_ROWS: the few-row loops below this many rows, or -1 (measurements) */
     long prefetch_ahead; /* T0_PREFETCH: bytes of weights fetched ahead, default 48 KB (measurements) */
 } t5_cpu;

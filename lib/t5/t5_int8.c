@@ -51,7 +51,7 @@ t5_weight t5_weight_quantize(const t5_weight *w, int8_t *q, float *scale)
         scale[r] = quantize_row(q + r * C, src, w->cols);
     }
     free(row);
-    t5_weight h = {T5_I8, q, scale, w->rows, w->cols};
+    t5_weight h = {T5_I8, q, scale, w->rows, w->cols, 0};
     return h;
 }
 

@@ -1,5 +1,6 @@
 /* t5_linear_avx512bf16.c: BF16 weights through vdpbf16ps (pairs of BF16 products added
- * into 16 F32 lanes), for any number of rows (t5_linear_kernels.h). */
+ * into 16 F32 lanes), for any number of rows (t5_linear_kernels.h); and the tile of the
+ * BF16 training products (t5_mixed.h). */
 #include "t5/t5_linear_kernels.h"
 
 #if T5_X86_KERNELS
@@ -64,5 +65,29 @@ void t5_rows_avx512bf16(const t5_lin_job *j, long begin, long end)
         for (int n = 0; n < j->N; n++)
             t5_lin_put(j, n, (int)o, dot_1x1(x + n * C, j->wb + o * C, j->C));
 }
-#endif
 
+/* The training products' tile (t5_linear_kernels.h): 8 rows of A x 32 columns of B, 16
+ * sums in registers; per pair of k, two vectors of B's pairs and one broadcast pair of A
+ * a row. Not yet measured against sgemm on an AVX-512 BF16 CPU (none where it was
+ * written): checked against the plain tile by tests/unit/test_backend_ops.c there. */
+BF16_TARGET void t5_bf16_tile_avx512bf16(float *t, const uint32_t *ap, const uint32_t *bp, int kp)
+{
+    __m512 acc[T5_BF16_MR][2];
+    for (int i = 0; i < T5_BF16_MR; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kp; p++) {
+        const uint32_t *b = bp + (size_t)p * T5_BF16_NR;
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)b);
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512((const void *)(b + 16));
+        for (int i = 0; i < T5_BF16_MR; i++) {
+            __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[(size_t)p * T5_BF16_MR + i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], a, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
+        }
+    }
+    for (int i = 0; i < T5_BF16_MR; i++) {
+        _mm512_storeu_ps(t + i * T5_BF16_NR, acc[i][0]);
+        _mm512_storeu_ps(t + i * T5_BF16_NR + 16, acc[i][1]);
+    }
+}
+#endif

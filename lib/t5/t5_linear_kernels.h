@@ -3,7 +3,9 @@
  *   t5_linear_plain.c      C loops the compiler vectorizes (any CPU), int8 in plain C;
  *   t5_linear_avx2.c       AVX2 + FMA intrinsics, int8 with vpmaddubsw/vpmaddwd;
  *   t5_linear_avx512bf16.c vdpbf16ps, BF16 x BF16 pairs into F32 lanes;
- *   t5_linear_avx512vnni.c vpdpbusd, int8 x int8 quads into int32 lanes.
+ *   t5_linear_avx512vnni.c vpdpbusd, int8 x int8 quads into int32 lanes;
+ * and the tiles of the BF16 training products (t5_mixed.h): plain C here (the reference)
+ * and vdpbf16ps in t5_linear_avx512bf16.c.
  * Internal to lib/t5 (and the kernel tests, tests/unit/test_backend_ops.c). */
 #ifndef T0_T5_LINEAR_KERNELS_H
 #define T0_T5_LINEAR_KERNELS_H
@@ -70,6 +72,23 @@ static inline void t5_lin_put_i8(const t5_lin_job *j, int n, int o, int32_t s)
     t5_lin_put(j, n, o, (float)s * (j->xscale[n] * j->wscale[o]));
 }
 
+/* A tile of a BF16 product (t5_mixed.c packs the operands): t[MR][NR] = sum over kp
+ * pairs p of A's rows i and B's columns j, where ap[p * MR + i] holds A(i, 2p) in its low
+ * half and A(i, 2p + 1) in its high half (BF16 each), and bp[p * NR + j] holds B(2p, j)
+ * and B(2p + 1, j) the same way: the layout vdpbf16ps multiplies (a broadcast pair of A
+ * against 16 columns' pairs of B). Each output lane adds the odd product, then the even
+ * one, in F32 (Intel's description of vdpbf16ps); the products of BF16 values are exact in
+ * F32, so only the rounding of those sums, and denormals, can differ between kernels:
+ * vdpbf16ps treats denormal inputs as zero and flushes denormal results whatever MXCSR
+ * says (and a CPU may round its pair sum once rather than twice), where the plain loop
+ * follows the thread's FTZ/DAZ (t5_pool.h: on). The tests compare with a tolerance. */
+enum { T5_BF16_MR = 8, T5_BF16_NR = 32 };
+typedef void (*t5_bf16_tile_fn)(float *t, const uint32_t *ap, const uint32_t *bp, int kp);
+void t5_bf16_tile_plain(float *t, const uint32_t *ap, const uint32_t *bp, int kp);
+#if T5_X86_KERNELS
+void t5_bf16_tile_avx512bf16(float *t, const uint32_t *ap, const uint32_t *bp, int kp);
+#endif
+
 /* A kernel set. Every set sums each output the same way whichever block it falls in, so
  * a row gets the same bits alone, in a batch or over threads (within one set). */
 typedef struct {
@@ -80,6 +99,7 @@ typedef struct {
     int few_rows_bf16;     /* the same for BF16 weights */
     t5_rows_fn i8_rows;    /* int8 inputs and weights, any number of rows */
     const char *i8_name;   /* "plain", "avx2", "avx512vnni" */
+    t5_bf16_tile_fn bf16_tile; /* BF16 training products in hardware (t5_mixed.h); NULL: none */
 } t5_linear_kernels;
 
 /* The set in use: the CPU probe's choice (t5_cpu.h), made once a process. */

@@ -133,3 +133,34 @@ void t5_rows_i8_plain(const t5_lin_job *j, long begin, long end)
         }
     }
 }
+
+/* ---------------------------------------------------------------- BF16 training tiles */
+
+static inline float bf16_low(uint32_t pair)
+{
+    return t5_widen((uint16_t)(pair & 0xffff));
+}
+
+static inline float bf16_high(uint32_t pair)
+{
+    return t5_widen((uint16_t)(pair >> 16));
+}
+
+/* The reference tile (t5_linear_kernels.h): vdpbf16ps's arithmetic in C, the odd product
+ * added before the even one; the compiler vectorizes over the columns. */
+void t5_bf16_tile_plain(float *t, const uint32_t *ap, const uint32_t *bp, int kp)
+{
+    float acc[T5_BF16_MR][T5_BF16_NR] = {{0}};
+    for (int p = 0; p < kp; p++) {
+        const uint32_t *b = bp + (size_t)p * T5_BF16_NR;
+        for (int i = 0; i < T5_BF16_MR; i++) {
+            uint32_t a = ap[(size_t)p * T5_BF16_MR + i];
+            float a0 = bf16_low(a), a1 = bf16_high(a);
+            for (int j = 0; j < T5_BF16_NR; j++) {
+                acc[i][j] += a1 * bf16_high(b[j]);
+                acc[i][j] += a0 * bf16_low(b[j]);
+            }
+        }
+    }
+    memcpy(t, acc, sizeof acc);
+}

@@ -12,6 +12,7 @@
 #include "t5/t5_bf16.h"
 #include "t5/t5_block.h"
 #include "t5/t5_int8.h"
+#include "t5/t5_mixed.h"
 #include "t5/t5_ops.h"
 
 struct t5_acts {
@@ -153,6 +154,29 @@ static int bind(t5_model *m, float *base, t5_weights *w, t0_error *err)
     return 0;
 }
 
+static void mix_layer(t5_layer_w *l, int on)
+{
+    t5_weight *w[] = {&l->sa.q, &l->sa.k, &l->sa.v, &l->sa.o, &l->ca.q, &l->ca.k,
+                      &l->ca.v, &l->ca.o, &l->wi0, &l->wi1, &l->wo};
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+        w[i]->mixed = on && w[i]->dtype == T5_F32;
+}
+
+void t5_model_set_mixed(t5_model *m, int on)
+{
+    for (int i = 0; i < m->cfg.num_layers; i++)
+        mix_layer(&m->w.enc[i], on);
+    for (int i = 0; i < m->cfg.num_decoder_layers; i++)
+        mix_layer(&m->w.dec[i], on);
+    m->w.lm_head.mixed = on && m->w.lm_head.dtype == T5_F32;
+}
+
+const char *t5_model_mixed_kernel(void)
+{
+    t5_mixed_mode mode = t5_mixed_available();
+    return mode == T5_MIXED_NONE ? NULL : t5_mixed_name(mode);
+}
+
 /* A model with its tensor list and no parameters yet. */
 static t5_model *model_new(const t5_config *c, t0_error *err)
 {
@@ -272,7 +296,7 @@ t5_model *t5_model_open_mapped(const char *dir, t0_error *err)
         if (t[i]->dtype == ST_F32 && st_f32_data(t[i])) /* read only: the mapping is PROT_READ */
             m->mapped[i] = t5_weight_f32((float *)st_f32_data(t[i]), rows, cols);
         else if (keep_bf16(s, t[i]))
-            m->mapped[i] = (t5_weight){T5_BF16, (void *)t[i]->data, NULL, rows, cols};
+            m->mapped[i] = (t5_weight){T5_BF16, (void *)t[i]->data, NULL, rows, cols, 0};
         else
             nwide += t5_numel(s);
     }

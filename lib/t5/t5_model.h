@@ -125,6 +125,15 @@ int t5_model_use_dtype(t5_model *m, const char *dtype, t0_error *err);
  * quantized). */
 size_t t5_model_mapped_bytes(const t5_model *m, size_t *widened);
 
+/* Training in BF16 mixed precision (t5_mixed.h): on, every linear product of the model (the
+ * blocks' and lm_head's, forward and backward) rounds its operands to BF16 and sums in F32;
+ * the parameters, the gradients and everything else stay F32. Off: F32 products. */
+void t5_model_set_mixed(t5_model *m, int on);
+/* What runs those products in this process: "avx512bf16" (vdpbf16ps), "emulated" (rounded
+ * operands through sgemm, T0_BF16_EMULATE=1 on a CPU without AVX-512 BF16), or NULL: none,
+ * and callers train in F32. */
+const char *t5_model_mixed_kernel(void);
+
 /* The parameter / gradient of a tensor by Hugging Face name, or NULL. */
 float *t5_param(const t5_model *m, const char *name);
 float *t5_grad(const t5_model *m, const char *name);

@@ -18,12 +18,14 @@ typedef struct {
     void *data;         /* float, uint16_t (BF16) or int8_t [rows, cols]; NULL: no such weight */
     const float *scale; /* I8: [rows]; NULL otherwise */
     int rows, cols;     /* a linear weight as Hugging Face stores it: [out, in] */
+    int mixed;          /* F32 only: multiplied with both operands rounded to BF16 (t5_mixed.h):
+                         * a training model's weights under --precision bf16 */
 } t5_weight;
 
 /* An F32 handle over p [rows, cols] */
 static inline t5_weight t5_weight_f32(float *p, int rows, int cols)
 {
-    t5_weight w = {T5_F32, p, NULL, rows, cols};
+    t5_weight w = {T5_F32, p, NULL, rows, cols, 0};
     return w;
 }
 

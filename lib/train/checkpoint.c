@@ -325,6 +325,7 @@ static char *state_json(const trainer *t, const char *model)
     cJSON_AddNumberToObject(j, "rsqrt_steps", (double)sc->rsqrt_steps);
     cJSON_AddBoolToObject(j, "scale_parameter", o->scale_parameter);
     cJSON_AddBoolToObject(j, "relative_step", o->relative_step);
+    cJSON_AddStringToObject(j, "precision", o->precision == TRAIN_BF16 ? "bf16" : "f32");
     if (model)
         cJSON_AddStringToObject(j, "model", model);
     char *s = cJSON_Print(j);
@@ -364,6 +365,20 @@ static int read_schedule(const cJSON *j, trainer_opts *o, const char *path, t0_e
     return 0;
 }
 
+/* The products' precision, as asked for (a CPU without BF16 ran F32); states written
+ * before it existed trained in F32. */
+static int read_precision(const cJSON *j, trainer_opts *o, const char *path, t0_error *err)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "precision");
+    o->precision = TRAIN_F32;
+    if (!p)
+        return 0;
+    if (!cJSON_IsString(p) || (strcmp(p->valuestring, "f32") && strcmp(p->valuestring, "bf16")))
+        return t0_fail(err, T0_EINPUT, "%s: \"precision\": expected \"f32\" or \"bf16\"", path);
+    o->precision = strcmp(p->valuestring, "bf16") ? TRAIN_F32 : TRAIN_BF16;
+    return 0;
+}
+
 int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err)
 {
     char path[4096], *text;
@@ -397,6 +412,8 @@ int ckpt_read_state(const char *ckpt_dir, ckpt_state *s, t0_error *err)
     s->o.step_offset = (int64_t)v[5], s->o.accum = (int)v[6], s->o.dropout = (float)v[7], s->o.z_loss = (float)v[8];
     s->rows = (int)v[9], s->enc_len = (int)v[10], s->dec_len = (int)v[11];
     rc = read_schedule(j, &s->o, path, err);
+    if (rc == 0)
+        rc = read_precision(j, &s->o, path, err);
     snprintf(s->model, sizeof s->model, "%s", cJSON_IsString(model) ? model->valuestring : "");
 done:
     cJSON_Delete(j);

@@ -62,6 +62,8 @@ static trainer_opts merged(const train_run_opts *r, const ckpt_state *s)
         o.scale_parameter = u->scale_parameter;
     if (r->given & TRAIN_GIVEN_RELATIVE_STEP)
         o.relative_step = u->relative_step;
+    if (r->given & TRAIN_GIVEN_PRECISION)
+        o.precision = u->precision;
     return o;
 }
 
@@ -286,6 +288,9 @@ int train_run(const train_run_opts *r, const train_events *ev, t0_error *err)
 {
     run_state s = {.lock = -1};
     int rc = start(&s, r, ev, err);
+    if (rc == 0 && ev && ev->warn && s.t->o.precision != trainer_precision_used(s.t->o.precision))
+        ev->warn(ev->ctx, "--precision bf16: this CPU lacks AVX-512 BF16 (avx512_bf16); training with F32 products "
+                          "(T0_BF16_EMULATE=1 emulates BF16, slower than F32)");
     if (rc == 0)
         rc = join_ranks(&s, r, err);
     if (rc == 0 && !(s.in = t0_reader_open_list(r->inputs, r->n_inputs, err)))

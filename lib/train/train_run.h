@@ -41,6 +41,7 @@ enum {
     TRAIN_GIVEN_RSQRT_STEPS = 1 << 13,
     TRAIN_GIVEN_SCALE_PARAMETER = 1 << 14,
     TRAIN_GIVEN_RELATIVE_STEP = 1 << 15,
+    TRAIN_GIVEN_PRECISION = 1 << 16,
 };
 
 typedef struct {
@@ -65,10 +66,12 @@ typedef struct {
     int saved;                         /* a checkpoint was written after this step */
 } train_progress;
 
-/* Called after every step, and with one line of news (resumed from, skipped, ...). */
+/* Called after every step, and with one line of news (resumed from, skipped, ...); warn:
+ * one line the user must see whatever the progress mode (BF16 asked for, F32 run). */
 typedef struct {
     void (*step)(void *ctx, const train_progress *p);
     void (*note)(void *ctx, const char *line);
+    void (*warn)(void *ctx, const char *line);
     void *ctx;
 } train_events;
 

@@ -14,6 +14,11 @@ void trainer_defaults(trainer_opts *o)
     lr_schedule_defaults(&o->schedule);
 }
 
+train_precision trainer_precision_used(train_precision p)
+{
+    return p == TRAIN_BF16 && t5_model_mixed_kernel() ? TRAIN_BF16 : TRAIN_F32;
+}
+
 trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
 {
     trainer *t = calloc(1, sizeof *t);
@@ -23,6 +28,7 @@ trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err)
     t->o = *o;
     t->nranks = 1;
     m->cfg.dropout_rate = o->dropout;
+    t5_model_set_mixed(m, trainer_precision_used(o->precision) == TRAIN_BF16);
     if (t5_model_alloc_grads(m, err) != 0) {
         free(t);
         return NULL;

@@ -36,6 +36,10 @@
 #include "train/schedule.h"
 
 typedef enum { TRAIN_ADAFACTOR, TRAIN_ADAMW } train_optimizer;
+/* The linear products' operands: F32, or rounded to BF16 with F32 sums (t5_mixed.h; the
+ * weights, gradients and optimizer stay F32). BF16 needs a CPU with AVX-512 BF16 or
+ * T0_BF16_EMULATE=1; without either the trainer runs F32 products (trainer_precision_used). */
+typedef enum { TRAIN_F32, TRAIN_BF16 } train_precision;
 
 typedef struct {
     train_optimizer optimizer;
@@ -50,6 +54,7 @@ typedef struct {
     lr_schedule schedule; /* the lr of each step from lr (schedule.h; T0: constant) */
     int scale_parameter;  /* Adafactor: updates scaled by RMS(param) (Mesh TF, T0: 1) */
     int relative_step;    /* Adafactor: lr = min(1e-2, 1/sqrt(t + 1)), in place of lr and schedule */
+    train_precision precision; /* T0: F32 here (the default) */
 } trainer_opts;
 
 /* T0's: Adafactor, lr 1e-3 constant, min dim 128, no offset, accum 1, dropout 0.1, z-loss 1e-4,
@@ -94,7 +99,12 @@ typedef struct {
     double lr; /* the lr the last step used (before Adafactor's parameter scale) */
 } trainer;
 
-/* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout. */
+/* The precision the products of a run asking for p get on this CPU: BF16 falls back to F32
+ * where t5_mixed_available() is T5_MIXED_NONE. */
+train_precision trainer_precision_used(train_precision p);
+
+/* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout and its products'
+ * precision to trainer_precision_used(o->precision). */
 trainer *trainer_create(t5_model *m, const trainer_opts *o, t0_error *err);
 void trainer_free(trainer *t);
 

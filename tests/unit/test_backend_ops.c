@@ -8,6 +8,10 @@
  *     AVX-512 BF16; a line says which it lacks), F32 and BF16 weights, on shapes that find
  *     edge bugs: 1 row, the block sizes +-1 (4 input rows, 3 and 6 weight rows, the 8-lane
  *     tails), odd, prime and large column counts (1, 7, 9, 31, 1023, 1024, 1100);
+ *   - the BF16 training products (t5_mixed.h): the tile kernels (plain, AVX-512 BF16; a line
+ *     says which this CPU lacks) through the packed product in the three layouts training
+ *     uses, across the tile's and the K panel's edges, and t5_mixed_forward/backward as this
+ *     CPU runs them, all against double on BF16-rounded operands;
  *   - the int8 kernel of every set (plain, AVX2, AVX-512 VNNI; a line says which it lacks)
  *     against the plain one, the same bits (exact int32 sums), on the same kind of edge
  *     shapes (32- and 64-byte blocks +-1); and t5_linear_i8 against double within the
@@ -30,6 +34,7 @@
 #include "t5/t5_cpu.h"
 #include "t5/t5_int8.h"
 #include "t5/t5_linear_kernels.h"
+#include "t5/t5_mixed.h"
 #include "t5/t5_ops.h"
 #include "t5/t5_row_kernels.h"
 #include "unit.h"
@@ -134,6 +139,111 @@ static void test_kernels(void)
         fprintf(stderr, "product kernels: %s: %d shapes x types against double, %s\n", sets[s]->name, cases,
                 unit_failures == before ? "all within bounds, rows alone = batch" : "FAILED");
     }
+}
+
+/* ---------------------------------------------------------------- BF16 training products */
+
+/* want = 0.5 (accumulate) + alpha * bf16(A) @ bf16(B) in double, A(i,k) and B(k,j) read
+ * through the views */
+static void mixed_reference(double *want, int M, int Ncols, int K, t5_mat_view a, t5_mat_view b, float alpha,
+                            int accumulate)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < Ncols; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)t0_bf16_to_f32(t0_f32_to_bf16(a.p[i * a.rs + k * a.cs])) *
+                     t0_bf16_to_f32(t0_f32_to_bf16(b.p[k * b.rs + j * b.cs]));
+            want[(size_t)i * Ncols + j] = (accumulate ? 0.5 : 0.0) + alpha * s;
+        }
+}
+
+/* F32 sums of K exact products of values in [-1, 1): as the product kernels' bound. Without
+ * the rounding of the operands the error would be ~2^-9 of each product, far above it. */
+static int mixed_within(const float *got, const double *want, size_t n, int K, const char *what)
+{
+    double e = worst_err(got, want, n);
+    int ok = e < 2e-5 * sqrt((double)K + 1);
+    if (!ok)
+        fprintf(stderr, "  %s: worst error %.3g\n", what, e);
+    return ok;
+}
+
+/* One tile kernel through the packed product, one shape, each of the three layouts the
+ * training products use (x w^T; dout w; dout^T x), set and accumulated */
+static void check_mixed_tile(t5_bf16_tile_fn tile, const char *name, int M, int Ncols, int K)
+{
+    float *a = rand_floats((size_t)M * K, 1.0f), *b = rand_floats((size_t)K * Ncols, 1.0f);
+    float *got = malloc(sizeof(float) * M * Ncols);
+    double *want = malloc(sizeof(double) * M * Ncols);
+    /* A row-major or transposed; B row-major or transposed */
+    t5_mat_view as[2] = {{a, K, 1}, {a, 1, M}}, bs[2] = {{b, Ncols, 1}, {b, 1, K}};
+    for (int layout = 0; layout < 3; layout++)
+        for (int accumulate = 0; accumulate <= 1; accumulate++) {
+            t5_mat_view av = as[layout == 2], bv = bs[layout == 0];
+            for (int i = 0; i < M * Ncols; i++)
+                got[i] = accumulate ? 0.5f : 1e30f; /* set: whatever was there goes */
+            mixed_reference(want, M, Ncols, K, av, bv, 0.75f, accumulate);
+            t5_gemm_bf16(got, Ncols, M, Ncols, K, av, bv, 0.75f, accumulate, tile);
+            char what[96];
+            snprintf(what, sizeof what, "bf16 tile %s M %d N %d K %d layout %d%s", name, M, Ncols, K, layout,
+                     accumulate ? " +=" : "");
+            CHECK(mixed_within(got, want, (size_t)M * Ncols, K, what));
+        }
+    free(a), free(b), free(got), free(want);
+}
+
+static void test_mixed_tiles(void)
+{
+    const t5_linear_kernels *sets[8];
+    int n = t5_linear_variants(sets, 8);
+    const t5_cpu *cpu = t5_cpu_probe();
+    if (!(cpu->avx512bf16 && cpu->avx512bw))
+        fprintf(stderr, "bf16 training tiles: avx512bf16 skipped (this CPU lacks AVX-512 BF16)\n");
+    /* the tile's 8 rows and 32 columns +-1, the K panel (256) +-1 and odd K (a half pair),
+     * more than one pass of 256 columns */
+    static const int ms[] = {1, 7, 8, 9, 33};
+    static const int ns[] = {1, 31, 32, 33, 290};
+    static const int ks[] = {1, 2, 7, 255, 256, 257, 600};
+    for (int s = -1; s < n; s++) {
+        t5_bf16_tile_fn tile = s < 0 ? t5_bf16_tile_plain : sets[s]->bf16_tile;
+        if (!tile)
+            continue;
+        int before = unit_failures, cases = 0;
+        for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
+            for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
+                for (size_t c = 0; c < sizeof ks / sizeof *ks; c++, cases++)
+                    check_mixed_tile(tile, s < 0 ? "plain" : sets[s]->name, ms[a], ns[b], ks[c]);
+        fprintf(stderr, "bf16 training tiles: %s: %d shapes x 3 layouts x set/add against double, %s\n",
+                s < 0 ? "plain" : sets[s]->name, cases, unit_failures == before ? "all within bounds" : "FAILED");
+    }
+}
+
+/* t5_mixed_forward / backward (whichever way this CPU runs them: vdpbf16ps, or the
+ * emulation's rounded copies through sgemm) against double */
+static void test_mixed_products(int N, int C, int OC)
+{
+    float *x = rand_floats((size_t)N * C, 1.0f), *w = rand_floats((size_t)OC * C, 1.0f);
+    float *d = rand_floats((size_t)N * OC, 1.0f);
+    float *out = malloc(sizeof(float) * N * OC), *dx = malloc(sizeof(float) * N * C);
+    float *dw = malloc(sizeof(float) * OC * C);
+    double *want = malloc(sizeof(double) * (N * OC > OC * C ? (N * OC > N * C ? N * OC : N * C) : (OC * C > N * C ? OC * C : N * C)));
+    t5_mat_view xv = {x, C, 1}, wt = {w, 1, C}, wv = {w, C, 1}, dv = {d, OC, 1}, dt = {d, 1, OC};
+    for (int i = 0; i < N * OC; i++)
+        out[i] = 0.5f;
+    t5_mixed_forward(out, x, w, N, C, OC, 0.75f, 1);
+    mixed_reference(want, N, OC, C, xv, wt, 0.75f, 1);
+    CHECK(mixed_within(out, want, (size_t)N * OC, C, "t5_mixed_forward"));
+    for (int i = 0; i < N * C; i++)
+        dx[i] = 0.5f;
+    for (int i = 0; i < OC * C; i++)
+        dw[i] = 0.5f;
+    t5_mixed_backward(dx, dw, d, x, w, N, C, OC, 0.75f);
+    mixed_reference(want, N, C, OC, dv, wv, 0.75f, 1);
+    CHECK(mixed_within(dx, want, (size_t)N * C, OC, "t5_mixed_backward dinp"));
+    mixed_reference(want, OC, C, N, dt, xv, 0.75f, 1);
+    CHECK(mixed_within(dw, want, (size_t)OC * C, N, "t5_mixed_backward dw"));
+    free(x), free(w), free(d), free(out), free(dx), free(dw), free(want);
 }
 
 /* ---------------------------------------------------------------- int8 kernels */
@@ -672,6 +782,16 @@ int main(void)
 {
     t5_set_ftz();
     test_kernels();
+    test_mixed_tiles();
+    for (int t = 1; t <= 2; t++) { /* split over the pool by rows of A */
+        t5_set_threads(t);
+        test_mixed_products(1, 1, 1);
+        test_mixed_products(13, 100, 70);
+        test_mixed_products(70, 513, 37);
+    }
+    fprintf(stderr, "bf16 training products (%s): forward, dinp, dw against double, 1 and 2 threads\n",
+            t5_linear_dispatch()->bf16_tile ? "avx512bf16" : "rounded operands through sgemm");
+    t5_set_threads(1);
     test_i8_kernels();
     static const int shapes[][3] = {{1, 1, 1}, {1, 512, 384}, {4, 33, 7}, {13, 1100, 65}};
     for (int t = 1; t <= 2; t++) { /* t5_linear_i8 splits weight rows over the pool */

@@ -263,7 +263,7 @@ static void test_linear_rows(int C)
         wb[i] = t0_f32_to_bf16(w[i]);
     }
     for (int bf16 = 0; bf16 <= 1; bf16++) {
-        t5_weight wt = bf16 ? (t5_weight){T5_BF16, wb, NULL, OC, C} : t5_weight_f32(w, OC, C);
+        t5_weight wt = bf16 ? (t5_weight){T5_BF16, wb, NULL, OC, C, 0} : t5_weight_f32(w, OC, C);
         t5_linear(batch, x, &wt, N, 1.0f, 0);
         double worst = 0;
         for (int n = 0; n < N; n++)
