@@ -87,17 +87,17 @@ static void stop_pool(void)
     pool.n = 1;
 }
 
-static int start_pool(int n, int serial_blas)
+static int start_pool(int n)
 {
     if (n < 1)
         n = 1;
     if (n > T5_MAX_THREADS)
         n = T5_MAX_THREADS;
     stop_pool();
-    if (n > 1)
-        openblas_set_num_threads(1); /* one pool: our threads split the products */
-    else if (serial_blas)
-        openblas_set_num_threads(1);
+    /* one pool: our threads split the products, sgemm runs on the calling thread. Also at
+     * n = 1: OpenBLAS otherwise starts a thread a core inside each product, so "1 thread"
+     * trained on every core and 2 threads added only the loops outside sgemm (README.md) */
+    openblas_set_num_threads(1);
     pool.base_gen = pool.gen;
     for (int i = 1; i < n; i++) {
         if (pthread_create(&pool.th[i], NULL, worker, (void *)(intptr_t)i) != 0) {
@@ -111,12 +111,12 @@ static int start_pool(int n, int serial_blas)
 
 int t5_set_threads(int n)
 {
-    return start_pool(n, 0);
+    return start_pool(n);
 }
 
 int t5_set_worker_threads(int n)
 {
-    return start_pool(n, 1);
+    return start_pool(n);
 }
 
 typedef struct {

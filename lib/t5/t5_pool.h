@@ -8,10 +8,11 @@
  * workers do on start). */
 void t5_set_ftz(void);
 
-/* Threads. One pool does all the work: with n > 1 OpenBLAS is set to one thread and the
- * ops split their products and loops over the pool's n threads (caller included), whose
- * workers sleep between jobs instead of spinning. n = 1 (the default) leaves OpenBLAS's
- * own threading as configured. Not to be changed while another thread runs ops. */
+/* Threads. One pool does all the work: OpenBLAS is set to one thread and the ops split
+ * their products and loops over the pool's n threads (caller included), whose workers
+ * sleep between jobs instead of spinning; n = 1 is one thread in all. A process that never
+ * calls it leaves OpenBLAS's own threading as configured. Not to be changed while another
+ * thread runs ops. */
 #define T5_MAX_THREADS 64
 int t5_set_threads(int n); /* returns the number in effect */
 
