@@ -7,7 +7,8 @@
 # sgemm peak measured on the same threads in the same run, peak memory of both, the ratio; then
 # t0-step's peak memory for the same step as ROWS/2 rows x --accum 2.
 #   sh bench/bench-train.sh [BIN] [BENCHBIN]
-# Environment: ROWS (2) ENC (1024) DEC (256) STEPS (3) THREADS ("1 2") PYTHON.
+# Then the same with --precision bf16 where the CPU has AVX-512 BF16 (a line says so elsewhere).
+# Environment: ROWS (2) ENC (1024) DEC (256) STEPS (3) THREADS ("1 2") PYTHON BENCH_BF16_EMULATE.
 # The token records are random ids, one example exactly filling a row, so both sides do the same work.
 set -eu
 cd "$(dirname "$0")/.."
@@ -68,6 +69,15 @@ for t in ${THREADS:-1 2}; do
     util=$(awk -v f="$flops" -v s="$c_s" -v p="$peak" 'BEGIN { printf "%.2f", f / s / 1e9 / p }')
     gf=$(awk -v f="$flops" -v s="$c_s" 'BEGIN { printf "%.1f", f / s / 1e9 }')
     echo "impl=t0-step threads=$t step_s=$c_s tokens_per_s=$c_tps gflops=$gf sgemm_peak_gflops=$peak utilisation=$util peak_rss_mib=$c_rss"
+    # --precision bf16: BF16 operands, F32 sums (lib/t5/t5_mixed.h); natively on AVX-512 BF16 only.
+    # BENCH_BF16_EMULATE=1 times the emulation elsewhere (F32 work plus the rounding: slower)
+    if grep -qw avx512_bf16 /proc/cpuinfo || [ "${BENCH_BF16_EMULATE:-0}" = 1 ]; then
+        set -- $(T0_BF16_EMULATE=${BENCH_BF16_EMULATE:-0} run_c "$t" "$work/run-bf16-t$t" "$rows" --precision bf16 2>/dev/null)
+        how=$(grep -qw avx512_bf16 /proc/cpuinfo && echo avx512bf16 || echo emulated)
+        echo "impl=t0-step-bf16 ($how) threads=$t step_s=$1 tokens_per_s=$2 peak_rss_mib=$3 bf16/f32 tokens/s: $(awk -v a="$2" -v b="$c_tps" 'BEGIN { printf "%.2f", a / b }')"
+    else
+        echo "impl=t0-step-bf16 threads=$t: no AVX-512 BF16 on this CPU (--precision bf16 trains with F32 products here; BENCH_BF16_EMULATE=1 times the emulation)"
+    fi
     if [ "$have_torch" = 1 ]; then
         p=$(OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t OMP_WAIT_POLICY=PASSIVE "$py" bench/t5_step_bench.py --rows "$rows" \
             --enc "$enc" --dec "$dec" --steps $((steps - 1)) --threads "$t" 2>/dev/null | grep '^impl=')

@@ -1,6 +1,9 @@
 /* t5_step_bench: time one training step (forward + backward + Adafactor) of a T5 preset
  * on random tokens, and the cblas_sgemm peak on the same threads.
  *   t5_step_bench [--preset small] [--rows 8] [--enc 512] [--dec 128] [--threads 1] [--steps 3] [--pool 1]
+ *                 [--mixed 0|1]
+ * --mixed 1: the linear products in BF16 mixed precision (t5_mixed.h: AVX-512 BF16, or the
+ * emulation with T0_BF16_EMULATE=1; elsewhere F32 and a line says so).
  * Prints one line of key=value pairs: tokens/s (input + target tokens), GFLOP/s of the
  * step, the sgemm peak and their ratio, peak RSS. */
 #include <cblas.h>
@@ -99,7 +102,7 @@ static double sgemm_peak(int n)
 int main(int argc, char **argv)
 {
     const char *preset = "small";
-    int rows = 8, enc = 512, dec = 128, threads = 1, steps = 3, pool = 1;
+    int rows = 8, enc = 512, dec = 128, threads = 1, steps = 3, pool = 1, mixed = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--preset"))
             preset = argv[i + 1];
@@ -115,6 +118,8 @@ int main(int argc, char **argv)
             pool = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--steps"))
             steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--mixed"))
+            mixed = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "t5_step_bench: unknown option %s\n", argv[i]);
             return 1;
@@ -141,6 +146,10 @@ int main(int argc, char **argv)
         return 2;
     }
     init_params(m);
+    const char *mixed_kernel = t5_model_mixed_kernel();
+    if (mixed && !mixed_kernel)
+        fprintf(stderr, "t5_step_bench: no AVX-512 BF16 here and T0_BF16_EMULATE unset: --mixed 1 runs F32\n");
+    t5_model_set_mixed(m, mixed && mixed_kernel);
     size_t ne = (size_t)rows * enc, nd = (size_t)rows * dec;
     int32_t *f = malloc(sizeof(int32_t) * (3 * ne + 5 * nd));
     int32_t *et = f, *es = et + ne, *ep = es + ne, *dt = ep + ne, *di = dt + nd, *ds = di + nd, *dp = ds + nd,
@@ -178,9 +187,9 @@ int main(int argc, char **argv)
     double flops = step_flops(&c, rows, enc, dec), peak = sgemm_peak(2048);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("impl=C blas_core=%s threads=%d pool=%d step_s=%.3f tokens_per_s=%.0f gflops=%.1f sgemm_peak_gflops=%.1f utilisation=%.2f "
+    printf("impl=C blas_core=%s products=%s threads=%d pool=%d step_s=%.3f tokens_per_s=%.0f gflops=%.1f sgemm_peak_gflops=%.1f utilisation=%.2f "
            "peak_rss_mib=%.0f loss=%.4f\n",
-           openblas_get_corename(), threads, pool, best, (double)(ne + nd) / best, flops / best / 1e9, peak, flops / best / 1e9 / peak,
+           openblas_get_corename(), mixed && mixed_kernel ? mixed_kernel : "f32", threads, pool, best, (double)(ne + nd) / best, flops / best / 1e9, peak, flops / best / 1e9 / peak,
            ru.ru_maxrss / 1024.0, loss);
     adafactor_free(opt);
     free(pv), free(gv);
