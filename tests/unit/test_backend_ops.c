@@ -227,7 +227,10 @@ static void test_mixed_products(int N, int C, int OC)
     float *d = rand_floats((size_t)N * OC, 1.0f);
     float *out = malloc(sizeof(float) * N * OC), *dx = malloc(sizeof(float) * N * C);
     float *dw = malloc(sizeof(float) * OC * C);
-    double *want = malloc(sizeof(double) * (N * OC > OC * C ? (N * OC > N * C ? N * OC : N * C) : (OC * C > N * C ? OC * C : N * C)));
+    size_t most = (size_t)N * OC;
+    most = most > (size_t)N * C ? most : (size_t)N * C;
+    most = most > (size_t)OC * C ? most : (size_t)OC * C;
+    double *want = malloc(sizeof(double) * most);
     t5_mat_view xv = {x, C, 1}, wt = {w, 1, C}, wv = {w, C, 1}, dv = {d, OC, 1}, dt = {d, 1, OC};
     for (int i = 0; i < N * OC; i++)
         out[i] = 0.5f;
