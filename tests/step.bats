@@ -314,6 +314,7 @@ cpu_has_bf16() {
 
 @test "--precision bf16 on a CPU without AVX-512 BF16: one line, then the F32 run's very results" {
     cpu_has_bf16 && skip "this CPU has AVX-512 BF16"
+    unset T0_BF16_EMULATE
     batches 4 | t0-cat --encode > "$TMP/b.t0"
     run -0 t0-step -m "$TMP/tiny" -o "$TMP/f32" --threads 1 "$TMP/b.t0"
     run -0 t0-step -m "$TMP/tiny" -o "$TMP/bf16" --threads 1 --precision bf16 "$TMP/b.t0"
