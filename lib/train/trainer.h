@@ -54,7 +54,7 @@ typedef struct {
     lr_schedule schedule; /* the lr of each step from lr (schedule.h; T0: constant) */
     int scale_parameter;  /* Adafactor: updates scaled by RMS(param) (Mesh TF, T0: 1) */
     int relative_step;    /* Adafactor: lr = min(1e-2, 1/sqrt(t + 1)), in place of lr and schedule */
-    train_precision precision; /* T0: F32 here (the default) */
+    train_precision precision; /* F32 by default (T0 itself ran BF16 activations, on TPUs) */
 } trainer_opts;
 
 /* T0's: Adafactor, lr 1e-3 constant, min dim 128, no offset, accum 1, dropout 0.1, z-loss 1e-4,
@@ -100,7 +100,7 @@ typedef struct {
 } trainer;
 
 /* The precision the products of a run asking for p get on this CPU: BF16 falls back to F32
- * where t5_mixed_available() is T5_MIXED_NONE. */
+ * where no kernel runs BF16 products (t5_model_mixed_kernel() NULL). */
 train_precision trainer_precision_used(train_precision p);
 
 /* A trainer over m (parameters loaded). Sets m's dropout rate to o->dropout and its products'
