@@ -4,7 +4,7 @@
 DEB_PACKAGES += wordnet-base sentencepiece gnuplot-nox
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PIPELINE = $(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(abspath $(BIN))
-.PHONY: train-mixture eval finetune pretrain
+.PHONY: train-mixture eval finetune pretrain budget
 train-mixture: all
 	@$(PIPELINE) -j$(JOBS) train-mixture
 eval: all
@@ -13,3 +13,5 @@ finetune: all
 	@$(PIPELINE) -j$(JOBS) finetune
 pretrain: all
 	@$(PIPELINE) -j$(JOBS) pretrain
+budget: all
+	@$(PIPELINE) -j$(JOBS) budget

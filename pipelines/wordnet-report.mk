@@ -26,3 +26,13 @@ wordnet-table: $(WORK)/table.txt $(WORK)/heldout.png
 	@echo "== accuracy (%) by rank classification on the validation splits, median over prompts;"
 	@echo "   $(HELD_OUT) never trained on (zero-shot); pretrained: before multitask training"
 	@cat $<
+
+# make budget [BUDGETS="1 2 4"] [BUDGET_ARGS="HELD_OUT=... ROWS=..."]: the default at several
+# multiples of its step counts, each from scratch under WORK/budget/, and the held-out task
+# against each run's wall time (budget.sh, budget.gp): where the budget that shows T0's effect is.
+BUDGETS ?= 1 2 4
+.PHONY: budget
+budget:
+	$(call need,t0-pack t0-step t0-score,the budget runs)
+	@BUDGET_MAKE="$(MAKE) --no-print-directory -f pipelines/train-mixture.mk T0_BIN=$(BIN)" \
+	    bash pipelines/budget.sh $(WORK)/budget "$(PT_SPAN_STEPS) $(PT_LM_STEPS) $(STEPS) $(SAVE_EVERY) $(PT_SAVE_EVERY)" $(BUDGETS)

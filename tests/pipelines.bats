@@ -303,6 +303,26 @@ tiny_model() {
     [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" ! -name '*.vars')" ]
 }
 
+@test "make budget: the default at two budgets from scratch, a line each with its wall time, and the plot" {
+    for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
+    wordnet_slice
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=20 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=2 ROWS=4 SAVE_EVERY=1"
+    args+=" PT_SPAN_STEPS=1 PT_LM_STEPS=1 PT_ROWS=4 PT_SAVE_EVERY=1"
+    run $MK budget $args BUDGETS="1 2"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    # the x2 run took twice the steps: checkpoints 2 and 4 after the pretrained model (step 0)
+    [ "$(cut -f 1 "$TMP/w/budget/budget-2/heldout.tsv" | tr '\n' ' ')" = "0 2 4 " ]
+    [ "$(grep -c '^[0-9]' "$TMP/w/budget/budget-2/pretrained/loss.tsv")" -eq 2 ]
+    # one line a budget: multiplier, whole seconds, chance 25, the held-out figures, the worst trained task
+    [ "$(cut -f 1 "$TMP/w/budget/budget.tsv" | tr '\n' ' ')" = "1 2 " ]
+    run awk -F '\t' 'NF != 6 || $2 !~ /^[0-9]+$/ || $3 != "25.0" || $5 < 0 || $5 > 100' "$TMP/w/budget/budget.tsv"
+    [ -z "$output" ]
+    [ "$(head -c 8 "$TMP/w/budget/budget.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+    # a bad multiplier: one line, exit 1, before any run
+    run $MK budget $args BUDGETS="1 x"
+    [ "$status" -ne 0 ] && [[ $output == *"a multiplier is a whole number from 1, not 'x'"* ]]
+}
+
 @test "make pretrain TEXT=: a user's own text, its own tokenizer, span corruption then prefix LM" {
     for t in t0-pack t0-step; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     for i in $(seq 1 300); do echo "line $i of a small text about cats, dogs and the weather, told $((i % 7)) times"; done > "$TMP/mine.txt"
