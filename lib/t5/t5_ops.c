@@ -218,17 +218,40 @@ static inline uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-static inline int dropout_keep(uint64_t seed, uint64_t site, uint64_t i, float rate)
+/* The mask is a pure function of (seed, site, element index), so backward regenerates it
+ * instead of storing it. One hash gives four elements 16 bits each: the hash, not the
+ * multiply, was the cost (dropout 0.1 made a small model's training step ~40% slower).
+ * The rate is kept to 1/65536 (0.1 drops 6554/65536 = 0.100006). */
+static inline uint32_t dropout_threshold(float rate)
 {
-    uint64_t h = mix64(mix64(seed ^ (site * 0x9e3779b97f4a7c15ULL)) + i);
-    return (float)(h >> 40) * (1.0f / 16777216.0f) >= rate;
+    return (uint32_t)(rate * 65536.0f + 0.5f);
+}
+
+static inline float dropout_one(float v, uint64_t h, uint64_t j, uint32_t thr, float scale)
+{
+    uint32_t r = (uint32_t)(h >> (16 * (j & 3))) & 0xffffu;
+    return r >= thr ? v * scale : 0.0f;
 }
 
 static void dropout_range(float *x, long s, long e, float rate, uint64_t seed, uint64_t site, uint64_t offset)
 {
     float scale = 1.0f / (1.0f - rate);
-    for (long i = s; i < e; i++)
-        x[i] = dropout_keep(seed, site, offset + (uint64_t)i, rate) ? x[i] * scale : 0.0f;
+    uint32_t thr = dropout_threshold(rate);
+    uint64_t key = mix64(seed ^ (site * 0x9e3779b97f4a7c15ULL));
+    long i = s;
+    for (; i < e && ((offset + (uint64_t)i) & 3); i++) {
+        uint64_t j = offset + (uint64_t)i;
+        x[i] = dropout_one(x[i], mix64(key + (j >> 2)), j, thr, scale);
+    }
+    for (; i + 4 <= e; i += 4) {
+        uint64_t j = offset + (uint64_t)i, h = mix64(key + (j >> 2));
+        for (int k = 0; k < 4; k++)
+            x[i + k] = dropout_one(x[i + k], h, (uint64_t)k, thr, scale);
+    }
+    for (; i < e; i++) {
+        uint64_t j = offset + (uint64_t)i;
+        x[i] = dropout_one(x[i], mix64(key + (j >> 2)), j, thr, scale);
+    }
 }
 
 typedef struct {
