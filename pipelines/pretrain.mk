@@ -5,7 +5,8 @@
 #   spm       a SentencePiece tokenizer trained on that text (T5's settings, + 100 sentinels)
 #   init      a random T5 of MODEL_CONFIG's shape (t0-init)
 #   pretrain  PT_SPAN_STEPS steps of T5's span corruption, then PT_LM_STEPS of LM adaptation
-#             (prefix LM), t0-pack --objective | t0-step, into WORK/pretrained
+#             (prefix LM), t0-pack --objective | t0-step, into WORK/pretrained; no dropout
+#             (PT_DROPOUT), as T5 v1.1 was pretrained
 #
 #   make pretrain [TEXT="a.txt b.txt"] [PT_SPAN_STEPS=n] [PT_LM_STEPS=n] [WORK=dir]
 #
@@ -22,6 +23,8 @@ PT_LM_LEN ?= 64
 PT_OPTIMIZER ?= adamw
 PT_LR ?= 1e-3
 PT_FLAGS ?=
+# T5 v1.1 was pretrained without dropout (it is turned back on to fine-tune)
+PT_DROPOUT ?= 0
 PT_SAVE_EVERY ?= 100
 
 $(PT)/text.vars: FORCE
@@ -70,7 +73,7 @@ define pretrain_stage
 	@rm -rf $(2).tmp
 	@$(BIN)/t0-pack --objective $(4) -t $(SPM) --rows $(PT_ROWS) --input-len $(5) $(if $(6),--target-len $(6)) \
 	    --seed $(SEED) --batches $(3) -q $(PT)/text.t0 | \
-	  $(BIN)/t0-step -m $(1) -o $(2).tmp --optimizer $(PT_OPTIMIZER) --lr $(PT_LR) $(PT_FLAGS) --steps $(3) \
+	  $(BIN)/t0-step -m $(1) -o $(2).tmp --optimizer $(PT_OPTIMIZER) --lr $(PT_LR) --dropout $(PT_DROPOUT) $(PT_FLAGS) --steps $(3) \
 	    --save-every $(PT_SAVE_EVERY) --keep 1 --seed $(SEED)
 	@rm -rf $(2) && mv $(2).tmp $(2)
 endef
