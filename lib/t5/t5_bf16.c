@@ -81,7 +81,7 @@ void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int
                 for (int o = 0; o < OC; o++) {
                     float s = 0.0f;
                     for (int c = 0; c < C; c++)
-                        s += t5_widen(t0_f32_to_bf16(inp[(size_t)r * C + c])) * t5_widen(w[(size_t)o * C + c]);
+                        s += t5_bf16_round(inp[(size_t)r * C + c]) * t5_widen(w[(size_t)o * C + c]);
                     out[(size_t)r * OC + o] = accumulate ? out[(size_t)r * OC + o] + alpha * s : alpha * s;
                 }
             return;
@@ -100,7 +100,7 @@ void t5_matmul_forward_bf16(float *out, const float *inp, const uint16_t *w, int
     }
     float *xr = xbuf;
     for (size_t i = 0; i < n; i++)
-        xr[i] = t5_widen(t0_f32_to_bf16(inp[i]));
+        xr[i] = t5_bf16_round(inp[i]);
     if (N < k->few_rows_bf16)
         run_rows(&j, k->rows);
     else

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/half.h"
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define T5_X86_KERNELS 1
 #else
@@ -43,6 +45,12 @@ static inline float t5_widen(uint16_t h)
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+}
+
+/* x rounded to BF16 (round to nearest even) and back: what a BF16 operand holds */
+static inline float t5_bf16_round(float x)
+{
+    return t5_widen(t0_f32_to_bf16(x));
 }
 
 static inline void t5_lin_put(const t5_lin_job *j, int n, int o, float s)

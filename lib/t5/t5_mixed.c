@@ -20,11 +20,6 @@ const char *t5_mixed_name(t5_mixed_mode mode)
     return mode == T5_MIXED_NATIVE ? "avx512bf16" : mode == T5_MIXED_EMULATED ? "emulated" : "none";
 }
 
-static inline float rounded(float x)
-{
-    return t5_widen(t0_f32_to_bf16(x));
-}
-
 static inline float view_at(const t5_mat_view *m, long r, long c)
 {
     return m->p[r * m->rs + c * m->cs];
@@ -60,7 +55,7 @@ static void unpacked_rows(const gemm_job *j, int i0, int i1)
         for (int col = 0; col < j->Ncols; col++) {
             float s = 0.0f;
             for (int k = j->k0; k < j->k0 + j->kc; k++)
-                s += rounded(view_at(&j->a, i, k)) * rounded(view_at(&j->b, k, col));
+                s += t5_bf16_round(view_at(&j->a, i, k)) * t5_bf16_round(view_at(&j->b, k, col));
             float *p = j->c + i * j->ldc + col;
             *p = (j->k0 > 0 || j->accumulate ? *p : 0.0f) + j->alpha * s;
         }
@@ -190,7 +185,7 @@ static void round_task(void *ctx, int tid, long s, long e)
     (void)tid;
     const round_job *r = ctx;
     for (long i = s; i < e; i++)
-        r->dst[i] = rounded(r->src[i]);
+        r->dst[i] = t5_bf16_round(r->src[i]);
 }
 
 /* dst[n] = src rounded to BF16 (as F32) */
