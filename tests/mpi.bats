@@ -13,6 +13,7 @@ setup() {
     DIST_TEST=$T0_BUILD/tests/test_dist
     [ -x "$DIST_TEST" ] || { echo "$DIST_TEST is not built (make check or make bats builds it)"; return 1; }
     UPDATE_DIFF=$T0_BUILD/tests/st_update_diff
+    [ -x "$UPDATE_DIFF" ] || { echo "$UPDATE_DIFF is not built (make check or make bats builds it)"; return 1; }
     command -v mpirun >/dev/null || skip "no mpirun (Debian: openmpi-bin)"
 }
 
