@@ -289,6 +289,8 @@ tiny_model() {
     [ "$(grep -c '^[0-9]' "$TMP/w/pretrain/span/loss.tsv")" -eq 2 ] && [ "$(grep -c '^[0-9]' "$TMP/w/pretrained/loss.tsv")" -eq 2 ]
     grep -q '^pretrain span-corruption: 2 steps' <<< "$output" && grep -q '^pretrain prefix-lm: 2 steps' <<< "$output"
     [ "$(wc -l < "$TMP/w/pretrain/text.txt")" -gt 5000 ]
+    # no dropout in pretraining (T5 v1.1's) nor in the default's multitask run
+    for m in pretrain/span pretrained model; do [ "$(jq .dropout "$TMP/w/$m/trainer_state.json")" = 0 ]; done
     for png in loss heldout; do [ "$(head -c 8 "$TMP/w/$png.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]; done
     # the held-out curve: the pretrained model (step 0) and the checkpoints 2 and 4
     [ "$(cut -f 1 "$TMP/w/heldout.tsv" | tr '\n' ' ')" = "0 2 4 " ]
