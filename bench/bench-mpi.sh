@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 bin=${1:-$PWD/bin}
-benchbin=${2:-$PWD/build/rel/bench}
+benchbin=${2:-build/rel/bench}   # relative: make names its targets so
 if ! command -v mpirun >/dev/null; then
     echo "bench-mpi: skipped: no mpirun (Debian: openmpi-bin)"
     exit 0
