@@ -49,11 +49,11 @@ function flush(   c, m, triv) {
     if (task == "") return
     for (c = 3; c <= 8; c++) M[c] = median(c)
     triv = M[4]; if (M[5] > triv) triv = M[5]; if (M[6] > triv) triv = M[6]
-    printf "%-20s %-8s %7.1f %9.1f %9.1f %8.1f %11.1f %10.1f %+11.1f\n", task, task == held ? "held out" : "trained",
+    printf "%-26s %-8s %7.1f %9.1f %9.1f %8.1f %11.1f %10.1f %+11.1f\n", task, task == held ? "held out" : "trained",
         M[3], M[4], M[5], M[6], M[7], M[8], M[8] - triv
     nt = 0
 }
-BEGIN { printf "%-20s %-8s %7s %9s %9s %8s %11s %10s %11s\n", "task", "", "chance", "majority", "shortest", "overlap", "pretrained", "multitask", "vs trivial" }
+BEGIN { printf "%-26s %-8s %7s %9s %9s %8s %11s %10s %11s\n", "task", "", "chance", "majority", "shortest", "overlap", "pretrained", "multitask", "vs trivial" }
 $1 != task { flush(); task = $1 }
 { nt++; for (c = 3; c <= 8; c++) V[nt, c] = $c }
 END { flush() }'

@@ -31,11 +31,17 @@ FORCE:
 T0_MIXTURES := t0_train t0+_train t0++_train t0_train_one_og_prompt t0_train_all_og_prompts
 
 ifeq ($(MIXTURE),wordnet)
-# ---- the bundled default: six tasks from WordNet, one held out --------------------------
+# ---- the bundled default: four tasks about a word's class from WordNet, one held out -----
 WORDNET ?= /usr/share/wordnet
 WN_MAX ?= 20000
-WN_TASKS := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
-HELD_OUT ?= wordnet_gloss
+WN_FORMS_ROWS ?= 5000
+# wordforms.awk: a word's class (part of speech) asked four ways; the default's mixture
+WN_FORMS := wordnet_word_class wordnet_class_yes_no wordnet_same_root wordnet_class_in_sentence
+# wordnet.awk: word senses and relations (WN_TASKS="$(WN_SENSES)" HELD_OUT=wordnet_gloss);
+# the small default model stays at chance on all but wordnet_pos (pipelines/README.md)
+WN_SENSES := wordnet_definition wordnet_gloss wordnet_synonyms wordnet_antonyms wordnet_hypernyms wordnet_pos
+WN_TASKS ?= $(WN_FORMS)
+HELD_OUT ?= wordnet_class_in_sentence
 DATA := $(WORK)/data
 TEMPLATES ?= prompts
 TRAIN_DATASETS := $(filter-out $(HELD_OUT),$(WN_TASKS))
@@ -51,31 +57,32 @@ INPUT_LEN ?= 128
 TARGET_LEN ?= 64
 ROWS ?= 32
 ACCUM ?= 1
-STEPS ?= 300
+STEPS ?= 600
 LR ?= 1e-3
 STEP_OFFSET ?= 0
 SAVE_EVERY ?= 50
 KEEP :=
 WARMUP ?= $(shell echo $$(($(STEPS) / 10)))
-# the small model underfits (it does not fit its own training examples): dropout only slows it
+# no dropout: at this size and budget it only slowed learning (pipelines/README.md)
 DROPOUT ?= 0
 TRAIN_FLAGS ?= --optimizer adamw --schedule linear --warmup $(WARMUP) --dropout $(DROPOUT)
 SELECT := all
 SIZES :=
 DATA_STAMP := $(WORK)/data/.done
 EVAL_VARS = SPLIT=validation MAX=$(EVAL_MAX) DATASETS="$(EVAL_DATASETS)"
-DECODE_PROMPT ?= What part of speech is "dog" when it means "a domesticated carnivorous mammal"?
+DECODE_PROMPT ?= "the children played noisily in the yard" What part of speech is "noisily" in this sentence?
 
 WN_CORE ?= 3
-# the converter's settings: changing one makes the data (and the text) again
+WN_FILES = $(WORDNET)/data.noun $(WORDNET)/data.verb $(WORDNET)/data.adj $(WORDNET)/data.adv
+# the converters' settings: changing one makes the data (and the text) again
 $(WORK)/wordnet.vars: FORCE
-	@mkdir -p $(@D); v='$(WORDNET) $(WN_MAX) $(WN_CORE) $(SEED)'; echo "$$v" | cmp -s - $@ || echo "$$v" > $@
-$(DATA_STAMP): pipelines/wordnet.awk $(WORK)/wordnet.vars
+	@mkdir -p $(@D); v='$(WORDNET) $(WN_MAX) $(WN_CORE) $(SEED) $(WN_FORMS_ROWS)'; echo "$$v" | cmp -s - $@ || echo "$$v" > $@
+$(DATA_STAMP): pipelines/wordnet.awk pipelines/wordforms.awk $(WORK)/wordnet.vars
 	@echo "wordnet  $(WORDNET)/data.* -> $(DATA)/wordnet_*/{train,validation}.jsonl"
 	@test -f $(WORDNET)/data.noun || { echo "make: $(WORDNET)/data.noun is missing: install Debian's wordnet-base (make deps)" >&2; exit 1; }
-	@rm -rf $(DATA) && for t in $(WN_TASKS); do mkdir -p $(DATA)/$$t; done
-	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -v core=$(WN_CORE) -f pipelines/wordnet.awk \
-	    $(WORDNET)/data.noun $(WORDNET)/data.verb $(WORDNET)/data.adj $(WORDNET)/data.adv
+	@rm -rf $(DATA) && for t in $(WN_SENSES) $(WN_FORMS); do mkdir -p $(DATA)/$$t; done
+	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -v core=$(WN_CORE) -f pipelines/wordnet.awk $(WN_FILES)
+	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_FORMS_ROWS) -v seed=$(SEED) -f pipelines/wordforms.awk $(WN_FILES)
 	@wc -l $(DATA)/*/*.jsonl | sed 's/^/         /'
 	@touch $@
 

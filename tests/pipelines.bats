@@ -63,6 +63,64 @@ tiny_model() {
     done
 }
 
+# the four tasks of wordforms.awk, as the default names them
+WORDFORMS="word_class class_yes_no same_root class_in_sentence"
+wordforms() { # out-dir max seed
+    for t in $WORDFORMS; do mkdir -p "$1/wordnet_$t"; done
+    LC_ALL=C awk -v out="$1" -v max="$2" -v seed="$3" -f "$ROOT/pipelines/wordforms.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
+}
+
+@test "wordforms.awk: deterministic, a word in one split only, one class a word, labels balanced in order" {
+    wordnet_slice
+    wordforms "$TMP/a" 400 1 && wordforms "$TMP/b" 400 1 && wordforms "$TMP/c" 400 2
+    for f in "$TMP"/a/*/*.jsonl; do cmp "$f" "$TMP/b/${f#"$TMP/a/"}"; done
+    ! cmp -s "$TMP/a/wordnet_word_class/train.jsonl" "$TMP/c/wordnet_word_class/train.jsonl"
+    for t in $WORDFORMS; do
+        [ "$(wc -l < "$TMP/a/wordnet_$t/train.jsonl")" -eq 400 ] && [ "$(wc -l < "$TMP/a/wordnet_$t/validation.jsonl")" -eq 400 ]
+    done
+    # no word of a validation row (its word, the other word of a pair) is in a training row
+    for sp in train validation; do jq -r '.word, (.other // empty)' "$TMP"/a/*/$sp.jsonl | sort -u > "$TMP/$sp.words"; done
+    [ -z "$(comm -12 "$TMP/train.words" "$TMP/validation.words")" ]
+    # each word has the one class WordNet (this slice) lists it under: its lemmas by file
+    for p in noun verb adj adv; do
+        awk '!/^  / { n = 0; for (i = 1; i <= length($4); i++) n = 16 * n + index("0123456789abcdef", substr($4, i, 1)) - 1
+                      for (i = 0; i < n; i++) { w = tolower($(5 + 2 * i)); sub(/\((a|p|ip)\)$/, "", w); print w } }' "$TMP/wn/data.$p" | sort -u > "$TMP/$p.lemmas"
+    done
+    jq -r '"\(.word)\t\(.label)"' "$TMP"/a/wordnet_{word_class,class_in_sentence}/*.jsonl | sort -u > "$TMP/classes"
+    cut -f 1 "$TMP/classes" | sort | uniq -d | grep -q . && return 1
+    i=0
+    for p in noun verb adj adv; do
+        [ -z "$(awk -F '\t' -v c=$i '$2 == c { print $1 }' "$TMP/classes" | comm -23 - "$TMP/$p.lemmas")" ]
+        [ -z "$(awk -F '\t' -v c=$i '$2 != c { print $1 }' "$TMP/classes" | comm -12 - "$TMP/$p.lemmas")" ]
+        i=$((i + 1))
+    done
+    # a yes/no row's class or pair is right; "no" pairs do not begin alike
+    jq -r 'select(.label == 1) | "\(.word)\t\(.pos)"' "$TMP"/a/wordnet_class_yes_no/*.jsonl | sed 's/adjective$/adj/; s/adverb$/adv/' |
+        while IFS="$(printf '\t')" read -r w p; do grep -qx "$w" "$TMP/$p.lemmas"; done
+    run jq -c 'select(.label == 0 and .word[:3] == .other[:3])' "$TMP"/a/wordnet_same_root/*.jsonl
+    [ -z "$output" ]
+    # a relative is of another class ("brazen", "brazenly")
+    jq -r 'select(.label == 1) | "\(.word)\t\(.other)"' "$TMP"/a/wordnet_same_root/*.jsonl |
+        while IFS="$(printf '\t')" read -r w o; do
+            for p in noun verb adj adv; do ! { grep -qx "$w" "$TMP/$p.lemmas" && grep -qx "$o" "$TMP/$p.lemmas"; }; done
+        done
+    # the sentence holds its word, whole
+    run jq -c 'select(.word as $w | " " + (.sentence | ascii_downcase | gsub("[^a-z]"; " ")) + " " | contains(" " + $w + " ") | not)' \
+        "$TMP"/a/wordnet_class_in_sentence/*.jsonl
+    [ -z "$output" ]
+    # validation labels cycle (any prefix of 4 rows is balanced); training labels are balanced
+    for t in $WORDFORMS; do
+        k=4; case $t in class_yes_no|same_root) k=2 ;; esac
+        run jq -r --argjson k $k '[inputs.label] | to_entries | map(select(.value != .key % $k)) | length' -n "$TMP/a/wordnet_$t/validation.jsonl"
+        [ "$output" = 0 ]
+        [ "$(jq .label "$TMP/a/wordnet_$t/train.jsonl" | sort | uniq -c | awk '{ print $1 }' | sort -u)" = $((400 / k)) ]
+    done
+    # too little of WordNet for every class in both splits: one line, exit 1
+    for p in noun verb adj adv; do head -n 40 /usr/share/wordnet/data.$p > "$TMP/wn/data.$p"; done
+    run wordforms "$TMP/d" 400 1
+    [ "$status" -eq 1 ] && [ "${#lines[@]}" -eq 1 ] && [[ $output == "wordforms.awk: no "*"too little of WordNet read" ]]
+}
+
 @test "wordnet-text.awk: one dictionary entry a synset, the same core as the tasks" {
     wordnet_slice
     LC_ALL=C awk -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/text"
@@ -94,16 +152,17 @@ tiny_model() {
 
 @test "the default on a slice: data, tokenizer, one stream a template, a T0-rule mixture without the held-out task" {
     wordnet_slice
-    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_CORE=1 VOCAB=500
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_FORMS_ROWS=40 WN_CORE=1 VOCAB=500
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     mix=$TMP/w/train/mixture.tsv
-    # every template of the five training datasets is a task; gloss (held out) is not among them
+    # every template of the three training datasets is a task; class_in_sentence (held out) is
+    # not among them
     expected=0
-    for t in definition synonyms antonyms hypernyms pos; do
+    for t in word_class class_yes_no same_root; do
         expected=$((expected + $(grep -c ': !Template$' "$ROOT/prompts/wordnet_$t/templates.yaml")))
     done
     [ "$(grep -vc '^#' "$mix")" -eq "$expected" ]
-    ! grep -q gloss "$mix"
+    ! grep -q class_in_sentence "$mix"
     # rate = the dataset's train rows (far below T0's cap); each stream holds those rows' records
     grep -v '^#' "$mix" | while IFS="$(printf '\t')" read -r task path rate; do
         [ "$rate" -eq 40 ]
@@ -113,12 +172,18 @@ tiny_model() {
     t0-cat -n 3 "$TMP/w/train/$(grep -v '^#' "$mix" | head -n 1 | cut -f 2)" |
         jq -e 'select(.target_ids[-1] != 1 or .input_ids[-1] == 1)' && return 1
     echo "hello" | t0-tokenize -m "$TMP/w/spm/spiece.model" --text --pieces > /dev/null
+    # another task held out; the word-sense tasks of wordnet.awk by name
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_FORMS_ROWS=40 WN_CORE=1 VOCAB=500 HELD_OUT=wordnet_word_class
+    [ "$status" -eq 0 ] && grep -q class_in_sentence "$mix" && ! grep -q word_class "$mix"
+    run $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=40 WN_FORMS_ROWS=40 WN_CORE=1 VOCAB=500 \
+        WN_TASKS="wordnet_gloss wordnet_pos" HELD_OUT=wordnet_gloss
+    [ "$status" -eq 0 ] && [ "$(grep -v '^#' "$mix" | cut -f 2 | cut -d / -f 2 | sort -u)" = wordnet_pos ]
 }
 
 @test "make again does nothing; touching one template re-renders only that dataset's tasks" {
     wordnet_slice
     cp -r "$ROOT/prompts" "$TMP/prompts" && find "$TMP/prompts" -exec touch -d "-2 minutes" {} +
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 VOCAB=400 TEMPLATES=$TMP/prompts"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_FORMS_ROWS=30 WN_CORE=1 VOCAB=400 TEMPLATES=$TMP/prompts"
     $MK -j2 tokens eval-inputs $args > /dev/null 2>&1
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} +
     touch "$TMP/mark"
@@ -126,14 +191,14 @@ tiny_model() {
     [ "$status" -eq 0 ]
     [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" -name '*.t0')" ]
     ! grep -q '^render' <<< "$output"
-    touch "$TMP/prompts/wordnet_pos/templates.yaml"
+    touch "$TMP/prompts/wordnet_word_class/templates.yaml"
     run $MK -j2 tokens eval-inputs $args
     [ "$status" -eq 0 ]
-    n=$(grep -c ': !Template$' "$TMP/prompts/wordnet_pos/templates.yaml")
-    # all of pos's templates for training, its original-task ones with choices for evaluation
-    [ "$(grep -c '^render   .*wordnet_pos: ' <<< "$output")" -eq $((n + n)) ]
+    n=$(grep -c ': !Template$' "$TMP/prompts/wordnet_word_class/templates.yaml")
+    # all of its templates for training, its original-task ones with choices for evaluation
+    [ "$(grep -c '^render   .*wordnet_word_class: ' <<< "$output")" -eq $((n + n)) ]
     [ "$(grep -c '^render' <<< "$output")" -eq $((n + n)) ]
-    [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" -name '*.t0' | grep -v /wordnet_pos/)" ]
+    [ -z "$(find "$TMP/w" -type f -newer "$TMP/mark" -name '*.t0' | grep -v /wordnet_word_class/)" ]
     [ "$(find "$TMP/w/train" -type f -newer "$TMP/mark" -name '*.t0' | wc -l)" -eq $((2 * n)) ]
 }
 
@@ -280,7 +345,7 @@ tiny_model() {
 @test "the whole default on a tiny slice: pretraining, checkpoints, table, PNGs, decode line; again nothing" {
     for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     wordnet_slice
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=4 ROWS=4 SAVE_EVERY=2"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=30 WN_FORMS_ROWS=30 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=4 ROWS=4 SAVE_EVERY=2"
     args+=" PT_SPAN_STEPS=2 PT_LM_STEPS=2 PT_ROWS=4 PT_SAVE_EVERY=2"
     run $MK -j2 train-mixture $args
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
@@ -294,10 +359,12 @@ tiny_model() {
     for png in loss heldout; do [ "$(head -c 8 "$TMP/w/$png.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]; done
     # the held-out curve: the pretrained model (step 0) and the checkpoints 2 and 4
     [ "$(cut -f 1 "$TMP/w/heldout.tsv" | tr '\n' ' ')" = "0 2 4 " ]
-    # the table: every task, gloss marked held out, chance 25, the baselines from the data
-    [ "$(grep -c '^wordnet_' "$TMP/w/table.txt")" -eq 6 ]
-    grep -q '^wordnet_gloss *held out *25.0 ' "$TMP/w/table.txt"
-    [ "$(grep -c '^wordnet_.* trained ' "$TMP/w/table.txt")" -eq 5 ]
+    # the table: every task, class_in_sentence marked held out; chance and the baselines from
+    # the data: 4 classes, or yes / no; the labels balanced, so majority is chance
+    [ "$(grep -c '^wordnet_' "$TMP/w/table.txt")" -eq 4 ]
+    grep -q '^wordnet_class_in_sentence *held out *25.0 *25.0 ' "$TMP/w/table.txt"
+    grep -q '^wordnet_same_root *trained *50.0 *50.0 ' "$TMP/w/table.txt"
+    [ "$(grep -c '^wordnet_.* trained ' "$TMP/w/table.txt")" -eq 3 ]
     [[ ${lines[-1]} == *"| $T0_BIN/t0-decode -m $TMP/w/model" ]]
     find "$TMP/w" -type f -exec touch -d '-1 minute' {} + && touch "$TMP/mark"
     run $MK -j2 train-mixture $args
@@ -308,7 +375,7 @@ tiny_model() {
 @test "make budget: the default at two budgets from scratch, a line each with its wall time, and the plot" {
     for t in t0-pack t0-step t0-score; do [ -x "$T0_BIN/$t" ] || skip "$t is not built yet"; done
     wordnet_slice
-    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=20 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=2 ROWS=4 SAVE_EVERY=1"
+    args="WORDNET=$TMP/wn WORK=$TMP/w WN_MAX=20 WN_FORMS_ROWS=20 WN_CORE=1 EVAL_MAX=4 VOCAB=400 STEPS=2 ROWS=4 SAVE_EVERY=1"
     args+=" PT_SPAN_STEPS=1 PT_LM_STEPS=1 PT_ROWS=4 PT_SAVE_EVERY=1"
     run $MK budget $args BUDGETS="1 2"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
@@ -381,7 +448,7 @@ tiny_model() {
 @test "the default's mixture rates agree with t0-pack --rates over the same streams" {
     [ -x "$T0_BIN/t0-pack" ] || skip "t0-pack is not built yet"
     wordnet_slice
-    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 WN_CORE=1 VOCAB=400 > /dev/null 2>&1
+    $MK tokens WORDNET="$TMP/wn" WORK="$TMP/w" WN_MAX=25 WN_FORMS_ROWS=25 WN_CORE=1 VOCAB=400 > /dev/null 2>&1
     mix=$TMP/w/train/mixture.tsv
     (cd "$TMP/w/train" && t0-pack --rates $(grep -v '^#' "$mix" | cut -f 2)) > "$TMP/rates.tsv"
     # the same streams, in the same order, with the same rates (the task names are t0-pack's own)
