@@ -29,11 +29,11 @@ PT_SAVE_EVERY ?= 100
 
 $(PT)/text.vars: FORCE
 	@mkdir -p $(@D); echo '$(TEXT)' | cmp -s - $@ || echo '$(TEXT)' > $@
-$(CORPUS): $(PT)/text.vars $(if $(TEXT),$(TEXT),pipelines/wordnet-text.awk $(WORK)/wordnet.vars)
+$(CORPUS): $(PT)/text.vars $(if $(TEXT),$(TEXT),pipelines/wordnet-lib.awk pipelines/wordnet-text.awk $(WORK)/wordnet.vars)
 	@mkdir -p $(@D)
 ifeq ($(TEXT),)
 	@test -f $(WORDNET)/data.noun || { echo "make: $(WORDNET)/data.noun is missing: install Debian's wordnet-base (make deps)" >&2; exit 1; }
-	@LC_ALL=C awk -v core=$(WN_CORE) -f pipelines/wordnet-text.awk $(WORDNET)/data.noun $(WORDNET)/data.verb $(WORDNET)/data.adj $(WORDNET)/data.adv > $@.tmp
+	@LC_ALL=C awk -v core=$(WN_CORE) -f pipelines/wordnet-lib.awk -f pipelines/wordnet-text.awk $(WN_FILES) > $@.tmp
 	@echo "text     WordNet's glosses and examples as a dictionary: $$(wc -l < $@.tmp) entries -> $@"
 else
 	@cat $(TEXT) > $@.tmp

@@ -77,12 +77,12 @@ WN_FILES = $(WORDNET)/data.noun $(WORDNET)/data.verb $(WORDNET)/data.adj $(WORDN
 # the converters' settings: changing one makes the data (and the text) again
 $(WORK)/wordnet.vars: FORCE
 	@mkdir -p $(@D); v='$(WORDNET) $(WN_MAX) $(WN_CORE) $(SEED) $(WN_FORMS_ROWS)'; echo "$$v" | cmp -s - $@ || echo "$$v" > $@
-$(DATA_STAMP): pipelines/wordnet.awk pipelines/wordforms.awk $(WORK)/wordnet.vars
+$(DATA_STAMP): pipelines/wordnet-lib.awk pipelines/wordnet.awk pipelines/wordforms.awk $(WORK)/wordnet.vars
 	@echo "wordnet  $(WORDNET)/data.* -> $(DATA)/wordnet_*/{train,validation}.jsonl"
 	@test -f $(WORDNET)/data.noun || { echo "make: $(WORDNET)/data.noun is missing: install Debian's wordnet-base (make deps)" >&2; exit 1; }
 	@rm -rf $(DATA) && for t in $(WN_SENSES) $(WN_FORMS); do mkdir -p $(DATA)/$$t; done
-	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -v core=$(WN_CORE) -f pipelines/wordnet.awk $(WN_FILES)
-	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_FORMS_ROWS) -v seed=$(SEED) -f pipelines/wordforms.awk $(WN_FILES)
+	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_MAX) -v seed=$(SEED) -v core=$(WN_CORE) -f pipelines/wordnet-lib.awk -f pipelines/wordnet.awk $(WN_FILES)
+	@LC_ALL=C awk -v out=$(DATA) -v max=$(WN_FORMS_ROWS) -v seed=$(SEED) -f pipelines/wordnet-lib.awk -f pipelines/wordforms.awk $(WN_FILES)
 	@wc -l $(DATA)/*/*.jsonl | sed 's/^/         /'
 	@touch $@
 

@@ -2,8 +2,8 @@
 # speech), the default's mixture; one JSON object a line, in the layout the pipelines read:
 #   OUT/wordnet_TASK/train.jsonl and OUT/wordnet_TASK/validation.jsonl
 #
-#   awk -v out=DIR [-v max=N] [-v seed=S] -f pipelines/wordforms.awk \
-#       data.noun data.verb data.adj data.adv
+#   awk -v out=DIR [-v max=N] [-v seed=S] -f pipelines/wordnet-lib.awk \
+#       -f pipelines/wordforms.awk data.noun data.verb data.adj data.adv
 #
 # Tasks:
 #   word_class         a word -> noun, verb, adjective or adverb    word, label
@@ -32,21 +32,15 @@ BEGIN {
     if (seed == "") seed = 1
     if (max == "" || max <= 0) max = 5000
     nval = int(max / 10); if (nval < 400) nval = 400; if (nval > max) nval = max
-    rng = seed % 2147483647; if (rng <= 0) rng = 1
-    for (i = 32; i < 127; i++) ORD[sprintf("%c", i)] = i
+    rng_seed(seed)
     split("noun verb adjective adverb", CLASSNAME, " ")
     split("a noun|a verb|an adjective|an adverb", ACLASS, "|")
     CLASS["n"] = 1; CLASS["v"] = 2; CLASS["a"] = 3; CLASS["s"] = 3; CLASS["r"] = 4
     SPLITS[1] = "train"; SPLITS[2] = "validation"
 }
 
-function rand31() { rng = (rng * 48271) % 2147483647; return rng }
-function randint(n) { return rand31() % n }
-function hex(s,   i, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
-function wordhash(w,   i, h) { h = 0; for (i = 1; i <= length(w); i++) h = (h * 31 + ORD[substr(w, i, 1)]) % 1000003; return h }
 # a whole family goes to one split: no word of a validation row is in a training row
 function split_of(w) { return (wordhash(family(w)) % 10 == 0) ? "validation" : "train" }
-function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
 function clean(w) { sub(/\((a|p|ip)\)$/, "", w); return tolower(w) }
 # a word with one class only, written in letters a-z
 function plain(w) { return w ~ /^[a-z][a-z][a-z]+$/ && length(w) <= 14 && NCLASS[w] == 1 }
@@ -74,9 +68,8 @@ function plain(w) { return w ~ /^[a-z][a-z][a-z]+$/ && length(w) <= 14 && NCLASS
 # split and class (POOL), by split, class and length (BYLEN)
 function relate(a, b) {
     if (index(REL[a], "\t" b "\t")) return
-    if (REL[a] == "") REL[a] = "\t"
+    if (REL[a] == "") { REL[a] = "\t"; add_pool(a) }
     REL[a] = REL[a] b "\t"
-    if (!(a in INPOOL)) { INPOOL[a] = 1; add_pool(a) }
 }
 function add_pool(w,   sp, c) {
     sp = split_of(w); c = WCLASS[w]
@@ -163,14 +156,6 @@ function check(   k, c, sp) {
     }
     return 1
 }
-function write(task, sp, shuffle,   n, i, j, tmp, file) {
-    n = N[task, sp]
-    if (shuffle) for (i = n; i > 1; i--) { j = 1 + randint(i); tmp = ROW[task, sp, i]; ROW[task, sp, i] = ROW[task, sp, j]; ROW[task, sp, j] = tmp }
-    file = out "/wordnet_" task "/" sp ".jsonl"
-    printf "" > file
-    for (i = 1; i <= n; i++) print ROW[task, sp, i] > file
-    close(file)
-}
 
 END {
     relatives(); sentences()
@@ -180,6 +165,9 @@ END {
         sp = SPLITS[k]; n = sp == "train" ? max : nval
         word_class(sp, n); class_yes_no(sp, n); class_in_sentence(sp, n)
         if (!same_root(sp, n)) exit 1
-        for (t = 1; t <= ntasks; t++) write(TASKS[t], sp, sp == "train")
+        for (t = 1; t <= ntasks; t++) {
+            if (sp == "train") shuffle_rows(TASKS[t], sp, N[TASKS[t], sp])
+            write_rows(TASKS[t], sp, N[TASKS[t], sp])
+        }
     }
 }

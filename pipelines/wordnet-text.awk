@@ -4,7 +4,8 @@
 #
 #   car, auto, automobile, machine, motorcar (noun): a motor vehicle with four wheels; ...
 #
-#   awk [-v core=K] -f pipelines/wordnet-text.awk data.noun data.verb data.adj data.adv > wordnet.txt
+#   awk [-v core=K] -f pipelines/wordnet-lib.awk -f pipelines/wordnet-text.awk \
+#       data.noun data.verb data.adj data.adv > wordnet.txt
 #
 # core = K keeps the synsets whose first word has K senses or more, as wordnet.awk does.
 #
@@ -13,7 +14,6 @@
 # task's examples are never written here in a prompt's words.
 
 BEGIN { if (core == "") core = 1; POSNAME["n"] = "noun"; POSNAME["v"] = "verb"; POSNAME["a"] = "adjective"; POSNAME["s"] = "adjective"; POSNAME["r"] = "adverb" }
-function hex(s,   i, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
 function clean(w) { sub(/\((a|p|ip)\)$/, "", w); gsub(/_/, " ", w); return w }
 /^  / { next }
 {

@@ -2,8 +2,8 @@
 # into six small tasks, one JSON object a line, in the layout the pipelines read:
 #   OUT/wordnet_TASK/train.jsonl and OUT/wordnet_TASK/validation.jsonl
 #
-#   awk -v out=DIR [-v max=N] [-v seed=S] [-v core=K] -f pipelines/wordnet.awk \
-#       data.noun data.verb data.adj data.adv
+#   awk -v out=DIR [-v max=N] [-v seed=S] [-v core=K] -f pipelines/wordnet-lib.awk \
+#       -f pipelines/wordnet.awk data.noun data.verb data.adj data.adv
 #
 # Tasks (each example names a word; the split follows the word, so no word is in both):
 #   definition  definition -> word            word, pos, definition, options[4], label
@@ -28,22 +28,14 @@ BEGIN {
     if (out == "") { print "wordnet.awk: set -v out=DIR" > "/dev/stderr"; exit 1 }
     if (seed == "") seed = 1
     if (core == "") core = 1
-    rng = seed % 2147483647; if (rng <= 0) rng = 1
-    for (i = 32; i < 127; i++) ORD[sprintf("%c", i)] = i
+    rng_seed(seed)
     POSNAME["n"] = "noun"; POSNAME["v"] = "verb"; POSNAME["a"] = "adjective"; POSNAME["r"] = "adverb"
     POSLABEL["n"] = 0; POSLABEL["v"] = 1; POSLABEL["a"] = 2; POSLABEL["r"] = 3
-    HEX["0"]=0; HEX["1"]=1; HEX["2"]=2; HEX["3"]=3; HEX["4"]=4; HEX["5"]=5; HEX["6"]=6; HEX["7"]=7
-    HEX["8"]=8; HEX["9"]=9; HEX["a"]=10; HEX["b"]=11; HEX["c"]=12; HEX["d"]=13; HEX["e"]=14; HEX["f"]=15
     ntasks = split("definition gloss synonyms antonyms hypernyms pos", TASKS, " ")
     nsyn = 0
 }
 
-function rand31() { rng = (rng * 48271) % 2147483647; return rng }
-function randint(n) { return rand31() % n }
-function hex(s,   i, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) v = v * 16 + HEX[substr(s, i, 1)]; return v }
-function wordhash(w,   i, h) { h = 0; for (i = 1; i <= length(w); i++) h = (h * 31 + ORD[substr(w, i, 1)]) % 1000003; return h }
 function split_of(w) { return (wordhash(w) % 10 == 0) ? "validation" : "train" }
-function jstr(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
 # a word as written: underscores are spaces; adjective markers (a), (p), (ip) dropped
 function clean(w) { sub(/\((a|p|ip)\)$/, "", w); gsub(/_/, " ", w); return w }
 
@@ -169,14 +161,8 @@ END {
     balance_pos("train"); balance_pos("validation")
     for (k = 1; k <= ntasks; k++) for (sp = 0; sp < 2; sp++) {
         task = TASKS[k]; split_name = sp ? "validation" : "train"; n = N[task, split_name] + 0
-        for (i = n; i > 1; i--) {              # Fisher-Yates, with the same generator
-            j = 1 + randint(i); tmp = ROW[task, split_name, i]
-            ROW[task, split_name, i] = ROW[task, split_name, j]; ROW[task, split_name, j] = tmp
-        }
+        shuffle_rows(task, split_name, n)
         if (max > 0 && n > max) n = max
-        file = out "/wordnet_" task "/" split_name ".jsonl"
-        printf "" > file
-        for (i = 1; i <= n; i++) print ROW[task, split_name, i] > file
-        close(file)
+        write_rows(task, split_name, n)
     }
 }

@@ -31,7 +31,7 @@ tiny_model() {
     wordnet_slice
     for o in a b; do
         for t in definition gloss synonyms antonyms hypernyms pos; do mkdir -p "$TMP/$o/wordnet_$t"; done
-        LC_ALL=C awk -v out="$TMP/$o" -f "$ROOT/pipelines/wordnet.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
+        LC_ALL=C awk -v out="$TMP/$o" -f "$ROOT/pipelines/wordnet-lib.awk" -f "$ROOT/pipelines/wordnet.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
     done
     for f in "$TMP"/a/*/*.jsonl; do cmp "$f" "$TMP/b/${f#"$TMP/a/"}"; done
     for t in definition gloss synonyms antonyms hypernyms pos; do
@@ -67,7 +67,7 @@ tiny_model() {
 WORDFORMS="word_class class_yes_no same_root class_in_sentence"
 wordforms() { # out-dir max seed
     for t in $WORDFORMS; do mkdir -p "$1/wordnet_$t"; done
-    LC_ALL=C awk -v out="$1" -v max="$2" -v seed="$3" -f "$ROOT/pipelines/wordforms.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
+    LC_ALL=C awk -v out="$1" -v max="$2" -v seed="$3" -f "$ROOT/pipelines/wordnet-lib.awk" -f "$ROOT/pipelines/wordforms.awk" "$TMP"/wn/data.{noun,verb,adj,adv}
 }
 
 @test "wordforms.awk: deterministic, a word in one split only, one class a word, labels balanced in order" {
@@ -123,12 +123,12 @@ wordforms() { # out-dir max seed
 
 @test "wordnet-text.awk: one dictionary entry a synset, the same core as the tasks" {
     wordnet_slice
-    LC_ALL=C awk -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/text"
+    LC_ALL=C awk -f "$ROOT/pipelines/wordnet-lib.awk" -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/text"
     [ "$(wc -l < "$TMP/text")" -eq $(( $(grep -vc '^  ' "$TMP"/wn/data.noun) + $(grep -vc '^  ' "$TMP"/wn/data.verb) + $(grep -vc '^  ' "$TMP"/wn/data.adj) + $(grep -vc '^  ' "$TMP"/wn/data.adv) )) ]
     grep -qx 'able (adjective): (usually followed by `to'"'"') having the necessary means or skill or know-how or authority to do something; "able to swim"; "she was able to program her computer"; "we were at last able to buy a car"; "able to get a grant for the project"' "$TMP/text"
     # no relation is written out: no pointer symbols, no offsets
     ! grep -qE '[0-9]{8}' "$TMP/text"
-    LC_ALL=C awk -v core=2 -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/core"
+    LC_ALL=C awk -v core=2 -f "$ROOT/pipelines/wordnet-lib.awk" -f "$ROOT/pipelines/wordnet-text.awk" "$TMP"/wn/data.{noun,verb,adj,adv} > "$TMP/core"
     [ "$(wc -l < "$TMP/core")" -lt "$(wc -l < "$TMP/text")" ] && [ "$(wc -l < "$TMP/core")" -gt 0 ]
 }
 
